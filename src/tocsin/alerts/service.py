@@ -1,0 +1,275 @@
+"""Alert use cases: ingest an event, acknowledge, resolve.
+
+Each function runs inside the session its caller passes and never commits;
+the caller commits before it answers, so an accepted alert and the timers
+it caused are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin import audit
+from tocsin.alerts import paging
+from tocsin.alerts.rules import AlertState, IncomingEvent, decide
+from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED, TRIGGERED, Alert, AlertEvent
+from tocsin.config.model import Config, Integration
+from tocsin.errors import Conflict, NotFound
+from tocsin.escalation import store as timers
+from tocsin.logs import event
+from tocsin.notify import store as deliveries
+from tocsin.routing.rules import alert_labels, choose_route
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    alert_id: int | None
+    outcome: str
+    dedup_key: str
+    reason: str = ""
+
+
+def add_timeline(
+    session: Session, alert: Alert, *, kind: str, now: datetime, message: str,
+    actor: str | None = None, surface: str | None = None, data: dict[str, Any] | None = None,
+) -> None:
+    session.add(AlertEvent(
+        alert_id=alert.id, at=now, kind=kind, actor=actor, surface=surface,
+        message=message, data=data or {},
+    ))
+
+
+def _latest(session: Session, integration: str, dedup_key: str) -> Alert | None:
+    query = (
+        select(Alert)
+        .where(Alert.integration == integration, Alert.dedup_key == dedup_key)
+        .order_by(Alert.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalars(query).first()
+
+
+def ingest(
+    session: Session, *, config: Config, integration: Integration, incoming: IncomingEvent,
+    now: datetime,
+) -> IngestResult:
+    """Apply one event from a source to the alert its key names."""
+    current = _latest(session, integration.name, incoming.dedup_key)
+    state = None
+    if current is not None:
+        state = AlertState(current.status, current.instance, current.source_time)
+    decision = decide(state, incoming)
+    source_actor = f"integration:{integration.name}"
+    if decision.outcome in ("open", "open_resolved"):
+        alert = _open(session, config=config, integration=integration, incoming=incoming,
+                      now=now, resolved=decision.outcome == "open_resolved")
+        return IngestResult(alert.id, decision.outcome, incoming.dedup_key, decision.reason)
+    assert current is not None or decision.outcome == "ignore"
+    if current is None:
+        event(log, "alert.event_dropped", integration=integration.name,
+              dedup_key=incoming.dedup_key, reason=decision.reason)
+        return IngestResult(None, "ignore", incoming.dedup_key, decision.reason)
+    if decision.outcome == "update":
+        _update(session, config=config, alert=current, incoming=incoming, now=now)
+    elif decision.outcome == "acknowledge":
+        acknowledge(session, config=config, alert_id=current.id, actor=source_actor,
+                    surface="source", now=now)
+    elif decision.outcome == "resolve":
+        resolve(session, config=config, alert_id=current.id, actor=source_actor,
+                surface="source", now=now)
+    else:
+        event(log, "alert.event_ignored", alert_id=current.id, reason=decision.reason)
+    return IngestResult(current.id, decision.outcome, incoming.dedup_key, decision.reason)
+
+
+def _open(
+    session: Session, *, config: Config, integration: Integration, incoming: IncomingEvent,
+    now: datetime, resolved: bool,
+) -> Alert:
+    service = incoming.service or integration.service
+    alert = Alert(
+        integration=integration.name, dedup_key=incoming.dedup_key,
+        open_key=None if resolved else incoming.dedup_key, instance=incoming.instance,
+        status=RESOLVED if resolved else TRIGGERED, title=incoming.title or incoming.dedup_key,
+        description=incoming.description, severity=incoming.severity, service=service,
+        source=incoming.source, labels=dict(incoming.labels), details=dict(incoming.details),
+        source_url=incoming.source_url, runbook_url=incoming.runbook_url,
+        triggered_at=now, last_event_at=now, source_time=incoming.instance_time,
+        event_count=1, step=-1, pass_number=0,
+        resolved_at=now if resolved else None,
+        resolved_by=f"integration:{integration.name}" if resolved else None,
+    )
+    session.add(alert)
+    session.flush()
+    if resolved:
+        add_timeline(session, alert, kind="resolved", now=now, surface="source",
+                     actor=alert.resolved_by,
+                     message="resolve received for an alert never seen; kept, nobody paged")
+        event(log, "alert.resolved_unseen", alert_id=alert.id, integration=integration.name)
+        return alert
+    add_timeline(session, alert, kind="triggered", now=now, surface="source",
+                 actor=f"integration:{integration.name}", message=f"triggered: {alert.title}")
+    event(log, "alert.triggered", alert_id=alert.id, integration=integration.name,
+          dedup_key=alert.dedup_key, severity=alert.severity, service=alert.service)
+    _route(session, config=config, alert=alert, now=now)
+    return alert
+
+
+def _route(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
+    labels = alert_labels(alert.labels, severity=alert.severity, service=alert.service)
+    choice = choose_route(config.routes, labels)
+    if choice is None:
+        alert.route = None
+        add_timeline(session, alert, kind="unrouted", now=now,
+                     message="no route matched; paging the fallback contact")
+        event(log, "alert.unrouted", level=logging.WARNING, alert_id=alert.id)
+        paging_fallback(session, config=config, alert=alert, now=now, why="no route matched")
+        return
+    route = choice.route
+    policy = _policy_name(config, route.notify.kind, route.notify.name)
+    alert.route = f"routes[{choice.index}] (line {route.line}): {choice.why}"
+    alert.policy = policy
+    alert.urgency = route.urgency
+    alert.channels = list(route.channels) if route.channels is not None else None
+    add_timeline(session, alert, kind="routed", now=now,
+                 message=f"route {choice.index + 1} matched ({choice.why}); policy {policy}")
+    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now, now=now)
+
+
+def _policy_name(config: Config, kind: str, name: str) -> str:
+    if kind == "escalation_policy":
+        return name
+    return f"implicit:{name}"
+
+
+def _update(
+    session: Session, *, config: Config, alert: Alert, incoming: IncomingEvent, now: datetime,
+) -> None:
+    alert.event_count += 1
+    alert.last_event_at = now
+    if incoming.instance is not None and incoming.instance != alert.instance:
+        alert.instance = incoming.instance
+        alert.source_time = incoming.instance_time
+    if incoming.title:
+        alert.title = incoming.title
+    alert.labels = dict(incoming.labels) or alert.labels
+    if incoming.description is not None:
+        alert.description = incoming.description
+    if incoming.severity is not None and incoming.severity != alert.severity:
+        add_timeline(session, alert, kind="severity_changed", now=now, surface="source",
+                     message=f"severity {alert.severity} -> {incoming.severity}")
+        alert.severity = incoming.severity
+        _reroute(config=config, alert=alert, session=session, now=now)
+    event(log, "alert.repeated", alert_id=alert.id, count=alert.event_count)
+
+
+def _reroute(*, config: Config, alert: Alert, session: Session, now: datetime) -> None:
+    labels = alert_labels(alert.labels, severity=alert.severity, service=alert.service)
+    choice = choose_route(config.routes, labels)
+    if choice is None:
+        return
+    policy = _policy_name(config, choice.route.notify.kind, choice.route.notify.name)
+    if policy != alert.policy:
+        add_timeline(session, alert, kind="rerouted", now=now,
+                     message=f"route {choice.index + 1} now matches; later steps use {policy}")
+        alert.policy = policy
+        alert.channels = list(choice.route.channels) if choice.route.channels else None
+
+
+def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
+    query = select(Alert).where(Alert.id == alert_id)
+    if lock:
+        query = query.with_for_update()
+    alert = session.scalars(query).first()
+    if alert is None:
+        raise NotFound(f"alert {alert_id} does not exist")
+    return alert
+
+
+def acknowledge(
+    session: Session, *, config: Config, alert_id: int, actor: str, surface: str,
+    now: datetime,
+) -> Alert:
+    """Acknowledge: stop the escalation and cancel every queued page."""
+    alert = get_alert(session, alert_id, lock=True)
+    if alert.status == RESOLVED:
+        raise Conflict(f"alert {alert.id} is already resolved by {alert.resolved_by} "
+                       f"at {alert.resolved_at:%Y-%m-%dT%H:%M:%SZ}")
+    if alert.status == ACKNOWLEDGED:
+        return alert
+    before = {"status": alert.status}
+    alert.status = ACKNOWLEDGED
+    alert.acknowledged_at = now
+    alert.acknowledged_by = actor
+    _stop_paging(session, alert=alert, now=now, reason=f"acknowledged by {actor}")
+    policy = config.escalation_policies.get(alert.policy or "")
+    if policy is not None and policy.ack_timeout_minutes:
+        due = now + timedelta(minutes=policy.ack_timeout_minutes)
+        timers.schedule(session, kind=timers.ACK_LAPSE, alert_id=alert.id, due_at=due, now=now,
+                        step=max(alert.step, 0), pass_number=alert.pass_number)
+    audit.record(session, now=now, actor=actor, surface=surface, action="alert.acknowledge",
+                 object_type="alert", object_id=alert.id, before=before,
+                 after={"status": alert.status})
+    add_timeline(session, alert, kind="acknowledged", now=now, actor=actor, surface=surface,
+                 message=f"acknowledged by {actor} via {surface}")
+    event(log, "alert.acknowledged", alert_id=alert.id, actor=actor, surface=surface)
+    return alert
+
+
+def resolve(
+    session: Session, *, config: Config, alert_id: int, actor: str, surface: str,
+    now: datetime,
+) -> Alert:
+    """Resolve: close the alert, free its key, stop everything queued for it."""
+    alert = get_alert(session, alert_id, lock=True)
+    if alert.status == RESOLVED:
+        return alert
+    before = {"status": alert.status}
+    alert.status = RESOLVED
+    alert.open_key = None
+    alert.resolved_at = now
+    alert.resolved_by = actor
+    _stop_paging(session, alert=alert, now=now, reason=f"resolved by {actor}")
+    audit.record(session, now=now, actor=actor, surface=surface, action="alert.resolve",
+                 object_type="alert", object_id=alert.id, before=before,
+                 after={"status": alert.status})
+    add_timeline(session, alert, kind="resolved", now=now, actor=actor, surface=surface,
+                 message=f"resolved by {actor} via {surface}")
+    event(log, "alert.resolved", alert_id=alert.id, actor=actor, surface=surface)
+    return alert
+
+
+def _stop_paging(session: Session, *, alert: Alert, now: datetime, reason: str) -> None:
+    stopped_timers = timers.cancel_for_alert(session, alert_id=alert.id, now=now)
+    stopped_pages = deliveries.cancel_for_alert(session, alert_id=alert.id, now=now,
+                                                reason=reason)
+    if stopped_timers or stopped_pages:
+        event(log, "escalation.stopped", alert_id=alert.id, timers=stopped_timers,
+              deliveries=stopped_pages)
+
+
+def paging_fallback(
+    session: Session, *, config: Config, alert: Alert, now: datetime, why: str,
+) -> None:
+    """Page the configured fallback contacts; say so on the alert either way."""
+    people = [config.users[u] for u in config.notifications.fallback if u in config.users]
+    reaches = [paging.reach(config, person, None) for person in people]
+    if not reaches:
+        add_timeline(session, alert, kind="fallback", now=now,
+                     message=f"{why}; no fallback contact is configured, nobody was paged")
+        event(log, "alert.nobody_paged", level=logging.ERROR, alert_id=alert.id, why=why)
+        return
+    paging.queue_pages(session, alert_id=alert.id, reaches=reaches, step=0, now=now)
+    names = ", ".join(found.user.display for found in reaches)
+    add_timeline(session, alert, kind="fallback", now=now,
+                 message=f"{why}; paged the fallback contact: {names}")
+    event(log, "alert.fallback_paged", level=logging.WARNING, alert_id=alert.id, why=why)

@@ -1,0 +1,274 @@
+"""Turn what each source sends into `IncomingEvent`s, or say what is wrong.
+
+Pure parsing: bodies are already decoded JSON. Unknown keys are ignored so
+newer senders keep working; anything that can never succeed is reported
+with the path of the field at fault.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tocsin.alerts.rules import Action, IncomingEvent
+
+PD_SEVERITIES = ("critical", "error", "warning", "info")
+PD_ACTIONS = ("trigger", "acknowledge", "resolve")
+MAX_DEDUP_KEY = 255
+MAX_SUMMARY = 1024
+ZERO_TIME_PREFIX = "0001-01-01"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    path: str
+    message: str
+
+
+class SourceError(ValueError):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+def check_text(value: Any, path: str) -> list[FieldError]:
+    """Find text that no store can keep: NUL characters and lone surrogates.
+
+    PostgreSQL refuses NUL in text and neither backend takes a lone
+    surrogate; both are refused here, alike, naming the field.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            return [FieldError(path, "contains a NUL character (\\u0000), which cannot be stored")]
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return [FieldError(path, "contains a lone UTF-16 surrogate; send valid UTF-8")]
+        return []
+    if isinstance(value, Mapping):
+        found: list[FieldError] = []
+        for key, item in value.items():
+            found += check_text(key, f"{path}.{key!s}" if path else str(key))
+            found += check_text(item, f"{path}.{key!s}" if path else str(key))
+        return found
+    if isinstance(value, list):
+        return [e for i, item in enumerate(value) for e in check_text(item, f"{path}[{i}]")]
+    return []
+
+
+def parse_timestamp(text: str) -> datetime:
+    """RFC 3339 as Go and Python write it; nanoseconds are cut to micro."""
+    cleaned = re.sub(r"(\.\d{6})\d+", r"\1", text.strip())
+    cleaned = cleaned.replace("z", "Z")
+    when = datetime.fromisoformat(cleaned)
+    if when.tzinfo is None:
+        raise ValueError("timestamp has no time zone offset")
+    return when.astimezone(UTC)
+
+
+def _string_map(value: Any, path: str, errors: list[FieldError]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.append(FieldError(path, "must be an object of strings"))
+        return {}
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            errors.append(FieldError(f"{path}.{key}", "must be a string"))
+            continue
+        result[str(key)] = str(item)
+    return result
+
+
+def _optional_str(value: Any, path: str, errors: list[FieldError]) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        errors.append(FieldError(path, "must be a string"))
+        return None
+    return value
+
+
+# --- Prometheus Alertmanager (webhook version 4) -------------------------
+
+
+def parse_alertmanager(body: Any) -> tuple[list[IncomingEvent], list[FieldError]]:
+    """Events for every well-formed alert, and errors for the others.
+
+    A body that is not an Alertmanager webhook at all raises SourceError; one
+    bad alert among many does not cost the others.
+    """
+    if not isinstance(body, dict):
+        raise SourceError([FieldError("body", "must be a JSON object")])
+    alerts = body.get("alerts")
+    if not isinstance(alerts, list):
+        raise SourceError([FieldError("alerts", "must be a list of alerts")])
+    group_status = body.get("status") if body.get("status") in ("firing", "resolved") else None
+    common = _string_map(body.get("commonLabels"), "commonLabels", [])
+    events: list[IncomingEvent] = []
+    errors: list[FieldError] = []
+    for index, alert in enumerate(alerts):
+        alert_errors: list[FieldError] = []
+        event = _alertmanager_alert(alert, f"alerts[{index}]", group_status, common, alert_errors)
+        if event is None or alert_errors:
+            errors += alert_errors
+        else:
+            events.append(event)
+    return events, errors
+
+
+def _alertmanager_alert(
+    alert: Any, path: str, group_status: str | None, common: dict[str, str],
+    errors: list[FieldError],
+) -> IncomingEvent | None:
+    if not isinstance(alert, dict):
+        errors.append(FieldError(path, "must be an object"))
+        return None
+    errors += check_text(alert, path)
+    labels = _string_map(alert.get("labels"), f"{path}.labels", errors)
+    annotations = _string_map(alert.get("annotations"), f"{path}.annotations", errors)
+    status = alert.get("status") or group_status
+    if status not in ("firing", "resolved"):
+        errors.append(FieldError(f"{path}.status", "must be 'firing' or 'resolved'"))
+        return None
+    fingerprint = alert.get("fingerprint")
+    if fingerprint is not None and (not isinstance(fingerprint, str) or not fingerprint):
+        errors.append(FieldError(f"{path}.fingerprint", "must be a non-empty string"))
+        return None
+    if not fingerprint and not labels:
+        errors.append(FieldError(f"{path}.labels", "an alert needs labels or a fingerprint"))
+        return None
+    starts = _am_time(alert.get("startsAt"), f"{path}.startsAt", errors)
+    ends = _am_time(alert.get("endsAt"), f"{path}.endsAt", errors)
+    if errors:
+        return None
+    action: Action = "trigger" if status == "firing" else "resolve"
+    return IncomingEvent(
+        action=action,
+        dedup_key=fingerprint or _fingerprint(labels),
+        title=annotations.get("summary") or labels.get("alertname") or "Alertmanager alert",
+        instance=starts.isoformat() if starts else None,
+        instance_time=starts,
+        source_time=starts if action == "trigger" else (ends or starts),
+        description=annotations.get("description"),
+        severity=labels.get("severity") or common.get("severity"),
+        service=labels.get("service"),
+        source=labels.get("instance") or labels.get("job"),
+        labels=labels,
+        details={"annotations": annotations},
+        source_url=_optional_str(alert.get("generatorURL"), f"{path}.generatorURL", errors),
+        runbook_url=annotations.get("runbook_url") or annotations.get("runbook"),
+    )
+
+
+def _am_time(value: Any, path: str, errors: list[FieldError]) -> datetime | None:
+    if value in (None, "") or (isinstance(value, str) and value.startswith(ZERO_TIME_PREFIX)):
+        return None
+    if not isinstance(value, str):
+        errors.append(FieldError(path, "must be an RFC 3339 timestamp string"))
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        errors.append(FieldError(path, f"is not an RFC 3339 timestamp: {value[:40]!r}"))
+        return None
+
+
+def _fingerprint(labels: dict[str, str]) -> str:
+    canonical = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(labels.items()))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+# --- PagerDuty Events API v2 ---------------------------------------------
+
+
+def parse_pagerduty(body: Any) -> tuple[str, IncomingEvent]:
+    """The routing key and the event, or SourceError listing every problem."""
+    if not isinstance(body, dict):
+        raise SourceError([FieldError("body", "must be a JSON object")])
+    errors = check_text(body, "")
+    routing_key = body.get("routing_key")
+    if not isinstance(routing_key, str) or not routing_key:
+        errors.append(FieldError("routing_key", "is required and must be a string"))
+    action = body.get("event_action")
+    if action not in PD_ACTIONS:
+        errors.append(FieldError("event_action", "must be one of trigger, acknowledge, resolve"))
+    dedup_key = body.get("dedup_key")
+    if dedup_key is not None and (not isinstance(dedup_key, str) or not dedup_key):
+        errors.append(FieldError("dedup_key", "must be a non-empty string"))
+    elif isinstance(dedup_key, str) and len(dedup_key) > MAX_DEDUP_KEY:
+        errors.append(FieldError("dedup_key", f"must be at most {MAX_DEDUP_KEY} characters"))
+    if action in ("acknowledge", "resolve") and dedup_key is None:
+        errors.append(FieldError("dedup_key", f"is required to {action}"))
+    event = _pd_event(body, action, dedup_key, errors) if action in PD_ACTIONS else None
+    if errors or event is None:
+        raise SourceError(errors)
+    assert isinstance(routing_key, str)
+    return routing_key, event
+
+
+def _pd_event(
+    body: dict[str, Any], action: Action, dedup_key: Any, errors: list[FieldError],
+) -> IncomingEvent | None:
+    key = dedup_key if isinstance(dedup_key, str) else uuid.uuid4().hex
+    payload = body.get("payload")
+    if action != "trigger":
+        return IncomingEvent(action=action, dedup_key=key, source_time=_pd_time(payload, []))
+    if not isinstance(payload, dict):
+        errors.append(FieldError("payload", "is required to trigger and must be an object"))
+        return None
+    summary = payload.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        errors.append(FieldError("payload.summary", "is required and must be a string"))
+    elif len(summary) > MAX_SUMMARY:
+        errors.append(FieldError("payload.summary", f"must be at most {MAX_SUMMARY} characters"))
+    source = payload.get("source")
+    if not isinstance(source, str) or not source:
+        errors.append(FieldError("payload.source", "is required and must be a string"))
+    severity = payload.get("severity")
+    if severity not in PD_SEVERITIES:
+        errors.append(FieldError("payload.severity", "must be one of " + ", ".join(PD_SEVERITIES)))
+    details = payload.get("custom_details")
+    if details is not None and not isinstance(details, dict | str | list | int | float):
+        errors.append(FieldError("payload.custom_details", "must be an object"))
+    when = _pd_time(payload, errors)
+    labels = {
+        name: str(payload[name])
+        for name in ("component", "group", "class")
+        if isinstance(payload.get(name), str | int | float) and payload.get(name) != ""
+    }
+    if errors:
+        return None
+    return IncomingEvent(
+        action=action, dedup_key=key, title=str(summary), severity=str(severity),
+        source=str(source), labels={**labels, "severity": str(severity), "source": str(source)},
+        details={"custom_details": details} if details is not None else {},
+        source_time=when, instance_time=when,
+        source_url=_first_link(body.get("links")) or _optional_str(body.get("client_url"),
+                                                                     "client_url", errors),
+    )
+
+
+def _pd_time(payload: Any, errors: list[FieldError]) -> datetime | None:
+    if not isinstance(payload, dict) or payload.get("timestamp") in (None, ""):
+        return None
+    value = payload["timestamp"]
+    try:
+        return parse_timestamp(str(value))
+    except ValueError:
+        errors.append(FieldError("payload.timestamp", "must be an ISO 8601 timestamp"))
+        return None
+
+
+def _first_link(links: Any) -> str | None:
+    if isinstance(links, list):
+        for link in links:
+            if isinstance(link, dict) and isinstance(link.get("href"), str):
+                return str(link["href"])
+    return None

@@ -1,0 +1,77 @@
+"""Tables for alerts and their timelines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db import Base, UTCDateTime
+
+TRIGGERED = "triggered"
+ACKNOWLEDGED = "acknowledged"
+RESOLVED = "resolved"
+
+
+class Alert(Base):
+    """One alert: an integration plus a dedup key, from trigger to resolve.
+
+    `open_key` holds the dedup key while the alert is open and NULL once it is
+    resolved; the unique constraint on it makes "one open alert per key" hold
+    even when two requests race.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("integration", "open_key", name="uq_alerts_open_key"),
+        Index("ix_alerts_integration_dedup", "integration", "dedup_key"),
+        Index("ix_alerts_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integration: Mapped[str] = mapped_column(String(200))
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    open_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    instance: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default=TRIGGERED)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    severity: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    service: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source: Mapped[str | None] = mapped_column(Text, nullable=True)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    runbook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    route: Mapped[str | None] = mapped_column(Text, nullable=True)
+    policy: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    urgency: Mapped[str] = mapped_column(String(10), default="high")
+    channels: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    step: Mapped[int] = mapped_column(Integer, default=-1)
+    pass_number: Mapped[int] = mapped_column(Integer, default=0)
+    event_count: Mapped[int] = mapped_column(Integer, default=1)
+    triggered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class AlertEvent(Base):
+    """A row of an alert's timeline: what happened, when, and who did it."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (Index("ix_alert_events_alert", "alert_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    surface: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

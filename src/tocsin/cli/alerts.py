@@ -1,0 +1,156 @@
+"""`tocsin alert ...` and `tocsin incident ...`, through the same services as the API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tocsin.alerts import service, views
+from tocsin.cli.common import (
+    ActorOption, ConfigOption, DbOption, JsonOption, actor_name, db_url, fail, load,
+    open_database,
+)
+from tocsin.db import transaction
+from tocsin.errors import TocsinError
+from tocsin.incidents import service as incidents
+from tocsin.incidents.store import Incident
+
+alert_app = typer.Typer(no_args_is_help=True, help="List and act on alerts.")
+incident_app = typer.Typer(no_args_is_help=True, help="Declare and list incidents.")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@alert_app.command("list")
+def alert_list(
+    status: Annotated[str | None, typer.Option(help="triggered, acknowledged or resolved")]
+    = None,
+    as_json: JsonOption = False, db: DbOption = None,
+) -> None:
+    """Recent alerts, newest first."""
+    _engine, sessions = open_database(db_url(db))
+    with sessions() as session:
+        found = [views.alert_summary(a) for a in views.list_alerts(session, status=status)]
+    if as_json:
+        sys.stdout.write(json.dumps({"alerts": found}) + "\n")
+        return
+    table = Table()
+    for column in ("id", "status", "severity", "service", "title", "triggered"):
+        table.add_column(column)
+    for item in found:
+        table.add_row(str(item["id"]), item["status"], item["severity"] or "",
+                      item["service"] or "", item["title"], item["triggered_at"])
+    Console().print(table)
+
+
+@alert_app.command("show")
+def alert_show(alert_id: int, db: DbOption = None) -> None:
+    """One alert with its timeline, as JSON."""
+    _engine, sessions = open_database(db_url(db))
+    with sessions() as session:
+        try:
+            detail = views.alert_detail(session, service.get_alert(session, alert_id))
+        except TocsinError as exc:
+            fail(exc.message)
+    sys.stdout.write(json.dumps(detail, indent=2) + "\n")
+
+
+def _act(action: str, alert_id: int, config: str | None, db: str | None,
+         actor: str | None) -> None:
+    loaded = load(config)
+    _engine, sessions = open_database(db_url(db))
+    act_on = service.acknowledge if action == "acknowledge" else service.resolve
+    try:
+        with transaction(sessions) as session:
+            alert = act_on(session, config=loaded, alert_id=alert_id, actor=actor_name(actor),
+                           surface="cli", now=_now())
+            status = alert.status
+    except TocsinError as exc:
+        fail(exc.message)
+    sys.stdout.write(f"alert {alert_id}: {status}\n")
+
+
+@alert_app.command("ack")
+def alert_ack(alert_id: int, config: ConfigOption = None, db: DbOption = None,
+              actor: ActorOption = None) -> None:
+    """Acknowledge an alert: its escalation stops and queued pages are cancelled."""
+    _act("acknowledge", alert_id, config, db, actor)
+
+
+@alert_app.command("resolve")
+def alert_resolve(alert_id: int, config: ConfigOption = None, db: DbOption = None,
+                  actor: ActorOption = None) -> None:
+    """Resolve an alert."""
+    _act("resolve", alert_id, config, db, actor)
+
+
+@incident_app.command("create")
+def incident_create(
+    title: Annotated[str, typer.Argument(help="What is wrong, in one line")],
+    severity: Annotated[str, typer.Option(help="A severity from the config, e.g. SEV1")]
+    = "SEV3",
+    commander: Annotated[str | None, typer.Option(help="Incident Commander [you]")] = None,
+    config: ConfigOption = None, db: DbOption = None, actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Declare an incident."""
+    loaded = load(config)
+    _engine, sessions = open_database(db_url(db))
+    try:
+        with transaction(sessions) as session:
+            incident = incidents.declare(
+                session, config=loaded, title=title, severity=severity,
+                actor=actor_name(actor), surface="cli", now=_now(), commander=commander)
+            shown = _incident_json(incident)
+    except TocsinError as exc:
+        fail(exc.message + "".join(f"; {f.path}: {f.message}" for f in exc.fields))
+    if as_json:
+        sys.stdout.write(json.dumps(shown) + "\n")
+        return
+    sys.stdout.write(f"{shown['id']} declared: [{shown['severity']}] {shown['title']} "
+                     f"(commander {shown['commander']}, target MTTR "
+                     f"{shown['target_mttr_minutes']:g} min)\n")
+
+
+@incident_app.command("list")
+def incident_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Recent incidents, newest first."""
+    _engine, sessions = open_database(db_url(db))
+    with sessions() as session:
+        found = [_incident_json(i) for i in incidents.recent(session)]
+    if as_json:
+        sys.stdout.write(json.dumps({"incidents": found}) + "\n")
+        return
+    for item in found:
+        sys.stdout.write(f"{item['id']}  [{item['severity']}] {item['status']:<13} "
+                         f"{item['title']}\n")
+
+
+@incident_app.command("show")
+def incident_show(key: str, db: DbOption = None) -> None:
+    """One incident, as JSON."""
+    _engine, sessions = open_database(db_url(db))
+    with sessions() as session:
+        try:
+            shown = _incident_json(incidents.get(session, key))
+        except TocsinError as exc:
+            fail(exc.message)
+    sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+
+
+def _incident_json(incident: Incident) -> dict[str, object]:
+    return {
+        "id": incident.key, "title": incident.title, "severity": incident.severity,
+        "status": incident.status, "commander": incident.commander,
+        "target_mttr_minutes": incident.target_mttr_minutes,
+        "declared_at": views.stamp(incident.declared_at), "declared_by": incident.declared_by,
+        "impact_start": views.stamp(incident.impact_start),
+    }

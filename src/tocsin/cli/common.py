@@ -1,0 +1,83 @@
+"""What every verb shares: finding the config and the database, and failing well."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tocsin.config.loader import ConfigError, load_config
+from tocsin.config.model import Config
+from tocsin.db import DEFAULT_URL, is_sqlite, make_engine, make_sessionmaker, sqlite_path
+from tocsin.migrate import current_revision, head_revision
+
+ConfigOption = Annotated[
+    str | None,
+    typer.Option("--config", "-c", help="Config file [env TOCSIN_CONFIG; ./tocsin.yaml]"),
+]
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL [env TOCSIN_DATABASE_URL; sqlite:///./tocsin.db]"),
+]
+ActorOption = Annotated[
+    str | None, typer.Option("--as", help="Who is acting, for the audit log [cli:$USER]"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print plain JSON")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    sys.stderr.write(f"tocsin: {message}\n")
+    raise typer.Exit(code)
+
+
+def config_path(option: str | None) -> str:
+    return option or os.environ.get("TOCSIN_CONFIG") or "tocsin.yaml"
+
+
+def db_url(option: str | None) -> str:
+    return option or os.environ.get("TOCSIN_DATABASE_URL") or DEFAULT_URL
+
+
+def actor_name(option: str | None) -> str:
+    if option:
+        return option
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def load(option: str | None) -> Config:
+    """The config, or every problem on stderr and exit status 1."""
+    path = config_path(option)
+    try:
+        config, _warnings = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(problem.format() + "\n")
+        fail(f"{path} is not a valid configuration; run `tocsin check {path}`")
+    return config
+
+
+def database_exists(url: str) -> bool:
+    if not is_sqlite(url):
+        return True
+    path = sqlite_path(url)
+    return path is not None and Path(path).exists()
+
+
+def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
+    """An existing, migrated database; verbs other than serve never create one."""
+    if not database_exists(url):
+        fail(f"no database at {sqlite_path(url)}; start `tocsin serve` or run "
+             "`tocsin db upgrade` first")
+    engine = make_engine(url)
+    if current_revision(engine) != head_revision():
+        fail("the database schema is not current; run `tocsin db upgrade`")
+    return engine, make_sessionmaker(engine)

@@ -1,0 +1,64 @@
+"""The `tocsin` command. It talks to the database through the services, never over HTTP."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from tocsin.cli import alerts, oncall, serve
+from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
+from tocsin.config.loader import ConfigError, load_config
+from tocsin.db import make_engine
+from tocsin.migrate import upgrade
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Tocsin: alerts in, the right person paged.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+app.add_typer(alerts.alert_app, name="alert")
+app.add_typer(alerts.incident_app, name="incident")
+app.command("oncall")(oncall.oncall)
+app.command("shifts")(oncall.shifts)
+app.command("serve")(serve.serve)
+app.command("worker")(serve.worker)
+
+
+@app.command("check")
+def check(
+    file: Annotated[str | None, typer.Argument(help="Config file to validate")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Validate a config: every problem at once, one line each, sorted by line."""
+    path = file or config_path(config)
+    try:
+        _config, warnings = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(problem.format() + "\n")
+        errors = sum(1 for p in exc.problems if p.severity == "error")
+        sys.stderr.write(f"{path}: {errors} error(s); the configuration is not valid\n")
+        raise typer.Exit(1) from None
+    for problem in warnings:
+        sys.stderr.write(problem.format() + "\n")
+    sys.stdout.write(f"{path}: valid ({len(warnings)} warning(s))\n")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create the database or bring its schema up to date."""
+    url = db_url(db)
+    try:
+        revision = upgrade(make_engine(url))
+    except Exception as exc:
+        fail(f"could not upgrade the database: {type(exc).__name__}: {exc}")
+    sys.stdout.write(f"database at revision {revision}\n")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""`tocsin serve` (web server and engine) and `tocsin worker` (engine only)."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, TextIO
+
+import typer
+import uvicorn
+
+from tocsin import logs
+from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
+from tocsin.config.loader import ConfigError, load_config
+from tocsin.db import is_sqlite, make_engine, sqlite_path
+from tocsin.engine.runtime import Runtime, build_runtime
+from tocsin.migrate import upgrade
+from tocsin.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+def _single_process_lock(url: str) -> TextIO | None:
+    """On SQLite only one process may run the engine; hold a lock file to say so."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    handle = open(f"{path}.lock", "w")  # noqa: SIM115 - held for the process's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fail(f"another tocsin process is already serving {path}; SQLite allows one. "
+             "Stop it, or use PostgreSQL to run several.")
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def _check_config(path: str) -> None:
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(problem.format() + "\n")
+        fail(f"{path} is not a valid configuration; fix it and start again")
+
+
+def _prepare(config: str | None, db: str | None) -> tuple[str, str]:
+    logs.configure()
+    path, url = config_path(config), db_url(db)
+    _check_config(path)
+    if sqlite_path(url):
+        Path(sqlite_path(url) or ".").parent.mkdir(parents=True, exist_ok=True)
+    return path, url
+
+
+def _reload_on_hangup(runtime: Runtime) -> None:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        # Reload off the signal handler's stack: the loader takes locks.
+        def reload() -> None:
+            try:
+                runtime.config.reload()
+            except ConfigError:
+                pass  # already logged and counted; the old config keeps running
+
+        threading.Thread(target=reload, name="tocsin-reload", daemon=True).start()
+
+    signal.signal(signal.SIGHUP, handler)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    config: ConfigOption = None, db: DbOption = None,
+) -> None:
+    """Run the web server and the engine in one process."""
+    path, url = _prepare(config, db)
+    lock = _single_process_lock(url)
+    upgrade(make_engine(url))
+    runtime = build_runtime(config_path=path, db_url=url)
+    _reload_on_hangup(runtime)
+    runtime.engine.start()
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_config=None,
+                    access_log=True, timeout_graceful_shutdown=10)
+    finally:
+        runtime.engine.stop()
+        if lock is not None:
+            lock.close()
+
+
+def worker(config: ConfigOption = None, db: DbOption = None) -> None:
+    """Run the engine alone, beside `serve` processes on the same PostgreSQL database."""
+    path, url = _prepare(config, db)
+    if is_sqlite(url):
+        fail("tocsin worker needs PostgreSQL; on SQLite, `tocsin serve` runs the engine itself")
+    upgrade(make_engine(url))
+    runtime = build_runtime(config_path=path, db_url=url)
+    _reload_on_hangup(runtime)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    runtime.engine.start()
+    stopped.wait()
+    runtime.engine.stop()

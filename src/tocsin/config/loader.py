@@ -1,0 +1,314 @@
+"""Load `tocsin.yaml` into a `Config`, or say everything that is wrong with it.
+
+The tables below are the whole file format: every key the design names is
+listed, either with how its value is read or as recognised but not built
+yet, so no key is ever silently ignored. `validate` then checks what needs
+the whole file (names, targets, escalation rules) and builds the model.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from tocsin.config.model import CONTACT_CHANNELS, Config
+from tocsin.config.schema import (
+    Key,
+    NotBuilt,
+    Problem,
+    Problems,
+    Reader,
+    Shape,
+    Spot,
+    a_date,
+    choice,
+    describe,
+    line_of,
+    nonblank,
+    number,
+    seq,
+    shape,
+    text,
+    text_map,
+    time_of_day,
+    weekday,
+    zone,
+)
+from tocsin.config.validate import ROUTE_CHANNELS, build_config
+
+__all__ = ["ConfigError", "Problem", "load_config"]
+
+_FILE = "(file)"  # the path shown for problems with the file as a whole
+
+
+class ConfigError(Exception):
+    """A file that cannot be used; `problems` holds its errors and warnings by line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(problem.format() for problem in problems))
+        self.problems = problems
+
+
+def load_config(
+    path: str | Path, env: Mapping[str, str] | None = None
+) -> tuple[Config, list[Problem]]:
+    """Return the config and its warnings, or raise ConfigError listing every problem."""
+    file = str(path)
+    problems = Problems(file)
+    config = None
+    root = _compose(Path(path), problems)
+    if root is not None:
+        reader = Reader(problems, os.environ if env is None else env)
+        top = reader.shape(root, "", TOP)
+        if top is not None:
+            config = build_config(top, file, problems)
+    if config is None or problems.has_errors:
+        raise ConfigError(problems.by_line())
+    return config, problems.warnings()
+
+
+def _compose(path: Path, problems: Problems) -> yaml.MappingNode | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        problems.error(Spot(0, _FILE), f"cannot read the file: {reason}", "check the path")
+        return None
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problems.error(Spot(line, _FILE), "not UTF-8 text", "save the file as UTF-8")
+        return None
+    try:
+        # compose() builds nodes only: no tag resolution is acted on, nothing constructed.
+        root = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = int(mark.line) + 1 if mark is not None else 1
+        problems.error(Spot(line, _FILE), f"not valid YAML: {exc.problem}", _YAML_FIX)
+        return None
+    except yaml.YAMLError as exc:
+        problems.error(Spot(1, _FILE), f"not valid YAML: {exc}", _YAML_FIX)
+        return None
+    return _top_mapping(root, problems)
+
+
+_YAML_FIX = "check the indentation, colons and quotes on this line and the one before"
+
+
+def _top_mapping(root: yaml.Node | None, problems: Problems) -> yaml.MappingNode | None:
+    if root is None:
+        problems.error(Spot(1, _FILE), "the file is empty", "start from examples/tocsin.yaml")
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        problems.error(
+            Spot(line_of(root), _FILE),
+            f"the top level must be a mapping of keys, got {describe(root)}",
+            "start the file with keys such as schedules:, escalation_policies:, routes:",
+        )
+        return None
+    return root
+
+
+# Converters for values only this format has.
+
+
+def _rotation(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    if isinstance(node, yaml.MappingNode):
+        reader.error(
+            node,
+            path,
+            "a rotation of the form {every: ...} is recognised but not built yet in this release",
+            "use daily or weekly (planned: rotations of any length)",
+        )
+        return None
+    rotation: str | None = _DAILY_OR_WEEKLY(reader, node, path)
+    return rotation
+
+
+_DAILY_OR_WEEKLY = choice("daily", "weekly")
+
+
+def _email(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    value = reader.string(node, path)
+    if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+        reader.error(node, path, f"'{value}' is not an e-mail address", "write it as name@domain")
+        return None
+    return value
+
+
+def _url(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    value = reader.string(node, path)
+    if value is not None and not re.match(r"https?://\S+$", value):
+        reader.error(node, path, f"'{value}' is not an http(s) URL", "write it as https://host/")
+        return None
+    return value
+
+
+def _integration_key(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    # The key is part of the integration's URL, so it must need no escaping.
+    value = reader.string(node, path)
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9._~-]+", value):
+        reader.error(
+            node,
+            path,
+            "an integration key must be non-empty and hold only letters, digits and - _ . ~",
+            "use a random string such as one from `openssl rand -hex 16`",
+        )
+        return None
+    return value
+
+
+def _regex(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    value = reader.string(node, path)
+    if value is None:
+        return None
+    try:
+        re.compile(value)
+    except re.error as exc:
+        reader.error(node, path, f"bad regular expression: {exc}", "fix the pattern (Python re)")
+        return None
+    return value
+
+
+def _name(example: str) -> Key:
+    return Key(nonblank, required=True, example=f"name: {example}")
+
+
+_NAMES = seq(nonblank)
+
+_CONTACTS: Shape = {channel: Key(nonblank) for channel in CONTACT_CHANNELS}
+
+_USER: Shape = {
+    "id": Key(nonblank, required=True, example="id: alice"),
+    "email": Key(_email),
+    "name": Key(text),
+    "timezone": Key(zone),
+    "contacts": Key(shape(_CONTACTS)),
+    "notification_rules": NotBuilt("notification rules are", "per-urgency notification rules"),
+}
+
+_TEAM: Shape = {"name": _name("payments"), "members": Key(_NAMES), "services": Key(_NAMES)}
+
+_SERVICE: Shape = {
+    "name": _name("payment"),
+    "escalation_policy": Key(nonblank),
+    "team": Key(nonblank),
+}
+
+_SCHEDULE: Shape = {
+    "name": _name("primary-oncall"),
+    "timezone": Key(zone),
+    "rotation": Key(_rotation, required=True, example="rotation: weekly"),
+    "start_day": Key(weekday),
+    "start_time": Key(time_of_day),
+    "start_date": Key(a_date),
+    "participants": Key(
+        seq(nonblank, non_empty=True), required=True, example="participants: [alice@company.com]"
+    ),
+    "layers": NotBuilt("schedule layers are", "schedule layers and overrides"),
+    "restrictions": NotBuilt("restrictions are", "on-call restrictions to time windows"),
+    "overrides": NotBuilt("overrides are", "schedule layers and overrides"),
+}
+
+_STEP: Shape = {
+    "targets": Key(
+        seq(nonblank, non_empty=True), required=True, example="targets: [primary-oncall]"
+    ),
+    "timeout_minutes": Key(number()),
+}
+
+_POLICY: Shape = {
+    "name": _name("production-critical"),
+    "repeat": Key(number(whole=True)),
+    "ack_timeout_minutes": Key(number(above=True)),
+    "steps": Key(
+        seq(shape(_STEP), non_empty=True),
+        required=True,
+        example="steps: [{targets: [primary-oncall], timeout_minutes: 5}]",
+    ),
+}
+
+_ROUTE: Shape = {
+    "match": Key(text_map()),
+    "match_re": Key(text_map(_regex)),
+    "urgency": Key(choice("high", "low")),
+    "notify": Key(nonblank, required=True, example="notify: production-critical"),
+    "channels": Key(seq(choice(*ROUTE_CHANNELS), non_empty=True)),
+    "group_by": NotBuilt("group_by is", "alert grouping"),
+    "active": NotBuilt("active time windows are", "routes active only at set times"),
+    "continue": NotBuilt("continue is", "routes that fall through to later routes"),
+    "routes": NotBuilt("nested routes are", "nested routes"),
+}
+
+_INTEGRATION_TYPE = choice(
+    "alertmanager",
+    "pagerduty",
+    not_built={
+        "grafana": "Grafana alerting webhooks",
+        "generic": "the generic JSON integration",
+        "opsgenie": "the Opsgenie-compatible alert API",
+    },
+)
+
+_INTEGRATION: Shape = {
+    "name": _name("prometheus"),
+    "type": Key(_INTEGRATION_TYPE, required=True, example="type: alertmanager"),
+    "key": Key(_integration_key, required=True, example='key: "${PROM_KEY}"'),
+    "service": Key(nonblank),
+}
+
+_SLACK: Shape = {
+    "token": Key(nonblank, required=True, example='token: "${SLACK_TOKEN}"'),
+    "signing_secret": Key(nonblank),
+    "api_url": Key(_url),
+    "channel": Key(nonblank),
+}
+
+_WEBHOOK: Shape = {
+    "secret": Key(nonblank, required=True, example='secret: "${WEBHOOK_SECRET}"'),
+    "timeout_seconds": Key(number(above=True)),
+    "max_attempts": Key(number(1, whole=True)),
+}
+
+_NOTIFICATIONS: Shape = {
+    "slack": Key(shape(_SLACK)),
+    "webhook": Key(shape(_WEBHOOK)),
+    "fallback": Key(_NAMES),
+}
+
+_API_TOKEN: Shape = {
+    "name": _name("ops"),
+    "token": Key(nonblank, required=True, example='token: "${TOCSIN_API_TOKEN}"'),
+    "user": Key(nonblank),
+    "scope": Key(choice("read", "write", "admin")),
+}
+
+_SEVERITY: Shape = {
+    "name": _name("SEV1"),
+    "description": Key(text),
+    "target_mttr_minutes": Key(number()),
+    "urgency": Key(choice("high", "low")),
+}
+
+TOP: Shape = {
+    "timezone": Key(zone),
+    "public_url": Key(_url),
+    "working_hours": NotBuilt("working hours are", "business, off and sleep hours"),
+    "users": Key(seq(shape(_USER))),
+    "teams": Key(seq(shape(_TEAM))),
+    "services": Key(seq(shape(_SERVICE))),
+    "schedules": Key(seq(shape(_SCHEDULE))),
+    "escalation_policies": Key(seq(shape(_POLICY))),
+    "routes": Key(seq(shape(_ROUTE))),
+    "integrations": Key(seq(shape(_INTEGRATION))),
+    "notifications": Key(shape(_NOTIFICATIONS)),
+    "api_tokens": Key(seq(shape(_API_TOKEN))),
+    "severities": Key(seq(shape(_SEVERITY), non_empty=True)),
+    "components": NotBuilt("components are", "the status page"),
+}

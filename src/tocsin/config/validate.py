@@ -1,0 +1,364 @@
+"""Checks that need the whole file, and the `Config` built from what passed.
+
+Every section has been read by then, so a name defined on line 80 can be
+used on line 10. A problem is recorded and the build carries on, so one
+run reports everything; the model built from a file with errors is thrown
+away by the caller.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from tocsin.config.model import (
+    CONTACT_CHANNELS,
+    DEFAULT_SEVERITIES,
+    ApiToken,
+    Config,
+    EscalationPolicy,
+    Integration,
+    Layer,
+    Notifications,
+    Route,
+    Schedule,
+    Service,
+    Severity,
+    SlackProvider,
+    Step,
+    Target,
+    TargetKind,
+    Team,
+    User,
+    WebhookProvider,
+)
+from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, entries
+from tocsin.config.schema import Fields, Items, Problems, Spot, closest
+
+ROUTE_CHANNELS: tuple[str, ...] = (*CONTACT_CHANNELS, "console")
+# Channels a file may name today though no sender for them exists yet.
+_NO_PROVIDER_YET = ("phone", "sms", "email")
+
+
+
+def build_config(top: Fields, file: str, problems: Problems) -> Config:
+    return _Builder(top, problems).build(file)
+
+
+class _Builder:
+    def __init__(self, top: Fields, problems: Problems) -> None:
+        self.top = top
+        self.problems = problems
+        self.names = Names(top, problems)
+        self.users: dict[str, User] = {}
+        self.policies: dict[str, EscalationPolicy] = {}
+        notifications: Fields | None = top.get("notifications")
+        self.providers = [
+            channel
+            for channel in ("slack", "webhook")
+            if notifications is not None and notifications.written(channel)
+        ]
+
+    def build(self, file: str) -> Config:
+        self._add_users()
+        schedules = self._schedules()
+        self._add_policies()
+        routes = self._routes()
+        services = self._services()
+        return Config(
+            path=file,
+            timezone=self.top.get("timezone", "UTC"),
+            public_url=self.top.get("public_url", Config.public_url),
+            teams=self._teams(services),
+            services=services,
+            schedules=schedules,
+            routes=routes,
+            escalation_policies=self.policies,
+            integrations=self._integrations(services),
+            notifications=self._notifications(),
+            api_tokens=self._api_tokens(),
+            severities=self._severities(),
+            # Last: resolving the sections above adds the implicit users.
+            users={**self.users, **self.names.implicit_users},
+        )
+
+    def _unknown_service(self, name: str, spot: Spot, services: dict[str, Service]) -> None:
+        match = closest(name, list(services))
+        defined = f"defined: {', '.join(services)}" if services else "none is defined yet"
+        known = f"did you mean '{match}'?" if match else defined
+        self.problems.error(
+            spot,
+            f"unknown service '{name}'",
+            f"define it under services, or use a defined name ({known})",
+        )
+
+    def _check_unique(
+        self, entries: list[Fields], key: str, noun: str, *, secret: bool = False
+    ) -> None:
+        firsts: dict[str, Fields] = {}
+        for entry in entries:
+            value = entry.get(key)
+            if value is None:
+                continue
+            # Severities are looked up ignoring case, so they must differ by more than case.
+            first = firsts.setdefault(value.lower() if noun == "severity" else value, entry)
+            if first is not entry:
+                # A secret is never echoed: `tocsin check` output ends up in CI logs.
+                shown = "" if secret else f" '{value}'"
+                self.problems.error(
+                    entry.at(key),
+                    f"duplicate {key}{shown}: the {noun} at line {first.at(key).line} has it",
+                    f"give each {noun} its own {key}",
+                )
+
+    def _check_channel(self, channel: str, spot: Spot, where: str) -> None:
+        if channel in _NO_PROVIDER_YET:
+            self.problems.warning(
+                spot,
+                f"no provider for {channel} exists yet in this release, so {where} skip it",
+                "keep it for later, and reach people by slack, webhook or the console",
+            )
+        elif channel in ("slack", "webhook") and channel not in self.providers:
+            self.problems.warning(
+                spot,
+                f"no {channel} provider is configured, so {where} skip it",
+                f"add notifications.{channel}, or remove {channel} here",
+            )
+
+    # Sections.
+
+    def _add_users(self) -> None:
+        for entry in entries(self.top, "users"):
+            contacts: Fields | None = entry.get("contacts")
+            for channel in contacts.values if contacts is not None else ():
+                self._check_channel(channel, contacts.at(channel), "pages to this user")
+            user_id = entry.get("id")
+            if user_id is not None and user_id not in self.users:
+                self.users[user_id] = User(
+                    id=user_id,
+                    email=entry.get("email"),
+                    name=entry.get("name"),
+                    timezone=entry.get("timezone"),
+                    contacts=dict(contacts.values) if contacts is not None else {},
+                )
+
+    def _schedules(self) -> dict[str, Schedule]:
+        schedules: dict[str, Schedule] = {}
+        for entry in entries(self.top, "schedules"):
+            participants = self.names.user_ids(entry.get("participants"), "a participant")
+            if entry.get("rotation") == "daily" and entry.written("start_day"):
+                self.problems.warning(
+                    entry.at("start_day"),
+                    "start_day has no effect on a daily rotation",
+                    "remove start_day, or make the rotation weekly",
+                )
+            name, rotation = entry.get("name"), entry.get("rotation")
+            if name is None or rotation is None or not participants:
+                continue
+            layer = Layer(
+                rotation=rotation,
+                participants=participants,
+                start_time=entry.get("start_time", time(0, 0)),
+                start_day=entry.get("start_day", "mon"),
+                start_date=entry.get("start_date"),
+            )
+            zone = entry.get("timezone", self.top.get("timezone", "UTC"))
+            schedules.setdefault(name, Schedule(name, zone, (layer,)))
+        return schedules
+
+    def _add_policies(self) -> None:
+        for entry in entries(self.top, "escalation_policies"):
+            steps = [self._step(step) for step in entries(entry, "steps")]
+            self._check_escalation(entry)
+            name = entry.get("name")
+            if name is not None and steps:
+                policy = EscalationPolicy(
+                    name=name,
+                    steps=tuple(steps),
+                    repeat=entry.get("repeat", 0),
+                    ack_timeout_minutes=entry.get("ack_timeout_minutes"),
+                )
+                self.policies.setdefault(name, policy)
+
+    def _step(self, entry: Fields) -> Step:
+        items: Items | None = entry.get("targets")
+        targets = [
+            self.names.target(name, spot, STEP_TARGET, "a step target")
+            for spot, name in (items.each() if items is not None else ())
+        ]
+        found = tuple(target for target in targets if target is not None)
+        return Step(targets=found, timeout_minutes=entry.get("timeout_minutes", 0))
+
+    def _check_escalation(self, entry: Fields) -> None:
+        steps = entries(entry, "steps")
+        for step in steps:
+            timeout = _timeout(step)
+            if timeout is not None and 0 < timeout < 1:
+                _warn_short(self.problems, step.at("timeout_minutes"), timeout)
+        for step in steps[:-1]:
+            if _timeout(step) == 0:
+                self.problems.error(
+                    step.at("timeout_minutes"),
+                    "a step before the last has timeout_minutes 0 (or none), "
+                    "so the next step would start at once",
+                    "put this step's targets in one step with the next, "
+                    "or give it a timeout above 0",
+                )
+        repeat = entry.get("repeat", 0)
+        if repeat > 0 and steps and _timeout(steps[-1]) == 0:
+            self.problems.error(
+                entry.at("repeat"),
+                f"repeat: {repeat} needs the last step's timeout_minutes above 0 "
+                "(it is the wait before the next pass)",
+                "give the last step a timeout_minutes above 0, or remove repeat",
+            )
+        ack = entry.get("ack_timeout_minutes")
+        if ack is not None and ack < 1:
+            _warn_short(self.problems, entry.at("ack_timeout_minutes"), ack)
+
+    def _routes(self) -> tuple[Route, ...]:
+        entries = entries(self.top, "routes")
+        for entry in entries[:-1]:
+            if _is_catch_all(entry):
+                self.problems.warning(
+                    entry.spot,
+                    "this route matches every alert, so the routes after it never match",
+                    "move it to the end of routes",
+                )
+        if entries and not _is_catch_all(entries[-1]):
+            self.problems.warning(
+                entries[-1].spot,
+                "no catch-all route: an alert that matches no route reaches only the "
+                "fallback contact",
+                "add a last route with no match or match_re, e.g. - notify: production-critical",
+            )
+        routes = [self._route(entry) for entry in entries]
+        return tuple(route for route in routes if route is not None)
+
+    def _route(self, entry: Fields) -> Route | None:
+        channels: Items | None = entry.get("channels")
+        for spot, channel in channels.each() if channels is not None else ():
+            self._check_channel(channel, spot, "this route's pages")
+        notify = entry.get("notify")
+        spot = entry.at("notify")
+        target = None if notify is None else self.names.target(notify, spot, ANY_TARGET, "notify")
+        if target is None:
+            return None
+        if target.kind != "escalation_policy":
+            self._add_implicit_policy(target, spot)
+        return Route(
+            notify=target,
+            match=entry.get("match", {}),
+            match_re=entry.get("match_re", {}),
+            channels=None if channels is None else tuple(channels.values),
+            urgency=entry.get("urgency", "high"),
+            line=entry.spot.line,
+        )
+
+    def _add_implicit_policy(self, target: Target, spot: Spot) -> None:
+        name = f"implicit:{target.name}"
+        step = Step(targets=(target,), timeout_minutes=0)
+        self.policies.setdefault(name, EscalationPolicy(name, (step,), implicit=True))
+        self.problems.warning(
+            spot,
+            f"route notifies {NOUN[target.kind]} '{target.name}' directly; it has no escalation",
+            "notify an escalation policy instead if an unanswered page should go further",
+        )
+
+    def _services(self) -> dict[str, Service]:
+        entries = entries(self.top, "services")
+        self._check_unique(entries, "name", "service")
+        services: dict[str, Service] = {}
+        for entry in entries:
+            policy = self.names.ref(
+                entry, "escalation_policy", ("escalation_policy",), "a service's policy"
+            )
+            team = self.names.ref(entry, "team", ("team",), "a service's team")
+            name = entry.get("name")
+            if name is not None:
+                services.setdefault(name, Service(name, policy, team))
+        return services
+
+    def _teams(self, services: dict[str, Service]) -> dict[str, Team]:
+        teams: dict[str, Team] = {}
+        for entry in entries(self.top, "teams"):
+            members = self.names.user_ids(entry.get("members"), "a team member")
+            items: Items | None = entry.get("services")
+            for spot, service in items.each() if items is not None else ():
+                if service not in services:
+                    self._unknown_service(service, spot, services)
+            name = entry.get("name")
+            if name is not None:
+                named = tuple(items.values) if items is not None else ()
+                teams.setdefault(name, Team(name, members, named))
+        return teams
+
+    def _integrations(self, services: dict[str, Service]) -> tuple[Integration, ...]:
+        entries = entries(self.top, "integrations")
+        self._check_unique(entries, "name", "integration")
+        self._check_unique(entries, "key", "integration", secret=True)
+        found = []
+        for entry in entries:
+            service = entry.get("service")
+            if service is not None and service not in services:
+                self._unknown_service(service, entry.at("service"), services)
+            name, kind, key = entry.get("name"), entry.get("type"), entry.get("key")
+            if name is not None and kind is not None and key is not None:
+                found.append(Integration(name=name, type=kind, key=key, service=service))
+        return tuple(found)
+
+    def _notifications(self) -> Notifications:
+        entry: Fields | None = self.top.get("notifications")
+        if entry is None:
+            return Notifications()
+        # The key tables in `loader` use the providers' own field names.
+        slack = _complete(entry.get("slack"), "token")
+        webhook = _complete(entry.get("webhook"), "secret")
+        return Notifications(
+            slack=None if slack is None else SlackProvider(**slack),
+            webhook=None if webhook is None else WebhookProvider(**webhook),
+            fallback=self.names.user_ids(entry.get("fallback"), "a fallback contact"),
+        )
+
+    def _api_tokens(self) -> tuple[ApiToken, ...]:
+        entries = entries(self.top, "api_tokens")
+        self._check_unique(entries, "name", "api token")
+        self._check_unique(entries, "token", "api token", secret=True)
+        tokens = []
+        for entry in entries:
+            user = self.names.ref(entry, "user", USER, "a token's user")
+            name, token = entry.get("name"), entry.get("token")
+            if name is not None and token is not None:
+                tokens.append(ApiToken(name, token, user, entry.get("scope", "write")))
+        return tuple(tokens)
+
+    def _severities(self) -> tuple[Severity, ...]:
+        if not self.top.written("severities"):
+            return DEFAULT_SEVERITIES
+        entries = entries(self.top, "severities")
+        self._check_unique(entries, "name", "severity")
+        return tuple(Severity(**entry.values) for entry in entries if entry.get("name"))
+
+
+def _timeout(step: Fields) -> float | None:
+    """A step's timeout, 0 when absent; None when written but invalid."""
+    if step.written("timeout_minutes") and step.get("timeout_minutes") is None:
+        return None
+    return float(step.get("timeout_minutes", 0))
+
+
+def _warn_short(problems: Problems, spot: Spot, minutes: float) -> None:
+    problems.warning(
+        spot,
+        f"{minutes:g} minutes is under one minute",
+        "fine in tests; use whole minutes in production",
+    )
+
+
+def _is_catch_all(route: Fields) -> bool:
+    # An invalid match (None) still counts as a condition: the route was not meant for all.
+    return all(route.get(key) == {} or not route.written(key) for key in ("match", "match_re"))
+
+
+def _complete(fields: Fields | None, required: str) -> dict[str, Any] | None:
+    return None if fields is None or required not in fields.values else dict(fields.values)

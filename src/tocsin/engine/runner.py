@@ -1,0 +1,163 @@
+"""The durable engine: apply due timers, send due deliveries, sleep until next.
+
+Everything pending is a row with a due time. The engine wakes at the
+earliest due time or when the process writes new work (`wake`), and after
+at most `max_wait` seconds to see work written by other processes. Tests
+call `run_due` with a fake clock instead of starting the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tocsin.alerts.escalate import apply_timer
+from tocsin.clock import Clock
+from tocsin.config.model import Config
+from tocsin.db import transaction
+from tocsin.engine import delivery
+from tocsin.escalation import store as timers
+from tocsin.links import LinkSigner
+from tocsin.logs import event
+from tocsin.notify import store as outbox
+from tocsin.notify.base import Notifier
+from tocsin.telemetry import ENGINE_LAG
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], config: Callable[[], Config], clock: Clock,
+        notifiers: Callable[[], dict[str, Notifier]], links: LinkSigner,
+        lease_seconds: float = 120, batch: int = 20, senders: int = 8, max_wait: float = 5.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._clock = clock
+        self._notifiers = notifiers
+        self._links = links
+        self._lease = timedelta(seconds=lease_seconds)
+        self._batch = batch
+        self._max_wait = max_wait
+        self._rng = rng or random.Random()
+        self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="tocsin-send")
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_loop: datetime | None = None
+
+    # -- one pass -----------------------------------------------------------
+
+    def run_due(self) -> int:
+        """Apply every due timer, then send every due delivery; repeat until idle."""
+        total = 0
+        while True:
+            done = self._run_timers() + self._run_deliveries()
+            total += done
+            if done == 0:
+                return total
+
+    def _run_timers(self) -> int:
+        count = 0
+        while True:
+            now = self._clock.now()
+            try:
+                with transaction(self._sessions) as session:
+                    timer = timers.claim_due(session, now=now)
+                    if timer is None:
+                        return count
+                    timer_id = timer.id
+                    apply_timer(session, config=self._config(), timer=timer, now=now)
+            except Exception:
+                # A timer that fails must not hold up every other page behind it.
+                log.exception("engine.timer_failed")
+                self._postpone(timer_id, now)
+            count += 1
+
+    def _postpone(self, timer_id: int, now: datetime) -> None:
+        with transaction(self._sessions) as session:
+            timer = session.get(timers.Timer, timer_id)
+            if timer is not None:
+                timer.due_at = now + timedelta(seconds=60)
+        event(log, "engine.timer_postponed", level=logging.ERROR, timer_id=timer_id)
+
+    def _run_deliveries(self) -> int:
+        now = self._clock.now()
+        with transaction(self._sessions) as session:
+            claimed = outbox.claim_due(session, now=now, lease_until=now + self._lease,
+                                       limit=self._batch)
+        if not claimed:
+            return 0
+        sender = delivery.Sender(
+            sessions=self._sessions, config=self._config(), notifiers=self._notifiers(),
+            links=self._links, clock=self._clock, rng=self._rng,
+        )
+        futures = [self._pool.submit(sender.send, delivery_id) for delivery_id in claimed]
+        for future in futures:
+            future.result()
+        return len(claimed)
+
+    # -- when next ----------------------------------------------------------
+
+    def next_due(self) -> datetime | None:
+        with self._sessions() as session:
+            times = [timers.earliest_due(session), outbox.earliest_due(session)]
+        found = [t for t in times if t is not None]
+        return min(found) if found else None
+
+    def lag_seconds(self) -> float:
+        """How late the oldest due work is; 0 when nothing is overdue."""
+        due = self.next_due()
+        lag = 0.0 if due is None else max(0.0, (self._clock.now() - due).total_seconds())
+        ENGINE_LAG.set(lag)
+        return lag
+
+    # -- the thread -----------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="tocsin-engine", daemon=True)
+        self._thread.start()
+        event(log, "engine.started")
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=False)
+        event(log, "engine.stopped")
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.run_due()
+                wait = self._seconds_until_next()
+            except Exception:
+                # The work stays in the database; log it and try again shortly.
+                log.exception("engine.pass_failed")
+                wait = 1.0
+            self.last_loop = self._clock.now()
+            self._wake.wait(wait)
+
+    def _seconds_until_next(self) -> float:
+        due = self.next_due()
+        if due is None:
+            return self._max_wait
+        seconds = (due - self._clock.now()).total_seconds()
+        return min(max(seconds, 0.0), self._max_wait)

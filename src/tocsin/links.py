@@ -1,0 +1,52 @@
+"""Signed, expiring links that let the person paged act on an alert.
+
+The signing key is kept in the database (see `keys`), so every process
+checks links alike and nobody has to configure it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from tocsin.clock import Clock
+
+LINK_MAX_AGE_SECONDS = 24 * 3600
+_SALT = "tocsin.alert-link"
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    alert_id: int
+    user_id: str
+
+
+class LinkError(ValueError):
+    pass
+
+
+class LinkSigner:
+    def __init__(self, secret: str, public_url: str, clock: Clock) -> None:
+        # Expiry follows the injected clock, like every other timer.
+        def stamp(_signer: TimestampSigner) -> int:
+            return int(clock.now().timestamp())
+
+        signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": stamp})
+        self._serializer = URLSafeTimedSerializer(secret, salt=_SALT, signer=signer)
+        self.public_url = public_url  # swapped on config reload
+
+    def token(self, alert_id: int, user_id: str) -> str:
+        return str(self._serializer.dumps({"a": alert_id, "u": user_id}))
+
+    def url(self, alert_id: int, user_id: str) -> str:
+        return f"{self.public_url.rstrip('/')}/a/{self.token(alert_id, user_id)}"
+
+    def check(self, token: str) -> LinkClaim:
+        try:
+            data = self._serializer.loads(token, max_age=LINK_MAX_AGE_SECONDS)
+        except SignatureExpired as exc:
+            raise LinkError("this link has expired; open the alert in Tocsin instead") from exc
+        except BadSignature as exc:
+            raise LinkError("this link is not valid") from exc
+        return LinkClaim(alert_id=int(data["a"]), user_id=str(data["u"]))

@@ -1,0 +1,14 @@
+"""Every table, imported in one place so metadata and migrations see them all."""
+
+from tocsin.alerts.store import Alert, AlertEvent
+from tocsin.audit import AuditEntry
+from tocsin.db import Base
+from tocsin.escalation.store import Timer
+from tocsin.incidents.store import Incident
+from tocsin.keys import AppSecret
+from tocsin.notify.store import Delivery, DeliveryAttempt
+
+__all__ = [
+    "Alert", "AlertEvent", "AppSecret", "AuditEntry", "Base", "Delivery", "DeliveryAttempt",
+    "Incident", "Timer",
+]

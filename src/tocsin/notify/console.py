@@ -1,0 +1,92 @@
+"""The console channel: always on, so the laptop demo shows pages on the terminal.
+
+Each page becomes one line on a text stream (stderr unless told otherwise):
+
+    PAGE alert #12 [critical] payment: "Payment API 500s" -> Alice (step 1) ack: http://...
+
+and an INFO record on this module's logger. The record leaves the ack link
+out: that link acts as the person paged, so it belongs on their terminal,
+not in log storage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import unicodedata
+from typing import TextIO
+
+from tocsin.notify.base import DeliveryOutcome, Page
+
+logger = logging.getLogger(__name__)
+
+# Cc: C0/C1 controls (newline, ESC, CSI); Zl/Zp: Unicode line/paragraph breaks.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class ConsoleNotifier:
+    channel = "console"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        # None means "sys.stderr at send time", so a redirected stderr is honoured.
+        self._stream = stream
+
+    def send(self, page: Page) -> DeliveryOutcome:
+        summary = page_summary(page)
+        logger.info(
+            "notify.console.page: %s",
+            summary,
+            extra={
+                "delivery_id": page.delivery_id,
+                "alert_id": page.alert_id,
+                "user_id": page.user_id,
+                "step": page.step,
+            },
+        )
+        line = f"{summary} ack: {printable(page.ack_url)}" if page.ack_url else summary
+        self._write(line)
+        return DeliveryOutcome(ok=True, detail="shown on the console")
+
+    def _write(self, line: str) -> None:
+        stream = self._stream if self._stream is not None else sys.stderr
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            # A closed terminal must not fail the page: the log record above has it.
+            logger.warning("notify.console.stream_failed", exc_info=True)
+
+
+def page_summary(page: Page) -> str:
+    """`PAGE alert #12 [critical] payment: "title" -> Alice (step 1)`, on one line."""
+    parts = [f"PAGE alert #{page.alert_id}"]
+    if page.severity:
+        parts.append(f"[{printable(page.severity)}]")
+    if page.service:
+        parts.append(f"{printable(page.service)}:")
+    parts.append(f'"{printable(page.title)}"')
+    parts.append(f"-> {printable(page.user_name)} (step {page.step})")
+    if page.status != "triggered":
+        parts.append(f"[{printable(page.status)}]")
+    return " ".join(parts)
+
+
+def printable(text: str) -> str:
+    """`text` with control, line-break and bidi-override characters escaped.
+
+    Titles come from outside senders: a newline would split the line, an
+    escape sequence could rewrite the operator's terminal and a bidi override
+    could make the text read differently from what it is. Other format
+    characters stay, since emoji sequences are joined by U+200D.
+    """
+    return "".join(_escape_char(ch) if _unsafe(ch) else ch for ch in text)
+
+
+def _unsafe(ch: str) -> bool:
+    return unicodedata.category(ch) in _UNSAFE_CATEGORIES or ch in _BIDI_CONTROLS
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"

@@ -1,0 +1,227 @@
+"""Slack pages: a direct message with buttons, through slack_sdk's sync client.
+
+`page.address` is a Slack user id (posting to it opens the DM) or a channel
+id. The message has a plain-text fallback for notifications and blocks with
+the alert's facts, its links, and Acknowledge / Resolve buttons whose
+`value` is the alert id; the web edge's `/slack/interactions` handler acts
+on them. The signed ack link is added as a plain link for people whose
+Slack app is not connected to Tocsin's interactivity endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http.client import HTTPException
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from tocsin.config.model import SlackProvider
+from tocsin.notify.base import DeliveryOutcome, Page
+
+logger = logging.getLogger(__name__)
+
+ACK_ACTION_ID = "tocsin_ack"
+RESOLVE_ACTION_ID = "tocsin_resolve"
+
+# Slack's own error codes for failures on its side that may pass.
+_RETRYABLE_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+# Slack rejects a header block longer than 150 characters and a section
+# text longer than 3000.
+_HEADER_LIMIT = 150
+_SECTION_LIMIT = 3000
+_ERROR_CODE = re.compile(r"[a-z0-9_.]{1,80}")
+
+
+class SlackNotifier:
+    channel = "slack"
+
+    def __init__(
+        self,
+        provider: SlackProvider,
+        *,
+        timeout_seconds: int = 10,
+        client: WebClient | None = None,
+    ) -> None:
+        # No retry handlers: the engine retries with backoff, and a second
+        # layer of retries here would hold the delivery's lease longer.
+        if client is None:
+            client = WebClient(
+                token=provider.token,
+                base_url=provider.api_url,
+                timeout=timeout_seconds,
+                retry_handlers=[],
+            )
+        self._client = client
+
+    def send(self, page: Page) -> DeliveryOutcome:
+        outcome = self._post(page)
+        _log_outcome(page, outcome)
+        return outcome
+
+    def _post(self, page: Page) -> DeliveryOutcome:
+        try:
+            response = self._client.chat_postMessage(
+                channel=page.address,
+                text=fallback_text(page),
+                blocks=build_blocks(page),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            return _outcome_for_api_error(exc)
+        except (OSError, HTTPException) as exc:
+            # URLError, timeouts and dropped connections all land here.
+            detail = f"Slack unreachable ({type(exc).__name__})"
+            return DeliveryOutcome(ok=False, retryable=True, detail=detail)
+        except SlackClientError as exc:
+            detail = f"Slack client refused the request ({type(exc).__name__})"
+            return DeliveryOutcome(ok=False, detail=detail)
+        ts = response.get("ts")
+        return DeliveryOutcome(
+            ok=True,
+            detail=f"posted to Slack {page.address}",
+            provider_id=str(ts) if ts is not None else None,
+        )
+
+
+def _outcome_for_api_error(exc: SlackApiError) -> DeliveryOutcome:
+    # Never str(exc): it quotes the whole response and request arguments.
+    status = int(exc.response.status_code)
+    data = exc.response.data
+    error = str(data.get("error", "")) if isinstance(data, dict) else ""
+    if not _ERROR_CODE.fullmatch(error):
+        # slack_sdk puts the start of a non-JSON body here (a proxy's HTML page).
+        error = "no Slack error code"
+    detail = f"Slack answered HTTP {status}: {error}"
+    retry_after = _header(exc.response.headers, "retry-after")
+    if retry_after:
+        detail += f" (retry after {str(retry_after)[:10]} s)"
+    retryable = status == 429 or status >= 500 or error in _RETRYABLE_ERRORS
+    return DeliveryOutcome(ok=False, retryable=retryable, detail=detail)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key, value in dict(headers or {}).items():
+        if str(key).lower() == name:
+            return str(value)
+    return None
+
+
+def _log_outcome(page: Page, outcome: DeliveryOutcome) -> None:
+    fields = {
+        "delivery_id": page.delivery_id,
+        "alert_id": page.alert_id,
+        "user_id": page.user_id,
+        "retryable": outcome.retryable,
+        "detail": outcome.detail,
+        "provider_id": outcome.provider_id,
+    }
+    if outcome.ok:
+        logger.info("notify.slack.delivered", extra=fields)
+    else:
+        logger.warning("notify.slack.failed", extra=fields)
+
+
+def fallback_text(page: Page) -> str:
+    """The notification text, and what clients without blocks show."""
+    facts = " ".join(_summary_facts(page))
+    return escape(f"Page: {page.title} {facts}".rstrip())
+
+
+def _summary_facts(page: Page) -> list[str]:
+    facts = []
+    if page.severity:
+        facts.append(f"[{page.severity}]")
+    if page.service:
+        facts.append(page.service)
+    facts.append(f"(alert #{page.alert_id}, step {page.step})")
+    return facts
+
+
+def build_blocks(page: Page) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(_clip(page.title, _HEADER_LIMIT))},
+        {"type": "section", "fields": _fields(page)},
+    ]
+    if page.description:
+        text = _clip_escaped(escape(page.description), _SECTION_LIMIT)
+        blocks.append({"type": "section", "text": _mrkdwn(text)})
+    links = _links(page)
+    if links:
+        blocks.append({"type": "context", "elements": [_mrkdwn(" | ".join(links))]})
+    blocks.append(_actions(page))
+    return blocks
+
+
+def _fields(page: Page) -> list[dict[str, str]]:
+    pairs = [
+        ("Severity", page.severity or "none"),
+        ("Service", page.service or "none"),
+        ("Escalation step", str(page.step)),
+        ("Alert", f"#{page.alert_id} ({page.status})"),
+    ]
+    return [_mrkdwn(f"*{label}*\n{escape(value)}") for label, value in pairs]
+
+
+def _links(page: Page) -> list[str]:
+    named = [
+        ("Source", page.source_url),
+        ("Runbook", page.runbook_url),
+        ("Acknowledge in the browser", page.ack_url),
+    ]
+    return [f"<{escape(url)}|{label}>" for label, url in named if url]
+
+
+def _actions(page: Page) -> dict[str, Any]:
+    value = str(page.alert_id)
+    return {
+        "type": "actions",
+        "block_id": f"tocsin_alert_{page.alert_id}",
+        "elements": [
+            _button("Acknowledge", ACK_ACTION_ID, value, "primary"),
+            _button("Resolve", RESOLVE_ACTION_ID, value, "danger"),
+        ],
+    }
+
+
+def _button(label: str, action_id: str, value: str, style: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "text": _plain(label),
+        "action_id": action_id,
+        "value": value,
+        "style": style,
+    }
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _clip(text: str, limit: int = _SECTION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clip_escaped(text: str, limit: int) -> str:
+    """Clip mrkdwn text without cutting an `&amp;`-style entity in half."""
+    if len(text) <= limit:
+        return text
+    body = text[: limit - 1]
+    amp = body.rfind("&", len(body) - 5)
+    if amp != -1 and ";" not in body[amp:]:
+        body = body[:amp]
+    return body + "…"
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping: only &, < and > are control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

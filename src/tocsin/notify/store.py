@@ -1,0 +1,96 @@
+"""The outbox of pages: one row per person, channel and escalation step.
+
+A delivery is claimed with a lease, sent outside any transaction with an
+idempotency key, then marked; a worker that dies mid-send leaves the lease
+to expire and another sends again. That is at-least-once, on purpose: a
+page sent twice is better than a page lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tocsin.db import Base, UTCDateTime
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+CANCELLED = "cancelled"
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "due_at"),
+        Index("ix_deliveries_alert", "alert_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(Text)
+    step: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    provider_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_delivery", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ok: Mapped[bool] = mapped_column(default=False)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+def cancel_for_alert(session: Session, *, alert_id: int, now: datetime, reason: str) -> int:
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.alert_id == alert_id, Delivery.status == QUEUED)
+        .values(status=CANCELLED, finished_at=now, detail=reason)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int) -> list[int]:
+    """Lease up to `limit` due deliveries; an expired lease is taken again."""
+    due = or_(
+        (Delivery.status == QUEUED) & (Delivery.due_at <= now),
+        (Delivery.status == SENDING) & (Delivery.lease_until <= now),
+    )
+    query = (
+        select(Delivery)
+        .where(due)
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = list(session.scalars(query))
+    for delivery in claimed:
+        delivery.status = SENDING
+        delivery.lease_until = lease_until
+        delivery.attempts += 1
+    return [delivery.id for delivery in claimed]
+
+
+def earliest_due(session: Session) -> datetime | None:
+    queued = select(Delivery.due_at).where(Delivery.status == QUEUED)
+    leased = select(Delivery.lease_until).where(Delivery.status == SENDING)
+    first_queued = session.scalars(queued.order_by(Delivery.due_at).limit(1)).first()
+    first_lease = session.scalars(leased.order_by(Delivery.lease_until).limit(1)).first()
+    times = [t for t in (first_queued, first_lease) if t is not None]
+    return min(times) if times else None

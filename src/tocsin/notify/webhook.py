@@ -1,0 +1,216 @@
+"""Outbound webhooks: a signed JSON POST per page.
+
+The body (version 1, stable; new keys may be added, none removed):
+
+    {"event": "page", "delivery_id": 42,
+     "alert": {"id", "title", "status", "severity", "service", "description",
+               "labels", "source_url", "runbook_url", "triggered_at"},
+     "user": {"id", "name"}, "step": 1, "ack_url": "..."}
+
+`triggered_at` is UTC as `YYYY-MM-DDTHH:MM:SSZ`; absent optional values are
+null. The body is UTF-8 JSON; non-ASCII text is sent as is, not escaped.
+
+Headers: `Tocsin-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>` over the
+bytes `<t>.<raw body>` keyed by the shared secret, and
+`Tocsin-Idempotency-Key`, which stays the same across retries of one
+delivery so a receiver can drop repeats. `verify` is what a receiver runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tocsin.clock import Clock
+from tocsin.config.model import WebhookProvider
+from tocsin.notify.base import DeliveryOutcome, Page
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "Tocsin-Signature"
+IDEMPOTENCY_HEADER = "Tocsin-Idempotency-Key"
+DEFAULT_TOLERANCE_SECONDS = 300
+
+# A receiver that is overloaded, rate limiting or timing out may accept the
+# same page later; any other 4xx means the request itself is wrong.
+_RETRYABLE_STATUSES = frozenset({408, 429})
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The `Tocsin-Signature` header value for `body` sent at `timestamp`."""
+    return f"t={timestamp},v1={_digest(secret, timestamp, body)}"
+
+
+def verify(
+    secret: str,
+    header: str,
+    body: bytes,
+    now_unix: int,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+) -> bool:
+    """True when `header` signs `body` with `secret` within `tolerance` seconds of now.
+
+    More than one `v1=` entry is accepted so a sender can sign with an old and
+    a new secret while a rotation is under way.
+    """
+    parsed = _parse_signature(header)
+    if parsed is None:
+        return False
+    timestamp, candidates = parsed
+    if abs(now_unix - timestamp) > tolerance:
+        return False
+    expected = _digest(secret, timestamp, body)
+    # Check every candidate, so timing does not tell which entry was close.
+    matches = [hmac.compare_digest(expected, candidate) for candidate in candidates]
+    return any(matches)
+
+
+def _digest(secret: str, timestamp: int, body: bytes) -> str:
+    message = str(timestamp).encode("ascii") + b"." + body
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def _parse_signature(header: str) -> tuple[int, list[str]] | None:
+    timestamp: int | None = None
+    candidates: list[str] = []
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isascii() and value.isdigit():
+            timestamp = int(value)
+        elif key == "v1" and value:
+            candidates.append(value)
+    if timestamp is None or not candidates:
+        return None
+    return timestamp, candidates
+
+
+def safe_url(url: str) -> str:
+    """`scheme://host[:port]/path` of `url`: no user info, query or fragment.
+
+    Webhook URLs often carry a token in the query; this is the form that may
+    appear in a timeline or a log.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "<invalid url>"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def build_body(page: Page) -> dict[str, Any]:
+    """The JSON document posted for `page` (see the module docstring)."""
+    return {
+        "event": "page",
+        "delivery_id": page.delivery_id,
+        "alert": {
+            "id": page.alert_id,
+            "title": page.title,
+            "status": page.status,
+            "severity": page.severity,
+            "service": page.service,
+            "description": page.description,
+            "labels": dict(page.labels),
+            "source_url": page.source_url,
+            "runbook_url": page.runbook_url,
+            "triggered_at": _utc_iso(page.triggered_at),
+        },
+        "user": {"id": page.user_id, "name": page.user_name},
+        "step": page.step,
+        "ack_url": page.ack_url,
+    }
+
+
+def encode_body(document: dict[str, Any]) -> bytes:
+    try:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate cannot be UTF-8; JSON escapes keep the page deliverable.
+        return json.dumps(document, separators=(",", ":")).encode("ascii")
+
+
+def _utc_iso(when: datetime) -> str:
+    # Stored times are UTC; a naive value is read as UTC rather than local time.
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class WebhookNotifier:
+    """Posts each page to the user's webhook URL (`page.address`)."""
+
+    channel = "webhook"
+
+    def __init__(
+        self,
+        provider: WebhookProvider,
+        clock: Clock,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self._provider = provider
+        self._clock = clock
+        self._owns_client = client is None
+        # Redirects are not followed: a signed page goes only where configured.
+        self._client = client if client is not None else httpx.Client(follow_redirects=False)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def send(self, page: Page) -> DeliveryOutcome:
+        body = encode_body(build_body(page))
+        timestamp = int(self._clock.now().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self._provider.secret, timestamp, body),
+            IDEMPOTENCY_HEADER: page.idempotency_key,
+        }
+        outcome = self._post(page.address, body, headers)
+        _log_outcome(page, outcome)
+        return outcome
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryOutcome:
+        target = safe_url(url)
+        try:
+            response = self._client.post(
+                url, content=body, headers=headers, timeout=self._provider.timeout_seconds
+            )
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+            return DeliveryOutcome(ok=False, detail=f"webhook URL {target} is not usable")
+        except httpx.TimeoutException:
+            return DeliveryOutcome(ok=False, retryable=True, detail=f"{target} timed out")
+        except httpx.RequestError as exc:
+            # The exception text may quote the URL; its type names the failure.
+            detail = f"{target} unreachable ({type(exc).__name__})"
+            return DeliveryOutcome(ok=False, retryable=True, detail=detail)
+        return _outcome_for_status(target, response.status_code)
+
+
+def _outcome_for_status(target: str, status: int) -> DeliveryOutcome:
+    detail = f"{target} answered HTTP {status}"
+    if 200 <= status < 300:
+        return DeliveryOutcome(ok=True, detail=detail)
+    retryable = status >= 500 or status in _RETRYABLE_STATUSES
+    return DeliveryOutcome(ok=False, retryable=retryable, detail=detail)
+
+
+def _log_outcome(page: Page, outcome: DeliveryOutcome) -> None:
+    fields = {
+        "delivery_id": page.delivery_id,
+        "alert_id": page.alert_id,
+        "user_id": page.user_id,
+        "retryable": outcome.retryable,
+        "detail": outcome.detail,
+    }
+    if outcome.ok:
+        logger.info("notify.webhook.delivered", extra=fields)
+    else:
+        logger.warning("notify.webhook.failed", extra=fields)

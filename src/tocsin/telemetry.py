@@ -1,0 +1,31 @@
+"""Prometheus metrics about Tocsin itself, served at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+ALERTS_RECEIVED = Counter(
+    "tocsin_alerts_received", "Alert events accepted, by integration and outcome.",
+    ["integration", "outcome"], registry=REGISTRY,
+)
+EVENTS_REJECTED = Counter(
+    "tocsin_events_rejected", "Inbound events refused as invalid, by endpoint.",
+    ["endpoint"], registry=REGISTRY,
+)
+PAGES = Counter(
+    "tocsin_pages", "Delivery attempts, by channel and outcome.",
+    ["channel", "outcome"], registry=REGISTRY,
+)
+UNROUTED = Counter(
+    "tocsin_alerts_unrouted", "Alerts that matched no route.", registry=REGISTRY,
+)
+ENGINE_LAG = Gauge(
+    "tocsin_engine_lag_seconds", "How late the oldest due timer or delivery is.",
+    registry=REGISTRY,
+)
+CONFIG_RELOADS = Counter(
+    "tocsin_config_reloads", "Configuration reloads, by outcome.", ["outcome"],
+    registry=REGISTRY,
+)

@@ -1,0 +1,87 @@
+"""The REST API under /api/v1: alerts, acknowledgements, config reload."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Header, Query
+
+from tocsin.alerts import service, views
+from tocsin.alerts.sources import parse_timestamp
+from tocsin.config.loader import ConfigError
+from tocsin.db import transaction
+from tocsin.engine.runtime import Runtime
+from tocsin.errors import FieldProblem, InvalidInput
+from tocsin.web.auth import actor, require
+
+STATUSES = ("triggered", "acknowledged", "resolved")
+
+
+def build_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+
+    @router.get("/alerts")
+    def list_alerts(
+        authorization: str | None = Header(None), status: str | None = None,
+        dedup_key: str | None = None, service_name: str | None = Query(None, alias="service"),
+        since: str | None = None, limit: int = Query(100, ge=1, le=1000),
+    ) -> dict[str, Any]:
+        require(runtime.config_now(), authorization, "read")
+        if status is not None and status not in STATUSES:
+            raise InvalidInput("unknown status", [FieldProblem(
+                "status", "must be one of " + ", ".join(STATUSES))])
+        with runtime.sessions() as session:
+            found = views.list_alerts(session, status=status, dedup_key=dedup_key,
+                                      service=service_name, since=_since(since), limit=limit)
+            return {"alerts": [views.alert_summary(a) for a in found]}
+
+    @router.get("/alerts/{alert_id}")
+    def get_alert(alert_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
+        require(runtime.config_now(), authorization, "read")
+        with runtime.sessions() as session:
+            return views.alert_detail(session, service.get_alert(session, alert_id))
+
+    @router.post("/alerts/{alert_id}/ack")
+    def ack(alert_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
+        token = require(runtime.config_now(), authorization, "write")
+        with transaction(runtime.sessions) as session:
+            alert = service.acknowledge(session, config=runtime.config_now(), alert_id=alert_id,
+                                        actor=actor(token), surface="api", now=runtime.clock.now())
+            result = views.alert_summary(alert)
+        runtime.engine.wake()
+        return result
+
+    @router.post("/alerts/{alert_id}/resolve")
+    def resolve(alert_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
+        token = require(runtime.config_now(), authorization, "write")
+        with transaction(runtime.sessions) as session:
+            alert = service.resolve(session, config=runtime.config_now(), alert_id=alert_id,
+                                    actor=actor(token), surface="api", now=runtime.clock.now())
+            result = views.alert_summary(alert)
+        runtime.engine.wake()
+        return result
+
+    @router.post("/config/reload")
+    def reload(authorization: str | None = Header(None)) -> dict[str, Any]:
+        require(runtime.config_now(), authorization, "admin")
+        try:
+            warnings = runtime.config.reload()
+        except ConfigError as exc:
+            raise InvalidInput("the new configuration is invalid; the old one keeps running", [
+                FieldProblem(f"{p.file}:{p.line}:{p.path}", f"{p.message}; fix: {p.fix}")
+                for p in exc.problems
+            ]) from exc
+        return {"status": "reloaded", "warnings": [p.format() for p in warnings]}
+
+    return router
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise InvalidInput("since is not a timestamp", [FieldProblem(
+            "since", "use ISO 8601 with an offset, e.g. 2026-12-04T09:00:00Z")]) from exc

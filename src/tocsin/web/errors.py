@@ -1,0 +1,57 @@
+"""The one place where errors become HTTP answers.
+
+A `TocsinError` is safe to show: its code, message and fields go to the
+client. Anything else is logged with its stack and answered with a plain
+500 carrying a request id to find it in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from tocsin.errors import FieldProblem, TocsinError
+
+log = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, fields: list[FieldProblem] | None = None) -> dict[
+    str, object
+]:
+    return {"error": {"code": code, "message": message,
+                      "fields": [{"path": f.path, "message": f.message} for f in fields or []]}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(TocsinError)
+    async def tocsin_error(_request: Request, exc: TocsinError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.fields), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            FieldProblem(".".join(str(p) for p in err.get("loc", ())), str(err.get("msg", "")))
+            for err in exc.errors()
+        ]
+        return JSONResponse(error_body("invalid_input", "the request is invalid", fields),
+                            status_code=400)
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        # The store is busy or away: the sender retries on 503, nothing is lost.
+        log.error("http.database_unavailable %s", type(exc.orig).__name__)
+        return JSONResponse(error_body("unavailable", "the database is busy; retry shortly"),
+                            status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex[:12]
+        log.error("http.unexpected_error request_id=%s", request_id, exc_info=exc)
+        return JSONResponse(
+            error_body("internal", f"internal error; request id {request_id}"), status_code=500
+        )

@@ -1,0 +1,51 @@
+"""A step whose schedule has nobody on call hands on at once."""
+
+from __future__ import annotations
+
+EMPTY_FIRST = """
+escalation_policies:
+  - name: critical
+    steps:
+      - {targets: [future], timeout_minutes: 5}
+      - {targets: [secondary], timeout_minutes: 5}
+      - {targets: [frank], timeout_minutes: 0}
+routes:
+  - {notify: critical}
+"""
+
+
+def test_empty_step_is_skipped_and_recorded(make_harness):
+    harness = make_harness(EMPTY_FIRST)
+    alert_id = harness.fire("cpu-hot")
+
+    assert harness.paged() == [(0, "carol", 2)]
+    timeline = harness.timeline(alert_id)
+    assert any("step 1 of 3 (future): nobody is on call; moving on" in line
+               for line in timeline)
+
+
+def test_a_final_step_of_people_without_contacts_pages_the_fallback(make_harness):
+    harness = make_harness(EMPTY_FIRST)
+    alert_id = harness.fire("cpu-hot")
+
+    harness.advance(5)
+
+    # frank has no contact on any configured channel, so dave (fallback) is paged.
+    assert harness.paged() == [(0, "carol", 2), (5, "dave", 0)]
+    assert any("nobody has a usable contact" in line for line in harness.timeline(alert_id))
+    assert any("paged the fallback contact: Dave" in line for line in harness.timeline(alert_id))
+
+
+def test_an_alert_matching_no_route_goes_to_the_fallback(make_harness):
+    harness = make_harness("""
+escalation_policies:
+  - name: critical
+    steps:
+      - {targets: [primary], timeout_minutes: 0}
+routes:
+  - {match: {team: databases}, notify: critical}
+""")
+    alert_id = harness.fire("mystery")
+
+    assert harness.paged() == [(0, "dave", 0)]
+    assert any(line.startswith("unrouted") for line in harness.timeline(alert_id))

@@ -1,0 +1,1 @@
+"""Test peers shared by the test suite: fake providers and local receivers."""

@@ -1,0 +1,171 @@
+"""A fake Slack Web API on 127.0.0.1, for tests that drive the real slack_sdk client.
+
+    with FakeSlack() as slack:
+        client = WebClient(token="xoxb-test", base_url=slack.base_url)
+        client.chat_postMessage(channel="U1", text="hi")
+        assert slack.calls[0].method == "chat.postMessage"
+
+It answers `POST <base_url><method>` the way Slack does: HTTP 200 with
+`{"ok": true, ...}`, or a scripted failure (`{"ok": false, "error": ...}`,
+HTTP 429 with `Retry-After`, or a bare 5xx). Every call is recorded with its
+parameters (form or JSON) and its Authorization header.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+API_PREFIX = "/api/"
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    method: str
+    params: dict[str, Any]
+    authorization: str | None
+    headers: dict[str, str]  # names lower-cased
+    raw_body: bytes
+
+
+@dataclass(frozen=True)
+class _Scripted:
+    status: int
+    body: dict[str, Any] | None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_seconds: float = 0.0
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[SlackCall] = []
+        self._script: deque[_Scripted] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._messages = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        # A short poll keeps shutdown (once per test) from costing half a second.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}{API_PREFIX}"
+
+    def __enter__(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stopping.set()  # cut short any stalled answer
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # Scripting: each call takes the oldest scripted answer, if any.
+
+    def fail_next(self, error: str = "invalid_auth", count: int = 1) -> None:
+        """Answer HTTP 200 with `{"ok": false, "error": error}`."""
+        self._push(count, _Scripted(200, {"ok": False, "error": error}))
+
+    def rate_limit_next(self, retry_after: int = 30, count: int = 1) -> None:
+        body = {"ok": False, "error": "ratelimited"}
+        self._push(count, _Scripted(429, body, {"Retry-After": str(retry_after)}))
+
+    def server_error_next(self, status: int = 503, count: int = 1) -> None:
+        """Answer a bare 5xx with an HTML body, as a proxy in front of Slack would."""
+        self._push(count, _Scripted(status, None))
+
+    def stall_next(self, seconds: float) -> None:
+        """Hold the next answer for `seconds`, to make the client time out."""
+        self._push(1, _Scripted(200, None, delay_seconds=seconds))
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def _push(self, count: int, answer: _Scripted) -> None:
+        with self._lock:
+            self._script.extend([answer] * count)
+
+    def _answer(self, call: SlackCall) -> _Scripted:
+        with self._lock:
+            self.calls.append(call)
+            if self._script:
+                return self._script.popleft()
+            self._messages += 1
+            return _Scripted(200, _success(call, self._messages))
+
+
+def _success(call: SlackCall, sequence: int) -> dict[str, Any]:
+    if call.method != "chat.postMessage":
+        return {"ok": True}
+    channel = str(call.params.get("channel", ""))
+    ts = f"1700000000.{sequence:06d}"
+    # A DM to a user id is answered with the DM channel's own id.
+    answered_channel = "D" + channel[1:] if channel.startswith("U") else channel
+    message = {"type": "message", "text": call.params.get("text"), "ts": ts}
+    return {"ok": True, "channel": answered_channel, "ts": ts, "message": message}
+
+
+def _parse_params(content_type: str, body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    if content_type.startswith("application/json"):
+        parsed = json.loads(body.decode("utf-8"))
+        return parsed if isinstance(parsed, dict) else {}
+    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+
+def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            call = SlackCall(
+                method=self.path.split("?", 1)[0].removeprefix(API_PREFIX),
+                params=_parse_params(self.headers.get("Content-Type", ""), body),
+                authorization=self.headers.get("Authorization"),
+                headers={name.lower(): value for name, value in self.headers.items()},
+                raw_body=body,
+            )
+            answer = fake._answer(call)
+            if answer.delay_seconds:
+                fake._stopping.wait(answer.delay_seconds)
+                return  # the client has given up; close without an answer
+            self._reply(answer)
+
+        def _reply(self, answer: _Scripted) -> None:
+            if answer.body is None:
+                payload = b"<html><body>upstream error</body></html>"
+                content_type = "text/html"
+            else:
+                payload = json.dumps(answer.body).encode("utf-8")
+                content_type = "application/json; charset=utf-8"
+            self.send_response(answer.status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Quiet: the calls list is the record tests read.
+            pass
+
+    return Handler
