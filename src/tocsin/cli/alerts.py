@@ -13,7 +13,14 @@ from rich.table import Table
 
 from tocsin.alerts import service, views
 from tocsin.cli.common import (
-    ActorOption, ConfigOption, DbOption, JsonOption, actor_name, db_url, fail, load,
+    ActorOption,
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    actor_name,
+    db_url,
+    fail,
+    load,
     open_database,
 )
 from tocsin.db import transaction

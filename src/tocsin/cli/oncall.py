@@ -14,7 +14,8 @@ from rich.table import Table
 
 from tocsin.cli.common import ConfigOption, DbOption, JsonOption, fail, load
 from tocsin.config.model import Config, Schedule
-from tocsin.oncall.rules import Shift, format_utc, oncall_at, parse_time, shifts as final_shifts
+from tocsin.oncall.rules import Shift, format_utc, oncall_at, parse_time
+from tocsin.oncall.rules import shifts as final_shifts
 
 TimeOption = Annotated[str | None, typer.Option(help="ISO 8601; without an offset, local")]
 
@@ -98,4 +99,5 @@ def shifts(
             "from": format_utc(begin), "to": format_utc(finish),
             "shifts": [_shift_json(loaded, s) for s in found]}) + "\n")
         return
-    _table(loaded, found_schedule, found, f"{schedule}: {format_utc(begin)} to {format_utc(finish)}")
+    title = f"{schedule}: {format_utc(begin)} to {format_utc(finish)}"
+    _table(loaded, found_schedule, found, title)

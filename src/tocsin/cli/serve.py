@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -64,10 +65,9 @@ def _reload_on_hangup(runtime: Runtime) -> None:
     def handler(_signum: int, _frame: FrameType | None) -> None:
         # Reload off the signal handler's stack: the loader takes locks.
         def reload() -> None:
-            try:
+            # A refused file is already logged and counted; the old one keeps running.
+            with contextlib.suppress(ConfigError):
                 runtime.config.reload()
-            except ConfigError:
-                pass  # already logged and counted; the old config keeps running
 
         threading.Thread(target=reload, name="tocsin-reload", daemon=True).start()
 

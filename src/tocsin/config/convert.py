@@ -31,6 +31,7 @@ from tocsin.config.schema import (
     line_of,
 )
 
+
 def text(reader: Reader, node: yaml.Node, path: str) -> str | None:
     return reader.string(node, path)
 
@@ -79,15 +80,6 @@ def _plain_number(
         return None
     raw = str(node.value)
     return int(raw) if _WHOLE.fullmatch(raw) else float(raw)
-
-
-def boolean(reader: Reader, node: yaml.Node, path: str) -> bool | None:
-    # Only true and false: YAML 1.1's yes/no/on/off are too easy to write by accident.
-    if isinstance(node, yaml.ScalarNode) and not is_quoted(node):
-        if str(node.value).lower() in ("true", "false"):
-            return str(node.value).lower() == "true"
-    reader.wrong_type(node, path, "true or false", "write true or false")
-    return None
 
 
 def choice(*allowed: str, not_built: Mapping[str, str] | None = None) -> Convert:

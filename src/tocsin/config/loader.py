@@ -15,19 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from tocsin.config.model import CONTACT_CHANNELS, Config
-from tocsin.config.schema import (
-    Key,
-    NotBuilt,
-    Problem,
-    Problems,
-    Reader,
-    Shape,
-    Spot,
+from tocsin.config.convert import (
     a_date,
     choice,
-    describe,
-    line_of,
     nonblank,
     number,
     seq,
@@ -37,6 +27,18 @@ from tocsin.config.schema import (
     time_of_day,
     weekday,
     zone,
+)
+from tocsin.config.model import CONTACT_CHANNELS, Config
+from tocsin.config.schema import (
+    Key,
+    NotBuilt,
+    Problem,
+    Problems,
+    Reader,
+    Shape,
+    Spot,
+    describe,
+    line_of,
 )
 from tocsin.config.validate import ROUTE_CHANNELS, build_config
 

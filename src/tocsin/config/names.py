@@ -34,7 +34,7 @@ _SECTION: dict[Kind, str] = {
 }
 
 
-def entries(fields: Fields | None, key: str) -> list[Fields]:
+def listed(fields: Fields | None, key: str) -> list[Fields]:
     """The mappings listed under `key`, or none."""
     items: Items | None = None if fields is None else fields.get(key)
     return [] if items is None else list(items.values)
@@ -63,7 +63,7 @@ class Names:
         self.implicit_users: dict[str, User] = {}
         found = _user_names(top)
         for kind in _NAMED:
-            for entry in entries(top, _SECTION[kind]):
+            for entry in listed(top, _SECTION[kind]):
                 if entry.get("name") is not None:
                     found.append((entry.get("name"), _Definition(kind, entry.at("name"))))
         # In file order, so the later of two clashing definitions is the one reported.
@@ -152,7 +152,7 @@ class Names:
 
 def _user_names(top: Fields) -> list[tuple[str, _Definition]]:
     found: list[tuple[str, _Definition]] = []
-    for entry in entries(top, "users"):
+    for entry in listed(top, "users"):
         user_id, email = entry.get("id"), entry.get("email")
         if user_id is None:
             continue

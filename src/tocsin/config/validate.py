@@ -27,18 +27,16 @@ from tocsin.config.model import (
     SlackProvider,
     Step,
     Target,
-    TargetKind,
     Team,
     User,
     WebhookProvider,
 )
-from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, entries
+from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, listed
 from tocsin.config.schema import Fields, Items, Problems, Spot, closest
 
 ROUTE_CHANNELS: tuple[str, ...] = (*CONTACT_CHANNELS, "console")
 # Channels a file may name today though no sender for them exists yet.
 _NO_PROVIDER_YET = ("phone", "sms", "email")
-
 
 
 def build_config(top: Fields, file: str, problems: Problems) -> Config:
@@ -128,9 +126,9 @@ class _Builder:
     # Sections.
 
     def _add_users(self) -> None:
-        for entry in entries(self.top, "users"):
-            contacts: Fields | None = entry.get("contacts")
-            for channel in contacts.values if contacts is not None else ():
+        for entry in listed(self.top, "users"):
+            contacts: Fields = entry.get("contacts", Fields(entry.spot))
+            for channel in contacts.values:
                 self._check_channel(channel, contacts.at(channel), "pages to this user")
             user_id = entry.get("id")
             if user_id is not None and user_id not in self.users:
@@ -139,12 +137,12 @@ class _Builder:
                     email=entry.get("email"),
                     name=entry.get("name"),
                     timezone=entry.get("timezone"),
-                    contacts=dict(contacts.values) if contacts is not None else {},
+                    contacts=dict(contacts.values),
                 )
 
     def _schedules(self) -> dict[str, Schedule]:
         schedules: dict[str, Schedule] = {}
-        for entry in entries(self.top, "schedules"):
+        for entry in listed(self.top, "schedules"):
             participants = self.names.user_ids(entry.get("participants"), "a participant")
             if entry.get("rotation") == "daily" and entry.written("start_day"):
                 self.problems.warning(
@@ -167,8 +165,8 @@ class _Builder:
         return schedules
 
     def _add_policies(self) -> None:
-        for entry in entries(self.top, "escalation_policies"):
-            steps = [self._step(step) for step in entries(entry, "steps")]
+        for entry in listed(self.top, "escalation_policies"):
+            steps = [self._step(step) for step in listed(entry, "steps")]
             self._check_escalation(entry)
             name = entry.get("name")
             if name is not None and steps:
@@ -190,7 +188,7 @@ class _Builder:
         return Step(targets=found, timeout_minutes=entry.get("timeout_minutes", 0))
 
     def _check_escalation(self, entry: Fields) -> None:
-        steps = entries(entry, "steps")
+        steps = listed(entry, "steps")
         for step in steps:
             timeout = _timeout(step)
             if timeout is not None and 0 < timeout < 1:
@@ -217,7 +215,7 @@ class _Builder:
             _warn_short(self.problems, entry.at("ack_timeout_minutes"), ack)
 
     def _routes(self) -> tuple[Route, ...]:
-        entries = entries(self.top, "routes")
+        entries = listed(self.top, "routes")
         for entry in entries[:-1]:
             if _is_catch_all(entry):
                 self.problems.warning(
@@ -266,7 +264,7 @@ class _Builder:
         )
 
     def _services(self) -> dict[str, Service]:
-        entries = entries(self.top, "services")
+        entries = listed(self.top, "services")
         self._check_unique(entries, "name", "service")
         services: dict[str, Service] = {}
         for entry in entries:
@@ -281,7 +279,7 @@ class _Builder:
 
     def _teams(self, services: dict[str, Service]) -> dict[str, Team]:
         teams: dict[str, Team] = {}
-        for entry in entries(self.top, "teams"):
+        for entry in listed(self.top, "teams"):
             members = self.names.user_ids(entry.get("members"), "a team member")
             items: Items | None = entry.get("services")
             for spot, service in items.each() if items is not None else ():
@@ -294,7 +292,7 @@ class _Builder:
         return teams
 
     def _integrations(self, services: dict[str, Service]) -> tuple[Integration, ...]:
-        entries = entries(self.top, "integrations")
+        entries = listed(self.top, "integrations")
         self._check_unique(entries, "name", "integration")
         self._check_unique(entries, "key", "integration", secret=True)
         found = []
@@ -321,7 +319,7 @@ class _Builder:
         )
 
     def _api_tokens(self) -> tuple[ApiToken, ...]:
-        entries = entries(self.top, "api_tokens")
+        entries = listed(self.top, "api_tokens")
         self._check_unique(entries, "name", "api token")
         self._check_unique(entries, "token", "api token", secret=True)
         tokens = []
@@ -335,7 +333,7 @@ class _Builder:
     def _severities(self) -> tuple[Severity, ...]:
         if not self.top.written("severities"):
             return DEFAULT_SEVERITIES
-        entries = entries(self.top, "severities")
+        entries = listed(self.top, "severities")
         self._check_unique(entries, "name", "severity")
         return tuple(Severity(**entry.values) for entry in entries if entry.get("name"))
 

@@ -240,7 +240,7 @@ def _joins(first: _Piece, second: _Piece) -> bool:
         first.shift.end == second.shift.start
         and first.shift.user == second.shift.user
         and first.shift.source == second.shift.source
-
+        and first.layer != second.layer
     )
 
 

@@ -1,0 +1,105 @@
+"""YAML 1.1 surprises never reach the model: each value is read as its key expects."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+from tests.config.helpers import BASE, line_of, load, only_error
+
+
+def test_unquoted_time_of_day_is_a_time_not_a_number(tmp_path: Path) -> None:
+    # YAML 1.1 reads 17:00 as the sexagesimal number 1020.
+    text = BASE.replace("rotation: weekly", "rotation: weekly\n    start_time: 17:00")
+    config, _ = load(tmp_path, text)
+
+    assert config.schedules["primary"].layers[0].start_time == time(17, 0)
+
+
+def test_time_like_and_boolean_like_label_values_stay_strings(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "  - notify: critical\n",
+        "  - match: {window: 17:00, paging: on, canary: no, code: 0500}\n"
+        "    notify: critical\n"
+        "  - notify: critical\n",
+    )
+    config, _ = load(tmp_path, text)
+
+    assert config.routes[0].match == {
+        "window": "17:00",
+        "paging": "on",
+        "canary": "no",
+        "code": "0500",
+    }
+
+
+def test_names_that_look_like_booleans_stay_names(tmp_path: Path) -> None:
+    text = BASE + """\
+teams:
+  - {name: no, members: [alice]}
+  - {name: on, members: [bob]}
+"""
+    config, _ = load(tmp_path, text)
+
+    assert set(config.teams) == {"no", "on"}
+
+
+def test_a_boolean_where_a_choice_belongs_is_a_bad_value(tmp_path: Path) -> None:
+    text = BASE.replace("  - notify: critical\n", "  - notify: critical\n    urgency: yes\n")
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == "routes[0].urgency"
+    assert problem.message == "bad value 'yes': must be high or low"
+
+
+def test_fractional_minutes_are_numbers(tmp_path: Path) -> None:
+    text = BASE.replace("timeout_minutes: 5", "timeout_minutes: 0.05")
+    config, _ = load(tmp_path, text)
+
+    assert config.escalation_policies["critical"].steps[0].timeout_minutes == 0.05
+
+
+def test_a_quoted_number_is_a_string_and_rejected_where_a_number_belongs(
+    tmp_path: Path,
+) -> None:
+    text = BASE.replace("timeout_minutes: 5", 'timeout_minutes: "5"')
+    problem = only_error(tmp_path, text)
+
+    assert problem.line == line_of(text, '"5"')
+    assert problem.message == "wrong type: expected a number, got the string '5'"
+    assert problem.fix == "remove the quotes: 5"
+
+
+def test_a_whole_number_is_required_for_counts(tmp_path: Path) -> None:
+    text = BASE.replace("  - name: critical\n", "  - name: critical\n    repeat: 1.5\n")
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == "escalation_policies[0].repeat"
+    assert "expected a whole number" in problem.message
+
+
+def test_a_date_is_read_as_a_date_and_checked(tmp_path: Path) -> None:
+    good = BASE.replace("rotation: weekly", "rotation: weekly\n    start_date: 2026-01-05")
+    config, _ = load(tmp_path, good)
+    assert config.schedules["primary"].layers[0].start_date == date(2026, 1, 5)
+
+    bad = BASE.replace("rotation: weekly", "rotation: weekly\n    start_date: 2026-02-30")
+    problem = only_error(tmp_path, bad)
+    assert problem.path == "schedules[0].start_date"
+    assert problem.message == "bad date '2026-02-30'"
+
+
+def test_start_day_accepts_full_and_short_names_in_any_case(tmp_path: Path) -> None:
+    for written, day in (("Monday", "mon"), ("THU", "thu"), ("sunday", "sun")):
+        text = BASE.replace("rotation: weekly", f"rotation: weekly\n    start_day: {written}")
+        config, _ = load(tmp_path, text)
+        assert config.schedules["primary"].layers[0].start_day == day
+
+
+def test_a_phone_number_contact_keeps_its_plus_and_digits(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "name: Alice}", "name: Alice, contacts: {phone: +15550100, sms: 0812345678}}"
+    )
+    config, _ = load(tmp_path, text)
+
+    assert config.users["alice"].contacts == {"phone": "+15550100", "sms": "0812345678"}
