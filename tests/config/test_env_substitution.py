@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.config.helpers import BASE, line_of, load, only_error
+from tests.config.helpers import BASE, line_of, load, only_error, rejected
 
 INTEGRATION = BASE + """\
 integrations:
@@ -44,7 +44,7 @@ notifications:
     token: "${SLACK_TOKEN}"
     signing_secret: "${SLACK_SIGNING_SECRET}"
 """
-    found = [p for p in _problems(tmp_path, text) if p.severity == "error"]
+    found = [p for p in rejected(tmp_path, text, env={}) if p.severity == "error"]
 
     assert [(p.line, p.path) for p in found] == [
         (line_of(text, "SLACK_TOKEN"), "notifications.slack.token"),
@@ -54,7 +54,10 @@ notifications:
 
 
 def test_a_variable_in_a_number_is_not_replaced(tmp_path: Path) -> None:
-    text = BASE.replace("timeout_minutes: 5", "timeout_minutes: ${STEP_MINUTES}")
+    text = BASE.replace(
+        "- {targets: [primary], timeout_minutes: 5}",
+        "- targets: [primary]\n        timeout_minutes: ${STEP_MINUTES}",
+    )
     problem = only_error(tmp_path, text, env={"STEP_MINUTES": "5"})
 
     assert problem.path == "escalation_policies[0].steps[0].timeout_minutes"
@@ -63,13 +66,11 @@ def test_a_variable_in_a_number_is_not_replaced(tmp_path: Path) -> None:
 
 
 def test_a_variable_in_a_key_is_not_replaced(tmp_path: Path) -> None:
-    text = BASE.replace("  - notify: critical\n", "  - match: {${LABEL}: x}\n    notify: critical\n")
-    config, _ = load(tmp_path, text + "  - notify: critical\n", env={"LABEL": "service"})
+    text = BASE.replace(
+        "  - notify: critical\n",
+        "  - notify: critical\n    match:\n      ${LABEL}: x\n  - notify: critical\n",
+    )
+    config, _ = load(tmp_path, text, env={"LABEL": "service"})
 
     assert config.routes[0].match == {"${LABEL}": "x"}
 
-
-def _problems(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
-    from tests.config.helpers import rejected
-
-    return rejected(tmp_path, text, env={})

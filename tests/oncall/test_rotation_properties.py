@@ -114,7 +114,15 @@ def cases(draw: st.DrawFn) -> tuple[Schedule, datetime, datetime]:
     else:
         # Just before a change of UTC offset, so that most ranges cross one.
         near = draw(st.sampled_from(change_days(zone))) - timedelta(days=draw(st.integers(0, 8)))
-    start = datetime.combine(near, time(0), UTC) + timedelta(minutes=draw(st.integers(0, 1439)))
+    if draw(st.booleans()):
+        # Within two hours of a handoff: where an offset that changed since the
+        # anchor moves it away from where whole 24-hour steps would put it.
+        while layer.rotation == "weekly" and WEEKDAYS[near.weekday()] != layer.start_day:
+            near += timedelta(days=1)
+        handoff = datetime.combine(near, layer.start_time, ZoneInfo(zone)).astimezone(UTC)
+        start = handoff + timedelta(minutes=draw(st.integers(-120, 120)))
+    else:
+        start = datetime.combine(near, time(0), UTC) + timedelta(minutes=draw(st.integers(0, 1439)))
     length = timedelta(days=draw(st.integers(0, 120)), minutes=draw(st.integers(1, 1440)))
     return Schedule("s", zone, (layer,)), start, start + length
 
@@ -170,6 +178,24 @@ def test_oncall_at_agrees_with_shifts_over_any_range(case, fraction):
     holding = [shift for shift in shifts(schedule, start, end) if shift.start <= at < shift.end]
     assert oncall_at(schedule, at) == holding
     assert shifts(schedule, at, at + timedelta(minutes=1))[:1] == holding[:1]
+
+
+@settings(deadline=None)
+@given(layers, st.sampled_from(ZONES), st.integers(0, 1500), st.data())
+def test_jumping_to_an_instant_agrees_with_walking_from_the_first_shift(layer, zone, days, data):
+    # shifts() from before the anchor steps through every period in turn;
+    # oncall_at() jumps straight to the period, estimating it from elapsed
+    # UTC time. Offsets that changed since the anchor must not fool the jump.
+    schedule = Schedule("s", zone, (layer,))
+    walk_from = datetime.combine(anchor_of(layer) - timedelta(days=2), time(0), UTC)
+    walked = shifts(schedule, walk_from, walk_from + timedelta(days=days + 3))
+    index = data.draw(st.integers(0, len(walked) - 1))
+    shift = walked[index]
+    tick = timedelta(microseconds=1)
+    assert oncall_at(schedule, shift.start) == [shift]
+    assert oncall_at(schedule, shift.end - tick) == [shift]
+    before = walked[index - 1 : index] if index else []
+    assert oncall_at(schedule, shift.start - tick) == before
 
 
 @st.composite

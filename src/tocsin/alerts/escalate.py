@@ -33,10 +33,13 @@ def policy_for(config: Config, name: str | None) -> EscalationPolicy | None:
     if not name.startswith("implicit:"):
         return None
     target_name = name.removeprefix("implicit:")
-    kind = "schedule" if target_name in config.schedules else "user"
-    if kind == "user" and target_name not in config.users:
+    if target_name in config.schedules:
+        target = Target("schedule", target_name)
+    elif target_name in config.users:
+        target = Target("user", target_name)
+    else:
         return None
-    step = Step(targets=(Target(kind, target_name),), timeout_minutes=0)
+    step = Step(targets=(target,), timeout_minutes=0)
     return EscalationPolicy(name=name, steps=(step,), implicit=True)
 
 

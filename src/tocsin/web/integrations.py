@@ -140,7 +140,7 @@ def _invalid(exc: SourceError, endpoint: str) -> InvalidInput:
 
 
 def _pd_invalid(message: str, errors: list[str], status: int = 400) -> JSONResponse:
-    body = {"status": "invalid event", "message": message, "errors": errors}
+    body: dict[str, object] = {"status": "invalid event", "message": message, "errors": errors}
     if status != 400:
         body["error"] = error_body("invalid_input", message)["error"]
     return JSONResponse(body, status_code=status)

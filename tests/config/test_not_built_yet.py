@@ -1,0 +1,103 @@
+"""Keys the design names but this release does not act on are errors that say so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.config.helpers import BASE, line_of, only_error
+
+NOT_BUILT = [
+    (
+        "schedules[0].layers",
+        ("rotation: weekly", "rotation: weekly\n    layers: []"),
+        "layers",
+    ),
+    (
+        "schedules[0].restrictions",
+        ("rotation: weekly", "rotation: weekly\n    restrictions: []"),
+        "restrictions",
+    ),
+    (
+        "schedules[0].overrides",
+        ("rotation: weekly", "rotation: weekly\n    overrides: []"),
+        "overrides",
+    ),
+    (
+        "users[0].notification_rules",
+        ("name: Alice}", "name: Alice, notification_rules: {}}"),
+        "notification_rules",
+    ),
+    ("working_hours", ("users:", 'working_hours: {business: "08:00-18:00"}\nusers:'), "working"),
+    ("components", ("users:", "components: []\nusers:"), "components"),
+    (
+        "routes[0].group_by",
+        ("- notify: critical", "- notify: critical\n    group_by: [service]"),
+        "group_by",
+    ),
+    (
+        "routes[0].active",
+        ("- notify: critical", "- notify: critical\n    active: {days: [mon]}"),
+        "active",
+    ),
+    (
+        "routes[0].continue",
+        ("- notify: critical", "- notify: critical\n    continue: false"),
+        "continue",
+    ),
+    (
+        "routes[0].routes",
+        ("- notify: critical", "- notify: critical\n    routes: []"),
+        "routes: []",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "change", "needle"), NOT_BUILT, ids=[n[0] for n in NOT_BUILT])
+def test_recognised_key_not_built_yet_is_an_error_saying_so(
+    tmp_path: Path, path: str, change: tuple[str, str], needle: str
+) -> None:
+    text = BASE.replace(*change)
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == path
+    assert problem.line == line_of(text, needle)
+    assert "recognised but not built yet in this release" in problem.message
+    assert problem.fix.startswith("remove the key (planned: ")
+
+
+def test_overrides_message_reads_plainly(tmp_path: Path) -> None:
+    text = BASE.replace("rotation: weekly", "rotation: weekly\n    overrides: []")
+    problem = only_error(tmp_path, text)
+
+    assert problem.format().endswith(
+        "schedules[0].overrides: overrides are recognised but not built yet in this release; "
+        "fix: remove the key (planned: schedule layers and overrides)"
+    )
+
+
+def test_rotation_every_form_is_not_built_yet(tmp_path: Path) -> None:
+    text = BASE.replace("rotation: weekly", "rotation: {every: 12h}")
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == "schedules[0].rotation"
+    assert "not built yet in this release" in problem.message
+    assert "use daily or weekly" in problem.fix
+
+
+@pytest.mark.parametrize("kind", ["grafana", "generic", "opsgenie"])
+def test_integration_types_not_built_yet(tmp_path: Path, kind: str) -> None:
+    text = BASE + f"integrations:\n  - {{name: in, type: {kind}, key: k1}}\n"
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == "integrations[0].type"
+    assert problem.message == f"'{kind}' is recognised but not built yet in this release"
+    assert problem.fix.startswith("use alertmanager or pagerduty (planned: ")
+
+
+def test_an_integration_type_nobody_planned_is_a_bad_value(tmp_path: Path) -> None:
+    text = BASE + "integrations:\n  - {name: in, type: nagios, key: k1}\n"
+    problem = only_error(tmp_path, text)
+
+    assert problem.message == "bad value 'nagios': must be alertmanager or pagerduty"
