@@ -101,11 +101,9 @@ def test_sub_minute_timeouts_load_with_a_warning(tmp_path: Path) -> None:
 
 
 def test_a_policy_inside_a_policy_is_rejected(tmp_path: Path) -> None:
-    text = _policy() + """\
-  - name: outer
-    steps:
-      - {targets: [critical]}
-"""
+    text = _policy().replace(
+        "routes:", "  - name: outer\n    steps:\n      - {targets: [critical]}\nroutes:"
+    )
     problem = only_error(tmp_path, text)
 
     assert problem.line == line_of(text, "targets: [critical]")

@@ -68,6 +68,7 @@ def test_a_schedule_is_not_a_participant(tmp_path: Path) -> None:
     assert problem.path == "schedules[0].participants[1]"
     assert problem.message.startswith("'critical' is an escalation policy (line ")
     assert "a participant must be a user" in problem.message
+    assert problem.fix == "name users here"
 
 
 def test_schedule_and_user_names_must_not_collide(tmp_path: Path) -> None:
@@ -102,10 +103,11 @@ def test_the_later_of_two_clashing_definitions_is_reported(tmp_path: Path) -> No
 
 
 def test_user_ids_must_be_unique(tmp_path: Path) -> None:
-    text = BASE.replace("id: bob, email: bob@company.com", "id: alice")
+    text = BASE.replace("schedules:", "  - {id: alice, name: Alice Again}\nschedules:")
     found = errors(tmp_path, text)
 
-    assert [(p.line, p.path) for p in found] == [(3, "users[1].id")]
+    assert [(p.line, p.path) for p in found] == [(4, "users[2].id")]
+    assert found[0].message == "duplicate name 'alice': a user at line 2 has it"
 
 
 def test_user_email_must_look_like_an_address(tmp_path: Path) -> None:

@@ -188,7 +188,7 @@ def test_jumping_to_an_instant_agrees_with_walking_from_the_first_shift(layer, z
     # UTC time. Offsets that changed since the anchor must not fool the jump.
     schedule = Schedule("s", zone, (layer,))
     walk_from = datetime.combine(anchor_of(layer) - timedelta(days=2), time(0), UTC)
-    walked = shifts(schedule, walk_from, walk_from + timedelta(days=days + 3))
+    walked = shifts(schedule, walk_from, walk_from + timedelta(days=days + 5))
     index = data.draw(st.integers(0, len(walked) - 1))
     shift = walked[index]
     tick = timedelta(microseconds=1)

@@ -29,6 +29,7 @@ from tocsin.config.schema import (
     is_quoted,
     join,
     line_of,
+    or_list,
 )
 
 
@@ -92,7 +93,7 @@ def choice(*allowed: str, not_built: Mapping[str, str] | None = None) -> Convert
             return None
         if value.lower() in allowed:
             return value.lower()
-        options = " or ".join(allowed)
+        options = or_list(list(allowed))
         if value.lower() in planned:
             reader.error(
                 node,

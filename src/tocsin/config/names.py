@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from tocsin.config.model import Target, TargetKind, User
-from tocsin.config.schema import Fields, Items, Problems, Spot, closest
+from tocsin.config.schema import Fields, Items, Problems, Spot, closest, or_list
 
 Kind = Literal["user", "schedule", "escalation_policy", "team"]
 ANY_TARGET: tuple[Kind, ...] = ("escalation_policy", "schedule", "user")
@@ -40,13 +40,8 @@ def listed(fields: Fields | None, key: str) -> list[Fields]:
     return [] if items is None else list(items.values)
 
 
-def _or(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
 def _a(kind: Kind) -> str:
-    noun = NOUN[kind]
-    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+    return f"an {NOUN[kind]}" if kind == "escalation_policy" else f"a {NOUN[kind]}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +56,8 @@ class Names:
         self.problems = problems
         self.defined: dict[str, _Definition] = {}
         self.implicit_users: dict[str, User] = {}
+        # Names defined twice: already reported, so uses of them are not reported again.
+        self.clashing: set[str] = set()
         found = _user_names(top)
         for kind in _NAMED:
             for entry in listed(top, _SECTION[kind]):
@@ -73,6 +70,7 @@ class Names:
     def _define(self, name: str, definition: _Definition) -> None:
         first = self.defined.setdefault(name, definition)
         if first is not definition:
+            self.clashing.add(name)
             self.problems.error(
                 definition.spot,
                 f"duplicate name '{name}': {_a(first.kind)} at line {first.spot.line} has it",
@@ -85,19 +83,21 @@ class Names:
     ) -> tuple[Kind, str] | None:
         """What `name` refers to, as (kind, name); a user comes back by id."""
         found = self.defined.get(name)
+        if name in self.clashing:
+            return None
         if found is None:
             if "user" in allowed and "@" in name:
                 return "user", self._implicit_user(name)
             self._unknown(name, spot, allowed)
             return None
         if found.kind not in allowed:
-            nouns = _or([NOUN[kind] + "s" for kind in allowed])
+            nested = allowed == STEP_TARGET and found.kind == "escalation_policy"
             self.problems.error(
                 spot,
                 f"'{name}' is {_a(found.kind)} (line {found.spot.line}); {role} must be "
-                f"{_or([_a(kind) for kind in allowed])}",
-                f"name {nouns} here"
-                + (": policies do not nest" if found.kind == "escalation_policy" else ""),
+                f"{or_list([_a(kind) for kind in allowed])}",
+                f"name {or_list([NOUN[kind] + 's' for kind in allowed])} here"
+                + (": policies do not nest" if nested else ""),
             )
             return None
         return found.kind, found.user_id or name
@@ -134,8 +134,8 @@ class Names:
         known = f"did you mean '{match}'?" if match else self._summary(allowed)
         self.problems.error(
             spot,
-            f"unknown {noun} '{name}': no {_or([NOUN[kind] for kind in allowed])} has that name",
-            f"define it under {_or([_SECTION[kind] for kind in allowed])}, "
+            f"unknown {noun} '{name}': no {or_list([NOUN[kind] for kind in allowed])} has that name",
+            f"define it under {or_list([_SECTION[kind] for kind in allowed])}, "
             f"or use a defined name ({known})",
         )
 

@@ -150,6 +150,11 @@ def describe(node: yaml.Node) -> str:
     return f"the string '{shown}'" if is_quoted(node) else f"'{shown}'"
 
 
+def or_list(words: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def closest(word: str, candidates: list[str]) -> str | None:
     """The candidate nearest to `word`, ignoring case, if any is near enough."""
     folded = {candidate.lower(): candidate for candidate in candidates}

@@ -33,7 +33,9 @@ def route_matches(route: Route, labels: Mapping[str, str]) -> tuple[bool, str]:
             return False, f"{name}={have!r} does not match /{pattern}/"
     if not route.match and not route.match_re:
         return True, "catch-all route"
-    return True, "every condition matched"
+    matched = [f"{name}={wanted}" for name, wanted in route.match.items()]
+    matched += [f"{name}=~/{pattern}/" for name, pattern in route.match_re.items()]
+    return True, "matched " + ", ".join(matched)
 
 
 def choose_route(routes: Sequence[Route], labels: Mapping[str, str]) -> RouteChoice | None:
