@@ -32,6 +32,18 @@ def test_a_permanent_failure_is_not_retried(make_harness):
 
     harness.advance(20)
 
-    assert harness.paged() == []
+    assert [user for _, user, _ in harness.paged()] == ["dave"]  # the fallback contact
     assert any("could not notify Alice via webhook: fake failure" in line
                for line in harness.timeline(alert_id))
+
+
+def test_a_page_no_channel_could_deliver_goes_to_the_fallback(make_harness):
+    harness = make_harness(POLICY)
+    harness.channels["webhook"].fail_next(1, retryable=False)
+    alert_id = harness.fire("api-500s")
+
+    harness.advance(1)
+
+    assert harness.paged() == [(0, "dave", 0)]
+    assert any("no channel could deliver the page to Alice; paged the fallback contact: Dave"
+               in line for line in harness.timeline(alert_id))

@@ -90,9 +90,7 @@ def _compose(path: Path, problems: Problems) -> yaml.MappingNode | None:
         # compose() builds nodes only: no tag resolution is acted on, nothing constructed.
         root = yaml.compose(source, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = int(mark.line) + 1 if mark is not None else 1
-        problems.error(Spot(line, _FILE), f"not valid YAML: {exc.problem}", _YAML_FIX)
+        _syntax_error(exc, problems)
         return None
     except yaml.YAMLError as exc:
         problems.error(Spot(1, _FILE), f"not valid YAML: {exc}", _YAML_FIX)
@@ -101,6 +99,16 @@ def _compose(path: Path, problems: Problems) -> yaml.MappingNode | None:
 
 
 _YAML_FIX = "check the indentation, colons and quotes on this line and the one before"
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, problems: Problems) -> None:
+    mark = exc.problem_mark or exc.context_mark
+    line = int(mark.line) + 1 if mark is not None else 1
+    said = ", ".join(part for part in (exc.context, exc.problem) if part)
+    fix = _YAML_FIX
+    if exc.context == "expected a single document in the stream":
+        fix = "keep one document: remove the --- line and what follows, or merge them"
+    problems.error(Spot(line, _FILE), f"not valid YAML: {said}", fix)
 
 
 def _top_mapping(root: yaml.Node | None, problems: Problems) -> yaml.MappingNode | None:

@@ -11,9 +11,11 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tocsin.alerts.service import add_timeline
+from tocsin.alerts.paging import CONSOLE
+from tocsin.alerts.service import add_timeline, paging_fallback
 from tocsin.alerts.store import RESOLVED, TRIGGERED, Alert
 from tocsin.clock import Clock
 from tocsin.config.model import Config
@@ -106,6 +108,9 @@ class Sender:
                              message=_describe(page, channel, status, outcome, row.attempts),
                              data={"user": page.user_id, "channel": channel, "status": status,
                                    "attempt": row.attempts, "delivery_id": row.id})
+                if status == outbox.FAILED and _nothing_else_reaches(session, row):
+                    paging_fallback(session, config=self.config, alert=alert, now=now,
+                                    why=f"no channel could deliver the page to {page.user_name}")
         PAGES.labels(channel=channel, outcome=status).inc()
         event(log, "delivery." + status, delivery_id=delivery_id, alert_id=page.alert_id,
               user=page.user_id, channel=channel, detail=outcome.detail)
@@ -140,6 +145,25 @@ class Sender:
 
 class _Skip(Exception):
     pass
+
+
+def _nothing_else_reaches(session: Session, failed: outbox.Delivery) -> bool:
+    """True when this failure leaves the person with no page sent or on its way.
+
+    Fallback pages (step 0) never fall back again, and the console copy of a
+    page does not count as reaching anyone here.
+    """
+    if failed.step == 0 or failed.channel == CONSOLE:
+        return False
+    others = select(outbox.Delivery.id).where(
+        outbox.Delivery.alert_id == failed.alert_id,
+        outbox.Delivery.user_id == failed.user_id,
+        outbox.Delivery.step == failed.step,
+        outbox.Delivery.id != failed.id,
+        outbox.Delivery.channel != CONSOLE,
+        outbox.Delivery.status.in_((outbox.QUEUED, outbox.SENDING, outbox.SENT)),
+    )
+    return session.scalars(others.limit(1)).first() is None
 
 
 def _describe(page: Page, channel: str, status: str, outcome: DeliveryOutcome,

@@ -170,8 +170,8 @@ class _Rotation:
         if at < self.begins:
             return -1
         k = (at - self.begins) // timedelta(days=self.period_days)
-        while self.boundary(k + 1) <= at:
-            k += 1
+        while self.boundary(k) > at:
+            k -= 1
         return k
 
     def shifts(self, start: datetime, end: datetime) -> list[Shift]:
