@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.config.helpers import BASE, line_of, load, only_error, rejected
+import pytest
 
-INTEGRATION = BASE + """\
+from tests.config.helpers import BASE, line_of, load, only_error, rejected, write
+from tocsin.config.loader import load_config
+
+INTEGRATION = (
+    BASE
+    + """\
 integrations:
   - {name: prom, type: alertmanager, key: "${PROM_KEY:-demo-key}"}
 """
+)
 
 
 def test_a_set_variable_replaces_its_default(tmp_path: Path) -> None:
@@ -38,12 +44,15 @@ def test_variables_are_replaced_inside_a_longer_string(tmp_path: Path) -> None:
 
 
 def test_every_unset_variable_is_reported_with_its_line(tmp_path: Path) -> None:
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 notifications:
   slack:
     token: "${SLACK_TOKEN}"
     signing_secret: "${SLACK_SIGNING_SECRET}"
 """
+    )
     found = [p for p in rejected(tmp_path, text, env={}) if p.severity == "error"]
 
     assert [(p.line, p.path) for p in found] == [
@@ -74,3 +83,11 @@ def test_a_variable_in_a_key_is_not_replaced(tmp_path: Path) -> None:
 
     assert config.routes[0].match == {"${LABEL}": "x"}
 
+
+def test_the_process_environment_is_used_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROM_KEY", "from-process")
+    config, _ = load_config(write(tmp_path, INTEGRATION))
+
+    assert config.integrations[0].key == "from-process"

@@ -9,9 +9,12 @@ from tocsin.config.loader import ConfigError, load_config
 
 
 def test_unknown_target_names_the_step_and_suggests_a_close_name(tmp_path: Path) -> None:
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
   - notify: critcal
 """
+    )
     problem = only_error(tmp_path, text)
 
     assert problem.line == line_of(text, "notify: critcal")
@@ -53,10 +56,13 @@ def test_bad_time_of_day_says_the_format(tmp_path: Path) -> None:
 
 
 def test_duplicate_name_names_both_lines(tmp_path: Path) -> None:
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 teams:
   - {name: primary, members: [alice]}
 """
+    )
     problem = only_error(tmp_path, text)
 
     assert problem.line == line_of(text, "{name: primary")
@@ -106,10 +112,13 @@ def test_a_single_name_where_a_list_belongs_is_a_wrong_type(tmp_path: Path) -> N
 
 
 def test_unset_variable_names_the_variable(tmp_path: Path) -> None:
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 integrations:
   - {name: prom, type: alertmanager, key: "${PROM_KEY}"}
 """
+    )
     problem = only_error(tmp_path, text, env={})
 
     assert problem.line == line_of(text, "PROM_KEY")

@@ -54,7 +54,7 @@ def test_plain_prose_is_not_a_config(tmp_path: Path) -> None:
 
     assert problem.line == 2
     assert problem.message == (
-        "the top level must be a mapping of keys, got 'this is a shopping list and not a...'"
+        "the top level must be a mapping of keys, got 'this is a shopping list and not a YAM...'"
     )
 
 
@@ -101,3 +101,9 @@ def test_a_schedule_without_a_zone_takes_the_top_level_one_then_utc(tmp_path: Pa
     config, _ = load_config(write(tmp_path, schedule), env={})
     assert config.schedules["s"].timezone == "UTC"
     assert config.schedules["s"].layers[0].start_time.isoformat() == "00:00:00"
+
+
+def test_absurd_nesting_is_refused_not_a_crash(tmp_path: Path) -> None:
+    problem = _only_problem(write(tmp_path, "users: " + "[" * 1500 + "]" * 1500 + "\n"))
+
+    assert problem.message == "nested too deeply to read"

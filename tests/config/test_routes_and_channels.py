@@ -123,11 +123,14 @@ def test_route_channels_without_a_provider_are_warnings(tmp_path: Path) -> None:
 
 
 def test_configured_providers_silence_the_channel_warnings(tmp_path: Path) -> None:
-    text = ROUTES.replace("channels: [console]", "channels: [slack, webhook]") + """\
+    text = (
+        ROUTES.replace("channels: [console]", "channels: [slack, webhook]")
+        + """\
 notifications:
   slack: {token: xoxb-1, channel: "#pages"}
   webhook: {secret: s3cr3t, timeout_seconds: 2.5, max_attempts: 3}
 """
+    )
     config, warnings = load(tmp_path, text)
 
     assert warnings == []

@@ -7,7 +7,9 @@ from pathlib import Path
 from tests.config.helpers import BASE, errors, line_of, load, only_error
 from tocsin.config.model import DEFAULT_SEVERITIES, Service, Team
 
-WIRED = BASE + """\
+WIRED = (
+    BASE
+    + """\
 teams:
   - {name: payments, members: [alice, bob], services: [payment]}
 services:
@@ -16,6 +18,7 @@ integrations:
   - {name: prom, type: alertmanager, key: key-1, service: payment}
   - {name: pd, type: pagerduty, key: key-2}
 """
+)
 
 
 def test_services_teams_and_integrations_load_together(tmp_path: Path) -> None:
@@ -85,12 +88,15 @@ def test_service_names_must_be_unique(tmp_path: Path) -> None:
 
 
 def test_api_token_scope_defaults_to_write_and_is_checked(tmp_path: Path) -> None:
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 api_tokens:
   - {name: reader, token: t1, scope: read}
   - {name: ops, token: t2}
   - {name: root, token: t3, scope: superuser}
 """
+    )
     problem = only_error(tmp_path, text)
     assert problem.path == "api_tokens[2].scope"
     assert problem.message == "bad value 'superuser': must be read, write or admin"
@@ -107,11 +113,14 @@ def test_severities_default_to_the_four_standard_ones(tmp_path: Path) -> None:
 
 
 def test_severities_can_be_replaced_and_differ_by_more_than_case(tmp_path: Path) -> None:
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 severities:
   - {name: P1, description: Everything is down, target_mttr_minutes: 15}
   - {name: P2, target_mttr_minutes: 120, urgency: low}
 """
+    )
     config, _ = load(tmp_path, text)
     assert [(s.name, s.target_mttr_minutes, s.urgency) for s in config.severities] == [
         ("P1", 15, "high"),

@@ -30,7 +30,9 @@ def test_a_defined_user_may_be_named_by_email(tmp_path: Path) -> None:
 
 
 def test_targets_fallback_members_and_tokens_accept_emails(tmp_path: Path) -> None:
-    text = BASE.replace("targets: [bob]", "targets: [ops@company.com]") + """\
+    text = (
+        BASE.replace("targets: [bob]", "targets: [ops@company.com]")
+        + """\
 teams:
   - {name: payments, members: [alice@company.com, ops@company.com]}
 notifications:
@@ -38,6 +40,7 @@ notifications:
 api_tokens:
   - {name: ci, token: t0k3n, user: bob@company.com}
 """
+    )
     config, _ = load(tmp_path, text)
 
     steps = config.escalation_policies["critical"].steps

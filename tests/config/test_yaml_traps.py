@@ -34,11 +34,14 @@ def test_time_like_and_boolean_like_label_values_stay_strings(tmp_path: Path) ->
 
 
 def test_names_that_look_like_booleans_stay_names(tmp_path: Path) -> None:
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
 teams:
   - {name: no, members: [alice]}
   - {name: on, members: [bob]}
 """
+    )
     config, _ = load(tmp_path, text)
 
     assert set(config.teams) == {"no", "on"}
@@ -103,3 +106,27 @@ def test_a_phone_number_contact_keeps_its_plus_and_digits(tmp_path: Path) -> Non
     config, _ = load(tmp_path, text)
 
     assert config.users["alice"].contacts == {"phone": "+15550100", "sms": "0812345678"}
+
+
+def test_anchors_and_aliases_reuse_whole_values(tmp_path: Path) -> None:
+    text = BASE.replace("participants: [alice, bob]", "participants: &people [alice, bob]")
+    text += "teams:\n  - {name: everyone, members: *people}\n"
+    config, _ = load(tmp_path, text)
+
+    assert config.teams["everyone"].members == ("alice", "bob")
+
+
+def test_a_merge_key_is_reported_plainly(tmp_path: Path) -> None:
+    text = BASE.replace("  - name: primary\n", "  - <<: {timezone: UTC}\n    name: primary\n")
+    problem = only_error(tmp_path, text)
+
+    assert problem.line == line_of(text, "<<")
+    assert problem.path == "schedules[0].<<"
+    assert problem.message == "merge keys (<<) are not supported"
+
+
+def test_tags_are_ignored_and_nothing_is_constructed(tmp_path: Path) -> None:
+    text = BASE + "public_url: !!python/object/apply:os.getcwd 'http://x.example'\n"
+    config, _ = load(tmp_path, text)
+
+    assert config.public_url == "http://x.example"

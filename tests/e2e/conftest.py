@@ -105,6 +105,12 @@ class TocsinApi:
     def close(self) -> None:
         self.client.close()
 
+    def __enter__(self) -> TocsinApi:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def pages_for(receiver: WebhookReceiver, alert_id: int) -> list[Any]:
     """The page bodies the receiver got for one alert, in arrival order."""

@@ -174,3 +174,16 @@ def test_local_to_utc_is_plain_conversion_outside_changes():
 def test_local_to_utc_refuses_an_aware_datetime():
     with pytest.raises(ValueError, match="naive"):
         local_to_utc(utc(2026, 7, 1), ZoneInfo("UTC"))
+
+
+def test_offset_change_since_the_anchor_does_not_shift_the_handoff():
+    # Anchored in summer (09:00 EDT = 13:00Z). In winter 09:00 is 14:00Z, so at
+    # 13:30Z the previous day's person is still on, though whole 24-hour steps
+    # from the anchor would already have handed over.
+    summer = daily("America/New_York", time(9), start=date(2026, 7, 1))
+    (shift,) = oncall_at(summer, utc(2026, 12, 1, 13, 30))
+    assert (shift.start, shift.end) == (utc(2026, 11, 30, 14), utc(2026, 12, 1, 14))
+    # Anchored in winter: in summer 09:00 is 13:00Z, an hour before the steps say.
+    winter = daily("America/New_York", time(9), start=date(2026, 1, 1))
+    (shift,) = oncall_at(winter, utc(2026, 7, 1, 13, 30))
+    assert (shift.start, shift.end) == (utc(2026, 7, 1, 13), utc(2026, 7, 2, 13))

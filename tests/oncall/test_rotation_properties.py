@@ -26,7 +26,7 @@ ZONES = (
     "Europe/London",
     "Europe/Berlin",
     "Europe/Dublin",  # "negative" DST in tzdata
-    "Africa/Casablanca",  # DST suspended each Ramadan
+    "Africa/Casablanca",  # +01, an hour back each Ramadan
     "Asia/Tehran",  # +03:30, DST until 2022
     "Asia/Kathmandu",  # +05:45; jumped 15 minutes in 1986
     "Australia/Sydney",

@@ -2,7 +2,7 @@
 
 A converter takes (reader, node, path) and answers the value, or None after
 recording a problem. Values that are strings get ${NAME} variables replaced
-(through `Reader.string`); numbers and booleans never do.
+(through `Reader.string`); numbers never do.
 """
 
 from __future__ import annotations

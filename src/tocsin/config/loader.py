@@ -87,8 +87,12 @@ def _compose(path: Path, problems: Problems) -> yaml.MappingNode | None:
         problems.error(Spot(line, _FILE), "not UTF-8 text", "save the file as UTF-8")
         return None
     try:
-        # compose() builds nodes only: no tag resolution is acted on, nothing constructed.
+        # compose() stops at nodes: tags are never acted on and nothing is constructed.
         root = yaml.compose(source, Loader=yaml.SafeLoader)
+    except RecursionError:
+        # The composer recurses once per level; a reload must refuse the file, not crash.
+        problems.error(Spot(1, _FILE), "nested too deeply to read", "flatten the file")
+        return None
     except yaml.MarkedYAMLError as exc:
         _syntax_error(exc, problems)
         return None

@@ -132,9 +132,10 @@ class Names:
         candidates = [known for known, found in self.defined.items() if found.kind in allowed]
         match = closest(name, candidates)
         known = f"did you mean '{match}'?" if match else self._summary(allowed)
+        nouns = or_list([NOUN[kind] for kind in allowed])
         self.problems.error(
             spot,
-            f"unknown {noun} '{name}': no {or_list([NOUN[kind] for kind in allowed])} has that name",
+            f"unknown {noun} '{name}': no {nouns} has that name",
             f"define it under {or_list([_SECTION[kind] for kind in allowed])}, "
             f"or use a defined name ({known})",
         )

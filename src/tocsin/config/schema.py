@@ -124,6 +124,7 @@ class NotBuilt:
 
 Shape = Mapping[str, Key | NotBuilt]
 
+_NO_MERGE = "write the keys out; an alias (*name) of a whole entry still works"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NULLS = ("", "~", "null", "Null", "NULL")
 
@@ -225,9 +226,14 @@ class Reader:
     def key(self, node: yaml.Node, path: str, seen: dict[str, int]) -> str | None:
         """A mapping key as written (never substituted), or None when unusable."""
         if not isinstance(node, yaml.ScalarNode) or node.value == "":
-            self.wrong_type(node, path, "a key name", "write a plain name before the colon")
+            where = path or "(top level)"
+            self.wrong_type(node, where, "a key name", "write a plain name before the colon")
             return None
         key = str(node.value)
+        if key == "<<" and node.style is None:
+            # compose() leaves YAML merge keys unmerged; saying so beats "unknown key".
+            self.error(node, join(path, key), "merge keys (<<) are not supported", _NO_MERGE)
+            return None
         if key in seen:
             self.error(
                 node,

@@ -172,6 +172,8 @@ class _Rotation:
         k = (at - self.begins) // timedelta(days=self.period_days)
         while self.boundary(k) > at:
             k -= 1
+        while self.boundary(k + 1) <= at:
+            k += 1
         return k
 
     def shifts(self, start: datetime, end: datetime) -> list[Shift]:
