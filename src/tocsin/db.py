@@ -22,6 +22,10 @@ from sqlalchemy.types import TypeDecorator
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///./tocsin.db"
+# Row ids are INTEGER: 32 bits on PostgreSQL, while SQLite's driver takes up
+# to 2**63. Check a number a person typed against this before querying, so an
+# id out of range is "not found" on both backends rather than a driver error.
+MAX_ID = 2**31 - 1
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

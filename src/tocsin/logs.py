@@ -15,7 +15,13 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-_INTEGRATION_PATH = re.compile(r"(/integrations/)[^/\s\"]+")
+# Whatever follows /integrations/ is a key, except the names of the endpoints
+# that take the key in a header instead.
+_INTEGRATION_PATH = re.compile(
+    r"(/integrations/)(?!(?:alertmanager|grafana|generic)(?:[\s\"?/]|$))[^/\s\"?]+"
+)
+# A signed link acts as the person paged for a day: keep it out of the logs too.
+_LINK_PATH = re.compile(r"(/a/)[^/\s\"?]+")
 
 
 def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -53,6 +59,7 @@ class RedactingFilter(logging.Filter):
 
     def redact(self, text: str) -> str:
         text = _INTEGRATION_PATH.sub(r"\1***", text)
+        text = _LINK_PATH.sub(r"\1***", text)
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text

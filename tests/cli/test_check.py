@@ -31,6 +31,12 @@ def _line_of(file: str, needle: str) -> int:
     return next(number for number, text in enumerate(lines, 1) if needle in text)
 
 
+@pytest.fixture(autouse=True)
+def _in_the_repository(monkeypatch):
+    # File names on stderr are as given, so run where the example paths are relative.
+    monkeypatch.chdir(ROOT)
+
+
 @pytest.fixture(scope="module")
 def seed_check() -> subprocess.CompletedProcess[str]:
     """`tocsin check` on the seed fragment, run once as a real process for this module."""

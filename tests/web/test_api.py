@@ -5,16 +5,23 @@ from __future__ import annotations
 import logging
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.web.conftest import (
     ADMIN_TOKEN,
     AM_KEY,
+    PUBLIC_URL,
     READ_TOKEN,
     WRITE_TOKEN,
     Web,
     link_path,
 )
+from tocsin.links import LinkSigner
 from tocsin.logs import RedactingFilter
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _error(response) -> dict:
@@ -126,6 +133,18 @@ def test_an_unknown_alert_is_404(web: Web, method, path):
     assert "9999" in _error(response)["message"]
 
 
+@pytest.mark.parametrize("alert_id", [2**31, 10**20])
+def test_an_id_too_large_for_the_database_is_404_on_both_backends(web: Web, alert_id):
+    # Product bug: 500 on PostgreSQL from 2**31 (a 32-bit id column), and on
+    # SQLite from 2**63 (OverflowError in the driver).
+    client = TestClient(web.client.app, raise_server_exceptions=False)
+    shown = client.get(f"/api/v1/alerts/{alert_id}", headers=_bearer(READ_TOKEN))
+    acked = client.post(f"/api/v1/alerts/{alert_id}/ack", headers=_bearer(WRITE_TOKEN))
+
+    assert (shown.status_code, acked.status_code) == (404, 404)
+    assert _error(shown)["code"] == "not_found"
+
+
 def _ids(web: Web, query: str) -> list[int]:
     response = web.call("GET", f"/api/v1/alerts?{query}", READ_TOKEN)
     assert response.status_code == 200, response.text
@@ -218,3 +237,16 @@ def test_the_access_log_path_hides_the_integration_key(path):
     assert AM_KEY not in line
     assert "/integrations/***" in line
     assert line.startswith('127.0.0.1:51234 - "POST /integrations/***')
+
+
+def test_the_access_log_hides_a_signed_link(clock):
+    # Product bug: `POST /a/<token>` reaches the access log whole, and the token
+    # acknowledges as the person paged for a day.
+    link = LinkSigner("link-secret", PUBLIC_URL, clock).url(12, "alice")
+    link = link.removeprefix(PUBLIC_URL)
+    record = _access_record(link)
+
+    RedactingFilter().filter(record)
+
+    assert link.removeprefix("/a/") not in record.getMessage()
+    assert '"POST /a/*** HTTP/1.1"' in record.getMessage()

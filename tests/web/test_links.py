@@ -89,14 +89,14 @@ def _tamper_signature(web: Web, token: str) -> str:
 
 def _other_users_claim(web: Web, token: str) -> str:
     # Bob's claim on the same alert, carrying the signature made for alice.
-    forged = web.runtime.links.token(int(web.pages()[0].alert_id), "bob")
+    forged = web.runtime.links.token(web.pages()[0].alert_id, "bob")
     return forged.rsplit(".", 2)[0] + "." + ".".join(token.rsplit(".", 2)[1:])
 
 
 def _signed_elsewhere(web: Web, token: str) -> str:
     del token
     stranger = LinkSigner("some-other-secret", "http://tocsin.test", web.clock)
-    return stranger.token(int(web.pages()[0].alert_id), "alice")
+    return stranger.token(web.pages()[0].alert_id, "alice")
 
 
 @pytest.mark.parametrize("forge", [_tamper_signature, _other_users_claim, _signed_elsewhere],

@@ -116,6 +116,17 @@ def test_a_valid_change_takes_effect_for_the_next_alert(web: Web):
     assert web.pages()[-1].ack_url.startswith("https://oncall.example.test/a/")
 
 
+def test_a_reload_reports_the_new_files_warnings(web: Web):
+    web.rewrite_config(CAROL_ON_CALL.replace("{notify: critical}", "{notify: primary}"))
+
+    response = _reload(web)
+
+    assert response.status_code == 200
+    [warning] = response.json()["warnings"]
+    assert warning.startswith(f"{web.config_path}:")
+    assert "no escalation" in warning
+
+
 def test_links_sent_before_a_reload_keep_working(web: Web):
     alert_id = web.fire()
     link = link_path(web.pages()[0])

@@ -20,6 +20,7 @@ from tocsin.alerts import paging
 from tocsin.alerts.rules import AlertState, IncomingEvent, decide
 from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED, TRIGGERED, Alert, AlertEvent
 from tocsin.config.model import Config, Integration
+from tocsin.db import MAX_ID
 from tocsin.errors import Conflict, NotFound
 from tocsin.escalation import store as timers
 from tocsin.logs import event
@@ -186,6 +187,8 @@ def _reroute(*, config: Config, alert: Alert, session: Session, now: datetime) -
 
 
 def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
+    if not 0 < alert_id <= MAX_ID:
+        raise NotFound(f"alert {alert_id} does not exist")
     query = select(Alert).where(Alert.id == alert_id)
     if lock:
         query = query.with_for_update()

@@ -9,12 +9,20 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.config.loader import ConfigError, load_config
 from tocsin.config.model import Config
-from tocsin.db import DEFAULT_URL, is_sqlite, make_engine, make_sessionmaker, sqlite_path
+from tocsin.db import (
+    DEFAULT_URL,
+    is_sqlite,
+    make_engine,
+    make_sessionmaker,
+    normalise_url,
+    sqlite_path,
+)
 from tocsin.migrate import current_revision, head_revision
 
 ConfigOption = Annotated[
@@ -78,6 +86,11 @@ def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
         fail(f"no database at {sqlite_path(url)}; start `tocsin serve` or run "
              "`tocsin db upgrade` first")
     engine = make_engine(url)
-    if current_revision(engine) != head_revision():
+    try:
+        revision = current_revision(engine)
+    except OperationalError as exc:
+        shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+        fail(f"cannot open the database at {shown}: {exc.orig}")
+    if revision != head_revision():
         fail("the database schema is not current; run `tocsin db upgrade`")
     return engine, make_sessionmaker(engine)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tocsin import audit
 from tocsin.config.model import Config
+from tocsin.db import MAX_ID
 from tocsin.errors import FieldProblem, InvalidInput, NotFound
 from tocsin.incidents.store import Incident
 from tocsin.logs import event
@@ -47,7 +48,7 @@ def get(session: Session, key: str) -> Incident:
     number = key.upper().removeprefix("INC-")
     if not number.isdigit():
         raise NotFound(f"{key!r} is not an incident id; use INC-<number>")
-    incident = session.get(Incident, int(number))
+    incident = session.get(Incident, int(number)) if 0 < int(number) <= MAX_ID else None
     if incident is None:
         raise NotFound(f"incident {key} does not exist")
     return incident

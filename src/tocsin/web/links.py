@@ -49,7 +49,7 @@ def build_router(runtime: Runtime) -> APIRouter:
             return _render(heading="Alert", alert=alert, actions=actions, user=claim.user_id)
 
     @router.post("/a/{token}", response_class=HTMLResponse)
-    def act(token: str, action: str = Form(...)) -> HTMLResponse:
+    def act(token: str, action: str = Form("")) -> HTMLResponse:
         try:
             claim = runtime.links.check(token)
         except LinkError as exc:
