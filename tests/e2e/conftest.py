@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.support.server import TocsinServer, free_port, wait_until
-from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.webhook_receiver import ReceivedRequest, WebhookReceiver
 
 WEBHOOK_SECRET = "whsec-e2e-7f3a91"
 AM_KEY = "am-e2e-key-4b1c"
@@ -112,8 +112,8 @@ class TocsinApi:
         self.close()
 
 
-def pages_for(receiver: WebhookReceiver, alert_id: int) -> list[Any]:
-    """The page bodies the receiver got for one alert, in arrival order."""
+def pages_for(receiver: WebhookReceiver, alert_id: int) -> list[ReceivedRequest]:
+    """The pages the receiver got for one alert, in arrival order."""
     return [r for r in list(receiver.requests) if r.json.get("alert", {}).get("id") == alert_id]
 
 
@@ -121,6 +121,12 @@ def pages_for(receiver: WebhookReceiver, alert_id: int) -> list[Any]:
 def receiver() -> Iterator[WebhookReceiver]:
     with WebhookReceiver(WEBHOOK_SECRET) as hooks:
         yield hooks
+
+
+_FAILED = pytest.StashKey[bool]()
+
+StartTocsin = Callable[[Path, str], TocsinServer]
+StartAlertmanager = Callable[[str], "Alertmanager"]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -132,13 +138,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-_FAILED = pytest.StashKey[bool]()
-
-
 @pytest.fixture
 def start_tocsin(
     request: pytest.FixtureRequest, tmp_path: Path,
-) -> Iterator[Callable[[Path, str], TocsinServer]]:
+) -> Iterator[StartTocsin]:
     """Start `tocsin serve` with a config file and a database URL."""
     servers: list[TocsinServer] = []
 
@@ -246,7 +249,7 @@ def _require_alertmanager() -> None:
 
 
 @pytest.fixture
-def start_alertmanager(tmp_path: Path) -> Iterator[Callable[[str], Alertmanager]]:
+def start_alertmanager(tmp_path: Path) -> Iterator[StartAlertmanager]:
     """Start an Alertmanager whose one receiver posts to `webhook_url`."""
     _require_alertmanager()
     started: list[Alertmanager] = []

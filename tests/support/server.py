@@ -43,7 +43,7 @@ def free_port() -> int:
 
 
 def wait_until(
-    predicate: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.1,
+    predicate: Callable[[], T | None], *, timeout: float = 20.0, interval: float = 0.1,
     message: str | Callable[[], str] = "condition",
 ) -> T:
     """Poll `predicate` until it returns something truthy; fail after `timeout`.
@@ -107,9 +107,26 @@ class TocsinServer:
         return "\n".join(text.splitlines()[-lines:])
 
     def start(self) -> TocsinServer:
-        """Start a new process on the same port and database; wait for /healthz."""
+        """Start a new process on the same database; wait for /healthz.
+
+        A restart keeps the port. The first start moves to another free port
+        if something took the chosen one between choosing and binding.
+        """
         if self.process is not None and self.process.poll() is None:
             raise ServerError("the server is already running")
+        first = self.starts == 0
+        self._launch()
+        try:
+            self._wait_healthy()
+        except ServerError:
+            if not (first and "address already in use" in self.log_tail().lower()):
+                raise
+            self.port = free_port()
+            self._launch()
+            self._wait_healthy()
+        return self
+
+    def _launch(self) -> None:
         self.starts += 1
         self.log_dir.mkdir(parents=True, exist_ok=True)
         command = [*tocsin_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
@@ -119,8 +136,6 @@ class TocsinServer:
                 open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(command, stdout=out, stderr=err, env=env,
                                             stdin=subprocess.DEVNULL)
-        self._wait_healthy()
-        return self
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

@@ -21,6 +21,9 @@ PD_SEVERITIES = ("critical", "error", "warning", "info")
 PD_ACTIONS = ("trigger", "acknowledge", "resolve")
 MAX_DEDUP_KEY = 255
 MAX_SUMMARY = 1024
+# Column widths of the alerts table: longer values are refused, not cut.
+MAX_SEVERITY = 64
+MAX_SERVICE = 200
 ZERO_TIME_PREFIX = "0001-01-01"
 
 
@@ -68,7 +71,11 @@ def parse_timestamp(text: str) -> datetime:
     when = datetime.fromisoformat(cleaned)
     if when.tzinfo is None:
         raise ValueError("timestamp has no time zone offset")
-    return when.astimezone(UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError as exc:
+        # 9999-12-31T23:59-10:00 is past year 9999 in UTC, which Python cannot hold.
+        raise ValueError("timestamp is out of range") from exc
 
 
 def _string_map(value: Any, path: str, errors: list[FieldError]) -> dict[str, str]:
@@ -141,6 +148,14 @@ def _alertmanager_alert(
     if fingerprint is not None and (not isinstance(fingerprint, str) or not fingerprint):
         errors.append(FieldError(f"{path}.fingerprint", "must be a non-empty string"))
         return None
+    if fingerprint is not None and len(fingerprint) > MAX_DEDUP_KEY:
+        errors.append(FieldError(f"{path}.fingerprint",
+                                 f"must be at most {MAX_DEDUP_KEY} characters"))
+        return None
+    for name, limit in (("severity", MAX_SEVERITY), ("service", MAX_SERVICE)):
+        if len(labels.get(name, "")) > limit:
+            errors.append(FieldError(f"{path}.labels.{name}",
+                                     f"must be at most {limit} characters"))
     if not fingerprint and not labels:
         errors.append(FieldError(f"{path}.labels", "an alert needs labels or a fingerprint"))
         return None

@@ -9,12 +9,16 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, TextIO
 
 import typer
 import uvicorn
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from tocsin import logs
 from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
@@ -74,6 +78,22 @@ def _reload_on_hangup(runtime: Runtime) -> None:
     signal.signal(signal.SIGHUP, handler)
 
 
+def _stop_engine_on_shutdown(app: FastAPI, runtime: Runtime) -> None:
+    """Stop the engine in the app's shutdown, while the process still lives.
+
+    After a graceful shutdown uvicorn raises SIGTERM again with the default
+    handler, which ends the process before any `finally` after `run` runs;
+    the engine must finish the page it is sending before that.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(runtime.engine.stop)
+
+    app.router.lifespan_context = lifespan
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
@@ -86,8 +106,10 @@ def serve(
     runtime = build_runtime(config_path=path, db_url=url)
     _reload_on_hangup(runtime)
     runtime.engine.start()
+    app = create_app(runtime)
+    _stop_engine_on_shutdown(app, runtime)
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_config=None,
+        uvicorn.run(app, host=host, port=port, log_config=None,
                     access_log=True, timeout_graceful_shutdown=10)
     finally:
         runtime.engine.stop()

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import random
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts.rules import IncomingEvent
@@ -33,7 +36,7 @@ log = logging.getLogger(__name__)
 
 ALERTMANAGER_LIMIT = 32 * MIB
 PAGERDUTY_LIMIT = 512 * KIB
-_RETRIES = 3
+_RETRIES = 5
 
 
 def find_integration(config: Config, key: str | None, kind: str) -> Integration | None:
@@ -54,18 +57,35 @@ def store_events(
     for attempt in range(_RETRIES):
         try:
             with transaction(runtime.sessions) as session:
-                now = runtime.clock.now()
-                config = runtime.config_now()
-                results = [ingest(session, config=config, integration=integration,
-                                  incoming=item, now=now) for item in events]
+                results = _ingest_batch(session, runtime, integration, events)
             break
-        except IntegrityError:
-            if attempt == _RETRIES - 1:
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == _RETRIES - 1 or not _worth_retrying(exc):
                 raise
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
     for result in results:
         ALERTS_RECEIVED.labels(integration=integration.name, outcome=result.outcome).inc()
     runtime.engine.wake()
     return results
+
+
+def _ingest_batch(
+    session: Session, runtime: Runtime, integration: Integration, events: list[IncomingEvent],
+) -> list[IngestResult]:
+    # Lock alerts in one global order (by dedup key, stable within a key) so
+    # two batches naming the same alerts in different orders cannot deadlock.
+    now, config = runtime.clock.now(), runtime.config_now()
+    results: dict[int, IngestResult] = {}
+    for index in sorted(range(len(events)), key=lambda i: events[i].dedup_key):
+        results[index] = ingest(session, config=config, integration=integration,
+                                incoming=events[index], now=now)
+    return [results[index] for index in range(len(events))]
+
+
+def _worth_retrying(exc: IntegrityError | OperationalError) -> bool:
+    # A lost race for a new key, a deadlock or a serialization failure.
+    return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in (
+        "40P01", "40001")
 
 
 def build_router(runtime: Runtime) -> APIRouter:
@@ -111,7 +131,7 @@ def build_router(runtime: Runtime) -> APIRouter:
                                [f"{e.path}: {e.message}" for e in exc.errors])
         except TocsinError as exc:
             EVENTS_REJECTED.labels(endpoint="pagerduty").inc()
-            return _pd_invalid(exc.message, [exc.message], status=exc.status)
+            return _pd_invalid(exc.message, [exc.message], status=exc.status, code=exc.code)
         integration = find_integration(runtime.config_now(), routing_key, "pagerduty")
         if integration is None:
             EVENTS_REJECTED.labels(endpoint="pagerduty").inc()
@@ -139,8 +159,10 @@ def _invalid(exc: SourceError, endpoint: str) -> InvalidInput:
     return InvalidInput(f"invalid {endpoint} webhook: {exc}"[:500], problems)
 
 
-def _pd_invalid(message: str, errors: list[str], status: int = 400) -> JSONResponse:
+def _pd_invalid(
+    message: str, errors: list[str], status: int = 400, code: str = "invalid_input",
+) -> JSONResponse:
     body: dict[str, object] = {"status": "invalid event", "message": message, "errors": errors}
     if status != 400:
-        body["error"] = error_body("invalid_input", message)["error"]
+        body["error"] = error_body(code, message)["error"]
     return JSONResponse(body, status_code=status)
