@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from tocsin.clock import FakeClock
@@ -26,6 +27,12 @@ PG_ADMIN_URL = os.environ.get(
     "TOCSIN_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI") == "true"
+
+# Bounded examples and no per-example deadline in CI: a shared runner misses
+# deadlines for reasons that have nothing to do with the code.
+settings.register_profile("ci", max_examples=200, deadline=None)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 def _pg_available() -> bool:
