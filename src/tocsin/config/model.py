@@ -9,7 +9,7 @@ a user whose id is that address.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Literal
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -53,6 +53,20 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Restriction:
+    """A local window in which a layer puts someone on call.
+
+    `end` at or before `start` means the window runs past midnight into the
+    next day ("22:00" to "06:00"); `days` names the days the window STARTS
+    on; an empty `days` means every day.
+    """
+
+    start: time
+    end: time
+    days: tuple[Weekday, ...] = ()
+
+
+@dataclass(frozen=True)
 class Layer:
     """One rotation: who holds the shift, handing off at a local wall time."""
 
@@ -62,6 +76,26 @@ class Layer:
     start_day: Weekday = "mon"  # weekly only
     start_date: date | None = None  # None: anchor at 1970-01-05 local
     name: str = "rotation"
+    # Empty: on call all the time. Otherwise only inside these windows; a
+    # rotation period with no time inside them uses up nobody's turn.
+    restrictions: tuple[Restriction, ...] = ()
+
+
+OverrideKind = Literal["replace", "add", "whole"]
+
+
+@dataclass(frozen=True)
+class Override:
+    """`user` covers for `replaces` (only while they are on call), is added
+    beside whoever is on call, or takes the whole schedule, from `start` to
+    `end` (aware UTC instants, end exclusive)."""
+
+    user: str
+    start: datetime
+    end: datetime
+    kind: OverrideKind = "whole"
+    replaces: str | None = None  # user id, for kind "replace"
+    id: str = ""  # "config:<index>" for the file's, the database id for others
 
 
 @dataclass(frozen=True)
@@ -69,6 +103,7 @@ class Schedule:
     name: str
     timezone: str
     layers: tuple[Layer, ...]
+    overrides: tuple[Override, ...] = ()
 
 
 @dataclass(frozen=True)
