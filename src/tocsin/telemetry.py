@@ -25,6 +25,10 @@ ENGINE_LAG = Gauge(
     "tocsin_engine_lag_seconds", "How late the oldest due timer or delivery is.",
     registry=REGISTRY,
 )
+ENGINE_FAILURES = Counter(
+    "tocsin_engine_failures", "Timers whose application raised; each paged the fallback.",
+    registry=REGISTRY,
+)
 CONFIG_RELOADS = Counter(
     "tocsin_config_reloads", "Configuration reloads, by outcome.", ["outcome"],
     registry=REGISTRY,

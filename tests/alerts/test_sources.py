@@ -98,3 +98,14 @@ def test_pagerduty_errors_name_every_field():
 def test_pagerduty_resolve_needs_a_dedup_key():
     with pytest.raises(SourceError, match="dedup_key: is required to resolve"):
         parse_pagerduty({"routing_key": "k", "event_action": "resolve"})
+
+
+def test_a_huge_summary_is_shortened_for_pages_but_kept_whole_in_details():
+    summary = "x" * 50_000
+    alert = {**FIRING, "annotations": {"summary": summary}}
+
+    [event], _ = parse_alertmanager({"alerts": [alert]})
+
+    assert len(event.title) == 1024
+    assert event.title.endswith("…")
+    assert event.details["annotations"]["summary"] == summary

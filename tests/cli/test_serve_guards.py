@@ -46,3 +46,17 @@ def test_serve_refuses_an_invalid_config(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "bad.yaml:3: schedules[0].timezone" in result.stderr
     assert not (tmp_path / "t.db").exists()
+
+
+def test_a_symlink_to_a_served_file_is_refused_too(tmp_path: Path) -> None:
+    db = tmp_path / "tocsin.db"
+    db.touch()
+    (tmp_path / "link.db").symlink_to(db)
+    with open(f"{db}.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        result = run_tocsin("serve", "--port", "1", "--config", str(EXAMPLE),
+                            "--db", f"sqlite:///{tmp_path / 'link.db'}")
+
+    assert result.returncode == 1
+    assert "another tocsin process is already serving" in result.stderr

@@ -10,21 +10,6 @@ from tests.config.helpers import BASE, line_of, only_error
 
 NOT_BUILT = [
     (
-        "schedules[0].layers",
-        ("rotation: weekly", "rotation: weekly\n    layers: []"),
-        "layers",
-    ),
-    (
-        "schedules[0].restrictions",
-        ("rotation: weekly", "rotation: weekly\n    restrictions: []"),
-        "restrictions",
-    ),
-    (
-        "schedules[0].overrides",
-        ("rotation: weekly", "rotation: weekly\n    overrides: []"),
-        "overrides",
-    ),
-    (
         "users[0].notification_rules",
         ("name: Alice}", "name: Alice, notification_rules: {}}"),
         "notification_rules",
@@ -67,13 +52,13 @@ def test_recognised_key_not_built_yet_is_an_error_saying_so(
     assert problem.fix.startswith("remove the key (planned: ")
 
 
-def test_overrides_message_reads_plainly(tmp_path: Path) -> None:
-    text = BASE.replace("rotation: weekly", "rotation: weekly\n    overrides: []")
+def test_notification_rules_message_reads_plainly(tmp_path: Path) -> None:
+    text = BASE.replace("name: Alice}", "name: Alice, notification_rules: {}}")
     problem = only_error(tmp_path, text)
 
     assert problem.format().endswith(
-        "schedules[0].overrides: overrides are recognised but not built yet in this release; "
-        "fix: remove the key (planned: schedule layers and overrides)"
+        "users[0].notification_rules: notification rules are recognised but not built yet "
+        "in this release; fix: remove the key (planned: per-urgency notification rules)"
     )
 
 
@@ -84,6 +69,18 @@ def test_rotation_every_form_is_not_built_yet(tmp_path: Path) -> None:
     assert problem.path == "schedules[0].rotation"
     assert "not built yet in this release" in problem.message
     assert "use daily or weekly" in problem.fix
+
+
+def test_rotation_every_form_is_not_built_yet_in_a_layer_either(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "    rotation: weekly\n    participants: [alice, bob]\n",
+        "    layers:\n      - {rotation: {every: 12h}, participants: [alice]}\n",
+    )
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == "schedules[0].layers[0].rotation"
+    assert problem.line == line_of(text, "every: 12h")
+    assert "not built yet in this release" in problem.message
 
 
 @pytest.mark.parametrize("kind", ["grafana", "generic", "opsgenie"])

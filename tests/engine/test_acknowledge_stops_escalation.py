@@ -68,3 +68,14 @@ def test_source_resolve_stops_the_escalation(make_harness):
 
     assert harness.paged() == [(0, "alice", 1)]
     assert harness.alert(alert_id).resolved_by == "integration:prom"
+
+
+def test_an_ignored_event_is_explained_on_the_alert(make_harness):
+    harness = make_harness(POLICY)
+    alert_id = harness.fire("api-500s")
+    harness.resolve(alert_id)
+
+    harness.fire("api-500s", action="resolve")
+
+    assert any("resolve ignored: resolve for an alert that is not open" in line
+               for line in harness.timeline(alert_id))

@@ -49,3 +49,19 @@ routes:
 
     assert harness.paged() == [(0, "dave", 0)]
     assert any(line.startswith("unrouted") for line in harness.timeline(alert_id))
+
+
+def test_a_person_without_a_contact_beside_others_is_noted(make_harness):
+    harness = make_harness("""
+escalation_policies:
+  - name: critical
+    steps:
+      - {targets: [frank, secondary], timeout_minutes: 0}
+routes:
+  - {notify: critical}
+""")
+    alert_id = harness.fire("cpu-hot")
+
+    assert harness.paged() == [(0, "carol", 1)]
+    assert any("Frank on call but with no usable contact; not paged" in line
+               for line in harness.timeline(alert_id))

@@ -102,6 +102,11 @@ def _run_step(
         return False
     paging.queue_pages(session, alert_id=alert.id, reaches=usable, step=position.step + 1,
                        now=now)
+    unreachable = [found.user.display for found in reaches if found not in usable]
+    if unreachable:
+        add_timeline(session, alert, kind="unreachable", now=now,
+                     message=f"{label}: {', '.join(unreachable)} on call but with no usable "
+                             "contact; not paged")
     names = ", ".join(found.user.display for found in usable)
     add_timeline(session, alert, kind="escalated", now=now,
                  message=f"{label}: paging {names}",

@@ -23,6 +23,7 @@ from tocsin.config.model import Config, Integration
 from tocsin.db import MAX_ID
 from tocsin.errors import Conflict, NotFound
 from tocsin.escalation import store as timers
+from tocsin.escalation.rules import MAX_WAIT_MINUTES
 from tocsin.logs import event
 from tocsin.notify import store as deliveries
 from tocsin.routing.rules import alert_labels, choose_route
@@ -88,6 +89,9 @@ def ingest(
         resolve(session, config=config, alert_id=current.id, actor=source_actor,
                 surface="source", now=now)
     else:
+        # Kept on the alert so "why did my resolve not close it?" has an answer.
+        add_timeline(session, current, kind="event_ignored", now=now, actor=source_actor,
+                     surface="source", message=f"{incoming.action} ignored: {decision.reason}")
         event(log, "alert.event_ignored", alert_id=current.id, reason=decision.reason)
     return IngestResult(current.id, decision.outcome, incoming.dedup_key, decision.reason)
 
@@ -216,7 +220,7 @@ def acknowledge(
     _stop_paging(session, alert=alert, now=now, reason=f"acknowledged by {actor}")
     policy = config.escalation_policies.get(alert.policy or "")
     if policy is not None and policy.ack_timeout_minutes:
-        due = now + timedelta(minutes=policy.ack_timeout_minutes)
+        due = now + timedelta(minutes=min(policy.ack_timeout_minutes, MAX_WAIT_MINUTES))
         timers.schedule(session, kind=timers.ACK_LAPSE, alert_id=alert.id, due_at=due, now=now,
                         step=max(alert.step, 0), pass_number=alert.pass_number)
     audit.record(session, now=now, actor=actor, surface=surface, action="alert.acknowledge",

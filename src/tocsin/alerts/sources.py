@@ -21,6 +21,7 @@ PD_SEVERITIES = ("critical", "error", "warning", "info")
 PD_ACTIONS = ("trigger", "acknowledge", "resolve")
 MAX_DEDUP_KEY = 255
 MAX_SUMMARY = 1024
+MAX_DESCRIPTION = 16 * 1024
 # Column widths of the alerts table: longer values are refused, not cut.
 MAX_SEVERITY = 64
 MAX_SERVICE = 200
@@ -62,6 +63,12 @@ def check_text(value: Any, path: str) -> list[FieldError]:
     if isinstance(value, list):
         return [e for i, item in enumerate(value) for e in check_text(item, f"{path}[{i}]")]
     return []
+
+
+def shorten(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -164,14 +171,16 @@ def _alertmanager_alert(
     if errors:
         return None
     action: Action = "trigger" if status == "firing" else "resolve"
+    title = annotations.get("summary") or labels.get("alertname") or "Alertmanager alert"
     return IncomingEvent(
         action=action,
         dedup_key=fingerprint or _fingerprint(labels),
-        title=annotations.get("summary") or labels.get("alertname") or "Alertmanager alert",
+        # Pages carry a short title; the whole annotation stays in details.
+        title=shorten(title, MAX_SUMMARY),
         instance=starts.isoformat() if starts else None,
         instance_time=starts,
         source_time=starts if action == "trigger" else (ends or starts),
-        description=annotations.get("description"),
+        description=shorten(annotations.get("description"), MAX_DESCRIPTION),
         severity=labels.get("severity") or common.get("severity"),
         service=labels.get("service"),
         source=labels.get("instance") or labels.get("job"),

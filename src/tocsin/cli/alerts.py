@@ -28,6 +28,8 @@ from tocsin.errors import TocsinError
 from tocsin.incidents import service as incidents
 from tocsin.incidents.store import Incident
 
+ALERT_STATUSES = ("triggered", "acknowledged", "resolved")
+
 alert_app = typer.Typer(no_args_is_help=True, help="List and act on alerts.")
 incident_app = typer.Typer(no_args_is_help=True, help="Declare and list incidents.")
 
@@ -40,9 +42,12 @@ def _now() -> datetime:
 def alert_list(
     status: Annotated[str | None, typer.Option(help="triggered, acknowledged or resolved")]
     = None,
-    as_json: JsonOption = False, db: DbOption = None,
+    as_json: JsonOption = False, config: ConfigOption = None, db: DbOption = None,
 ) -> None:
     """Recent alerts, newest first."""
+    del config  # accepted like every verb's; listing needs only the database
+    if status is not None and status not in ALERT_STATUSES:
+        fail(f"--status must be one of {', '.join(ALERT_STATUSES)}", code=2)
     _engine, sessions = open_database(db_url(db))
     with sessions() as session:
         found = [views.alert_summary(a) for a in views.list_alerts(session, status=status)]
@@ -59,8 +64,9 @@ def alert_list(
 
 
 @alert_app.command("show")
-def alert_show(alert_id: int, db: DbOption = None) -> None:
+def alert_show(alert_id: int, config: ConfigOption = None, db: DbOption = None) -> None:
     """One alert with its timeline, as JSON."""
+    del config
     _engine, sessions = open_database(db_url(db))
     with sessions() as session:
         try:
@@ -128,8 +134,11 @@ def incident_create(
 
 
 @incident_app.command("list")
-def incident_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+def incident_list(
+    config: ConfigOption = None, db: DbOption = None, as_json: JsonOption = False,
+) -> None:
     """Recent incidents, newest first."""
+    del config
     _engine, sessions = open_database(db_url(db))
     with sessions() as session:
         found = [_incident_json(i) for i in incidents.recent(session)]
@@ -142,8 +151,9 @@ def incident_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @incident_app.command("show")
-def incident_show(key: str, db: DbOption = None) -> None:
+def incident_show(key: str, config: ConfigOption = None, db: DbOption = None) -> None:
     """One incident, as JSON."""
+    del config
     _engine, sessions = open_database(db_url(db))
     with sessions() as session:
         try:

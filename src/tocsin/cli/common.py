@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from sqlalchemy import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.config.loader import ConfigError, load_config
@@ -85,7 +85,11 @@ def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
     if not database_exists(url):
         fail(f"no database at {sqlite_path(url)}; start `tocsin serve` or run "
              "`tocsin db upgrade` first")
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        fail(f"cannot use the database URL: {type(exc).__name__}; use sqlite:///PATH or "
+             "postgresql://USER@HOST:PORT/DBNAME")
     try:
         revision = current_revision(engine)
     except OperationalError as exc:

@@ -31,7 +31,7 @@ def _schedule(config: Config, name: str) -> Schedule:
 def _time(text: str, zone: ZoneInfo, option: str) -> datetime:
     try:
         return parse_time(text, zone)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         fail(f"{option}: {exc}", code=2)
 
 
@@ -66,7 +66,10 @@ def oncall(
     found_schedule = _schedule(loaded, schedule)
     zone = ZoneInfo(found_schedule.timezone)
     when = _time(at, zone, "--at") if at else datetime.now(ZoneInfo("UTC"))
-    found = oncall_at(found_schedule, when)
+    try:
+        found = oncall_at(found_schedule, when)
+    except OverflowError:
+        fail("--at is too far from today for the calendar; pick a time before year 9999", 2)
     if as_json:
         sys.stdout.write(json.dumps({
             "schedule": schedule, "timezone": found_schedule.timezone, "at": format_utc(when),
@@ -92,7 +95,10 @@ def shifts(
     begin, finish = _time(start, zone, "--from"), _time(end, zone, "--to")
     if finish <= begin:
         fail("--to must be after --from", code=2)
-    found = final_shifts(found_schedule, begin, finish)
+    try:
+        found = final_shifts(found_schedule, begin, finish)
+    except OverflowError:
+        fail("the range reaches past what the calendar can hold; pick times before 9999", 2)
     if as_json:
         sys.stdout.write(json.dumps({
             "schedule": schedule, "timezone": found_schedule.timezone,

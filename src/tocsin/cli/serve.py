@@ -36,12 +36,16 @@ def _single_process_lock(url: str) -> TextIO | None:
     path = sqlite_path(url)
     if path is None:
         return None
-    handle = open(f"{path}.lock", "w")  # noqa: SIM115 - held for the process's life
+    # The real path, so that a symlink to the same file finds the same lock;
+    # "a", so that a refused second start leaves the holder's pid alone.
+    path = os.path.realpath(path)
+    handle = open(f"{path}.lock", "a")  # noqa: SIM115 - held for the process's life
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         fail(f"another tocsin process is already serving {path}; SQLite allows one. "
              "Stop it, or use PostgreSQL to run several.")
+    handle.truncate(0)
     handle.write(str(os.getpid()))
     handle.flush()
     return handle

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
 
@@ -81,6 +81,18 @@ def _plain_number(
         return None
     raw = str(node.value)
     return int(raw) if _WHOLE.fullmatch(raw) else float(raw)
+
+
+def boolean(reader: Reader, node: yaml.Node, path: str) -> bool | None:
+    """true or false, any case. YAML 1.1's yes/no/on/off are refused: they read as words."""
+    if is_quoted(node):
+        reader.wrong_type(node, path, "true or false", f"remove the quotes: {node.value}")
+        return None
+    value = str(node.value).lower() if isinstance(node, yaml.ScalarNode) else None
+    if value in ("true", "false"):
+        return value == "true"
+    reader.wrong_type(node, path, "true or false", "write true or false")
+    return None
 
 
 def choice(*allowed: str, not_built: Mapping[str, str] | None = None) -> Convert:
@@ -159,6 +171,63 @@ def weekday(reader: Reader, node: yaml.Node, path: str) -> Weekday | None:
     return day
 
 
+# A day on either side of the instant covers every UTC offset there is (-12:00 to +14:00).
+_ANY_OFFSET = timedelta(days=1)
+_TIME_FORMS = (
+    "write ISO 8601: 2026-03-02T09:00 (the schedule's zone), 2026-03-02T09:00Z, "
+    "2026-03-02T09:00+07:00, or a date alone for 00:00"
+)
+
+
+def a_time(reader: Reader, node: yaml.Node, path: str) -> datetime | None:
+    """A TIME as written: aware when it has an offset or Z, naive when local.
+
+    A local time can only be placed once the schedule's zone is known, so
+    `local_to_utc` finishes the job when the schedule is built. YAML may
+    give an unquoted 2026-03-02T09:00 as a plain scalar; we read its text.
+    """
+    value = reader.string(node, path)
+    if value is None:
+        return None
+    try:
+        # RFC 3339 allows a lower-case t and z, which fromisoformat refuses.
+        parsed = datetime.fromisoformat(value.strip().upper())
+        # Times at the calendar's very ends fail here, not when the schedule is built.
+        _ = parsed - _ANY_OFFSET, parsed + _ANY_OFFSET
+    except (ValueError, OverflowError):
+        reader.error(node, path, f"bad time '{value}'", _TIME_FORMS)
+        return None
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a wall-clock time in `zone`, by the design's rule.
+
+    A time that occurs twice (fall back) is its first occurrence, which is
+    what fold=0 gives. A time that never occurs (spring forward) moves to
+    the end of the gap: the transition instant itself. zoneinfo would
+    instead shift it by the gap's length (02:30 becomes 03:30), so a gap is
+    detected by the round trip failing and its transition found by halving.
+    """
+    first = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == local:
+        return first
+    # In a gap, fold=0 reads the wall time with the offset from before the
+    # transition and fold=1 with the one from after, which puts the
+    # transition in (earlier, first]; `first` already has the new offset.
+    earlier = local.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    new_offset = first.astimezone(zone).utcoffset()
+    low, high = earlier, first
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == new_offset:
+            high = middle
+        else:
+            low = middle
+    # Zones change offset on whole seconds, and high is within a second after it.
+    return high.replace(microsecond=0)
+
+
 @lru_cache(maxsize=1)
 def known_zones() -> frozenset[str]:
     return frozenset(available_timezones())
@@ -173,14 +242,16 @@ def zone(reader: Reader, node: yaml.Node, path: str) -> str | None:
     return None
 
 
-def seq(item: Convert, *, non_empty: bool = False) -> Convert:
+def seq(
+    item: Convert, *, non_empty: bool = False, empty_fix: str = "list at least one item"
+) -> Convert:
     def convert(reader: Reader, node: yaml.Node, path: str) -> Items | None:
         if not isinstance(node, yaml.SequenceNode):
             written = node.value if isinstance(node, yaml.ScalarNode) else "..."
             reader.wrong_type(node, path, "a list", f"write it as a list: [{written}]")
             return None
         if non_empty and not node.value:
-            reader.error(node, path, "the list is empty", "list at least one item")
+            reader.error(node, path, "the list is empty", empty_fix)
             return None
         items = Items(Spot(line_of(node), path))
         for index, item_node in enumerate(node.value):

@@ -8,6 +8,7 @@ the whole file (names, targets, escalation rules) and builds the model.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ import yaml
 
 from tocsin.config.convert import (
     a_date,
+    a_time,
+    boolean,
     choice,
     nonblank,
     number,
@@ -30,6 +33,7 @@ from tocsin.config.convert import (
 )
 from tocsin.config.model import CONTACT_CHANNELS, Config
 from tocsin.config.schema import (
+    Fields,
     Key,
     NotBuilt,
     Problem,
@@ -215,9 +219,16 @@ _SERVICE: Shape = {
     "team": Key(nonblank),
 }
 
-_SCHEDULE: Shape = {
-    "name": _name("primary-oncall"),
-    "timezone": Key(zone),
+_RESTRICTION: Shape = {
+    "days": Key(
+        seq(weekday, non_empty=True, empty_fix="list days such as [mon, tue], or remove days")
+    ),
+    "from": Key(time_of_day, required=True, example='from: "09:00"'),
+    "to": Key(time_of_day, required=True, example='to: "17:00"'),
+}
+
+# What one rotation needs; a schedule has these at its top or once per layer.
+_ROTATION_KEYS: Shape = {
     "rotation": Key(_rotation, required=True, example="rotation: weekly"),
     "start_day": Key(weekday),
     "start_time": Key(time_of_day),
@@ -225,10 +236,57 @@ _SCHEDULE: Shape = {
     "participants": Key(
         seq(nonblank, non_empty=True), required=True, example="participants: [alice@company.com]"
     ),
-    "layers": NotBuilt("schedule layers are", "schedule layers and overrides"),
-    "restrictions": NotBuilt("restrictions are", "on-call restrictions to time windows"),
-    "overrides": NotBuilt("overrides are", "schedule layers and overrides"),
+    "restrictions": Key(
+        seq(
+            shape(_RESTRICTION),
+            non_empty=True,
+            empty_fix="list at least one window, or remove restrictions to be on call all the time",
+        )
+    ),
 }
+
+_LAYER: Shape = {"name": Key(nonblank), **_ROTATION_KEYS}
+
+_OVERRIDE: Shape = {
+    "user": Key(nonblank, required=True, example="user: carol@company.com"),
+    "replaces": Key(nonblank),
+    "add": Key(boolean),
+    "start": Key(a_time, required=True, example="start: 2026-03-02T09:00"),
+    "end": Key(a_time, required=True, example="end: 2026-03-03T09:00"),
+}
+
+_LAYERS = seq(
+    shape(_LAYER),
+    non_empty=True,
+    empty_fix="list at least one layer, or remove layers and use top-level rotation keys",
+)
+
+_SCHEDULE: Shape = {
+    "name": _name("primary-oncall"),
+    "timezone": Key(zone),
+    **_ROTATION_KEYS,
+    "layers": Key(_LAYERS),
+    "overrides": Key(seq(shape(_OVERRIDE))),
+}
+
+# With layers, the top-level rotation keys are still read (so that writing
+# both can be reported with its lines) but none of them is required.
+_LAYERED_SCHEDULE: Shape = {
+    **{
+        key: dataclasses.replace(spec, required=False) if key in _ROTATION_KEYS else spec
+        for key, spec in _SCHEDULE.items()
+        if isinstance(spec, Key)
+    },
+    "layers": Key(_LAYERS, required=True, example="layers: [{rotation: weekly, ...}]"),
+}
+
+
+def _schedule(reader: Reader, node: yaml.Node, path: str) -> Fields | None:
+    layered = isinstance(node, yaml.MappingNode) and any(
+        isinstance(key, yaml.ScalarNode) and key.value == "layers" for key, _ in node.value
+    )
+    return reader.shape(node, path, _LAYERED_SCHEDULE if layered else _SCHEDULE)
+
 
 _STEP: Shape = {
     "targets": Key(
@@ -317,7 +375,7 @@ TOP: Shape = {
     "users": Key(seq(shape(_USER))),
     "teams": Key(seq(shape(_TEAM))),
     "services": Key(seq(shape(_SERVICE))),
-    "schedules": Key(seq(shape(_SCHEDULE))),
+    "schedules": Key(seq(_schedule)),
     "escalation_policies": Key(seq(shape(_POLICY))),
     "routes": Key(seq(shape(_ROUTE))),
     "integrations": Key(seq(shape(_INTEGRATION))),

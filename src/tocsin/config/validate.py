@@ -8,7 +8,6 @@ away by the caller.
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any
 
 from tocsin.config.model import (
@@ -18,10 +17,8 @@ from tocsin.config.model import (
     Config,
     EscalationPolicy,
     Integration,
-    Layer,
     Notifications,
     Route,
-    Schedule,
     Service,
     Severity,
     SlackProvider,
@@ -32,6 +29,7 @@ from tocsin.config.model import (
     WebhookProvider,
 )
 from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, listed
+from tocsin.config.schedules import build_schedules
 from tocsin.config.schema import Fields, Items, Problems, Spot, closest
 
 ROUTE_CHANNELS: tuple[str, ...] = (*CONTACT_CHANNELS, "console")
@@ -59,7 +57,7 @@ class _Builder:
 
     def build(self, file: str) -> Config:
         self._add_users()
-        schedules = self._schedules()
+        schedules = build_schedules(self.top, self.names, self.problems)
         self._add_policies()
         routes = self._routes()
         services = self._services()
@@ -139,30 +137,6 @@ class _Builder:
                     timezone=entry.get("timezone"),
                     contacts=dict(contacts.values),
                 )
-
-    def _schedules(self) -> dict[str, Schedule]:
-        schedules: dict[str, Schedule] = {}
-        for entry in listed(self.top, "schedules"):
-            participants = self.names.user_ids(entry.get("participants"), "a participant")
-            if entry.get("rotation") == "daily" and entry.written("start_day"):
-                self.problems.warning(
-                    entry.at("start_day"),
-                    "start_day has no effect on a daily rotation",
-                    "remove start_day, or make the rotation weekly",
-                )
-            name, rotation = entry.get("name"), entry.get("rotation")
-            if name is None or rotation is None or not participants:
-                continue
-            layer = Layer(
-                rotation=rotation,
-                participants=participants,
-                start_time=entry.get("start_time", time(0, 0)),
-                start_day=entry.get("start_day", "mon"),
-                start_date=entry.get("start_date"),
-            )
-            zone = entry.get("timezone", self.top.get("timezone", "UTC"))
-            schedules.setdefault(name, Schedule(name, zone, (layer,)))
-        return schedules
 
     def _add_policies(self) -> None:
         for entry in listed(self.top, "escalation_policies"):

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.alerts.escalate import apply_timer
+from tocsin.alerts.service import paging_fallback
+from tocsin.alerts.store import Alert
 from tocsin.clock import Clock
 from tocsin.config.model import Config
 from tocsin.db import transaction
@@ -27,7 +29,7 @@ from tocsin.links import LinkSigner
 from tocsin.logs import event
 from tocsin.notify import store as outbox
 from tocsin.notify.base import Notifier
-from tocsin.telemetry import ENGINE_LAG
+from tocsin.telemetry import ENGINE_FAILURES, ENGINE_LAG
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class Engine:
         count = 0
         while True:
             now = self._clock.now()
+            timer_id: int | None = None
             try:
                 with transaction(self._sessions) as session:
                     timer = timers.claim_due(session, now=now)
@@ -77,17 +80,27 @@ class Engine:
                     timer_id = timer.id
                     apply_timer(session, config=self._config(), timer=timer, now=now)
             except Exception:
-                # A timer that fails must not hold up every other page behind it.
+                if timer_id is None:
+                    raise  # the database itself failed: the loop tries again shortly
+                # A timer that fails must neither hold up every page behind it
+                # nor leave its alert silently unpaged.
                 log.exception("engine.timer_failed")
-                self._postpone(timer_id, now)
+                self._give_up(timer_id, now)
             count += 1
 
-    def _postpone(self, timer_id: int, now: datetime) -> None:
+    def _give_up(self, timer_id: int, now: datetime) -> None:
+        ENGINE_FAILURES.inc()
         with transaction(self._sessions) as session:
             timer = session.get(timers.Timer, timer_id)
-            if timer is not None:
-                timer.due_at = now + timedelta(seconds=60)
-        event(log, "engine.timer_postponed", level=logging.ERROR, timer_id=timer_id)
+            if timer is None:
+                return
+            timer.state = timers.FAILED
+            timer.done_at = now
+            alert = session.get(Alert, timer.alert_id)
+            if alert is not None:
+                paging_fallback(session, config=self._config(), alert=alert, now=now,
+                                why="the escalation failed with an internal error")
+        event(log, "engine.timer_gave_up", level=logging.ERROR, timer_id=timer_id)
 
     def _run_deliveries(self) -> int:
         now = self._clock.now()

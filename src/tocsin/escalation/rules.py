@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from tocsin.config.model import EscalationPolicy
 
+# The longest wait the engine will schedule. A timeout the config allows but
+# a calendar cannot hold (1e12 minutes) must not stop paging.
+MAX_WAIT_MINUTES = 366 * 24 * 60.0
+
 
 @dataclass(frozen=True)
 class Position:
@@ -30,7 +34,7 @@ def first_position() -> Position:
 
 def after(policy: EscalationPolicy, position: Position) -> NextStep | None:
     """The step that follows `position` once its timeout runs out, or None."""
-    timeout = policy.steps[position.step].timeout_minutes
+    timeout = min(policy.steps[position.step].timeout_minutes, MAX_WAIT_MINUTES)
     last = len(policy.steps) - 1
     if position.step < last:
         return NextStep(Position(position.step + 1, position.pass_number), timeout)

@@ -20,6 +20,7 @@ ACK_LAPSE = "ack_lapse"
 PENDING = "pending"
 DONE = "done"
 CANCELLED = "cancelled"
+FAILED = "failed"  # applying it raised; the alert went to the fallback contact
 
 
 class Timer(Base):

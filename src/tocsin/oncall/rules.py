@@ -9,16 +9,39 @@ datetimes. Handoffs are wall-clock times in the schedule's zone ("Monday
 handoff into an instant on its own, with `local_to_utc`. Adding a timedelta
 to an aware local datetime instead would keep the UTC offset of the start
 and drift by an hour across a daylight-saving change.
+
+Restrictions cut each rotation period to its windows (local wall clock; a
+window whose end is at or before its start runs past midnight; `days` are
+the days a window starts on). A period left with no time in any window is
+skipped: it uses up nobody's turn. Participants take turns over the OPEN
+periods only, counted from the anchor. For example, a daily rotation of
+ann, bob and cat from Monday 2026-01-05 at 09:00, restricted to weekdays
+09:00-17:00:
+
+    Mon ann, Tue bob, Wed cat, Thu ann, Fri bob,
+    Sat and Sun nobody (no turn used),
+    Mon cat, Tue ann, ...
+
+so the weekend does not starve anyone. Windows repeat weekly, so which
+periods are open repeats every lcm(period, 7 days): the turns before
+period k are counted per cycle, not by walking from the anchor. Openness is
+judged on the wall clock, like the windows: DST never makes a date open or
+shut, except that a window lying wholly inside a spring-forward gap
+(02:00-02:30 that night) still counts as time, though it yields no shift.
+
+Overrides and the stacking of layers live in `overlay`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tocsin.config.model import WEEKDAYS, Layer, Schedule
+from tocsin.config.model import WEEKDAYS, Layer, Override, Schedule
+from tocsin.oncall.overlay import Piece, apply_overrides, join, joins, subtract, union
 
 # The anchor of a layer without start_date. A Monday, so that weekly
 # rotations without a date line up the same way on every installation.
@@ -40,7 +63,7 @@ class Shift:
     user: str  # user id, as Layer.participants holds it
     start: datetime  # aware, UTC
     end: datetime  # aware, UTC, exclusive
-    source: str  # the name of the layer the shift comes from
+    source: str  # the name of the layer the shift comes from, or "override:<id>"
 
 
 # --- Wall clock and instants -------------------------------------------------
@@ -133,11 +156,13 @@ def format_utc(when: datetime) -> str:
 
 @dataclass(frozen=True)
 class _Rotation:
-    """A layer with its zone and anchor worked out.
+    """A layer with its zone, anchor and turn counting worked out.
 
     Period k (k >= 0) starts on the local date `anchor + k * period_days` at
-    the layer's start_time and is held by participant k mod n. It ends where
-    period k + 1 starts, so the shifts tile time from the anchor on.
+    the layer's start_time and ends where period k + 1 starts, so periods
+    tile time from the anchor on. Restrictions cut each period to their
+    windows; `open_in_cycle[k % cycle]` says whether period k has any time
+    left, and only such periods take a turn (see the module docstring).
     """
 
     layer: Layer
@@ -145,6 +170,7 @@ class _Rotation:
     anchor: date
     period_days: int
     begins: datetime  # the start of period 0, UTC
+    open_in_cycle: tuple[bool, ...]  # one flag per period of a weekly cycle
 
     @classmethod
     def of(cls, layer: Layer, zone: ZoneInfo) -> _Rotation:
@@ -154,11 +180,18 @@ class _Rotation:
             ahead = (WEEKDAYS.index(layer.start_day) - anchor.weekday()) % 7
             anchor += timedelta(days=ahead)
         begins = local_to_utc(datetime.combine(anchor, layer.start_time), zone)
-        return cls(layer, zone, anchor, period_days, begins)
+        # Windows repeat every 7 days, so whether a period is open repeats
+        # every lcm(period_days, 7) days: `cycle` periods.
+        cycle = 7 // math.gcd(period_days, 7)
+        rotation = cls(layer, zone, anchor, period_days, begins, ())
+        flags = tuple(bool(rotation.wall_windows(k)) for k in range(cycle))
+        return replace(rotation, open_in_cycle=flags)
+
+    def day(self, k: int) -> date:
+        return self.anchor + timedelta(days=k * self.period_days)
 
     def boundary(self, k: int) -> datetime:
-        day = self.anchor + timedelta(days=k * self.period_days)
-        return local_to_utc(datetime.combine(day, self.layer.start_time), self.zone)
+        return local_to_utc(datetime.combine(self.day(k), self.layer.start_time), self.zone)
 
     def index_at(self, at: datetime) -> int:
         """The period holding `at`; -1 before the anchor.
@@ -176,38 +209,65 @@ class _Rotation:
             k += 1
         return k
 
-    def shifts(self, start: datetime, end: datetime) -> list[Shift]:
-        """Whole shifts of this layer overlapping [start, end)."""
+    def wall_windows(self, k: int) -> list[tuple[datetime, datetime]]:
+        """Period k cut to the restriction windows, in naive local wall time."""
+        begin = datetime.combine(self.day(k), self.layer.start_time)
+        finish = datetime.combine(self.day(k + 1), self.layer.start_time)
+        if not self.layer.restrictions:
+            return [(begin, finish)]
+        found = []
+        # A window that starts the day before the period may run into it.
+        for offset in range(-1, self.period_days + 1):
+            day = self.day(k) + timedelta(days=offset)
+            for window in self.layer.restrictions:
+                if window.days and WEEKDAYS[day.weekday()] not in window.days:
+                    continue
+                opens = datetime.combine(day, window.start)
+                closes = datetime.combine(day, window.end)
+                if closes <= opens:  # runs past midnight
+                    closes += timedelta(days=1)
+                if max(opens, begin) < min(closes, finish):
+                    found.append((max(opens, begin), min(closes, finish)))
+        return found
+
+    def turns_before(self, k: int) -> int:
+        """How many open periods come before period k: the turns used up."""
+        cycle = len(self.open_in_cycle)
+        whole, rest = divmod(k, cycle)
+        return whole * sum(self.open_in_cycle) + sum(self.open_in_cycle[:rest])
+
+    def period_pieces(self, k: int, index: int) -> list[Piece]:
+        """The on-call pieces of period k; `index` is the layer's position."""
+        if not self.open_in_cycle[k % len(self.open_in_cycle)]:
+            return []
         participants = self.layer.participants
-        if not participants or end <= max(start, self.begins):
+        user = participants[self.turns_before(k) % len(participants)]
+        # A wall window can hold no instant (all of it in a spring-forward
+        # gap, or a whole skipped day); `union` drops those.
+        instants = union(
+            (local_to_utc(opens, self.zone), local_to_utc(closes, self.zone))
+            for opens, closes in self.wall_windows(k)
+        )
+        return [Piece(user, start, end, self.layer.name, index) for start, end in instants]
+
+    def pieces(self, start: datetime, end: datetime, index: int) -> list[Piece]:
+        """Whole pieces of this layer overlapping [start, end)."""
+        if not self.layer.participants or end <= max(start, self.begins):
             return []
         k = max(self.index_at(start), 0)
-        found: list[Shift] = []
-        shift_start = self.boundary(k)
-        while shift_start < end:
-            shift_end = self.boundary(k + 1)
-            # A period is empty only where the zone skipped a whole calendar
-            # day (Samoa, 2011-12-30); it holds no time, so no shift.
-            if shift_start < shift_end:
-                user = participants[k % len(participants)]
-                found.append(Shift(user, shift_start, shift_end, self.layer.name))
+        found: list[Piece] = []
+        while self.boundary(k) < end:
+            found.extend(p for p in self.period_pieces(k, index) if p.overlaps(start, end))
             k += 1
-            shift_start = shift_end
         return found
 
 
-# --- Layers ---------------------------------------------------------------------
+# --- Layers and overrides -------------------------------------------------------
 #
-# A later layer wins wherever it has someone. A layer with participants has
-# someone at every instant from its first handoff on, so layer i wins on one
-# interval: from its own first handoff to the earliest first handoff of any
-# later layer. The final shifts are each layer's shifts cut to that interval.
-
-
-@dataclass(frozen=True)
-class _Piece:
-    shift: Shift
-    layer: int  # position in the schedule's layers
+# A later layer wins wherever it has someone; where it has nobody (before
+# its first handoff, outside its windows) the layers below show through.
+# Each layer's pieces are cut by the time any later layer covers, computed
+# over the whole extent of those pieces so that what is left is whole too.
 
 
 def _rotations(schedule: Schedule) -> list[_Rotation]:
@@ -215,79 +275,83 @@ def _rotations(schedule: Schedule) -> list[_Rotation]:
     return [_Rotation.of(layer, zone) for layer in schedule.layers if layer.participants]
 
 
-def _pieces(rotations: list[_Rotation], start: datetime, end: datetime) -> list[_Piece]:
-    """Final shifts overlapping [start, end), before any merging."""
-    pieces: list[_Piece] = []
+def _layered(rotations: list[_Rotation], start: datetime, end: datetime) -> list[Piece]:
+    """Whole pieces, after layering, overlapping [start, end)."""
+    found: list[Piece] = []
     for index, rotation in enumerate(rotations):
-        later = [other.begins for other in rotations[index + 1 :]]
-        cut = min(later) if later else None
-        upper = end if cut is None else min(end, cut)
-        for shift in rotation.shifts(max(start, rotation.begins), upper):
-            end_at = shift.end if cut is None else min(shift.end, cut)
-            pieces.append(_Piece(replace(shift, end=end_at), index))
-    return sorted(pieces, key=lambda piece: (piece.shift.start, piece.shift.user))
-
-
-def _joins(first: _Piece, second: _Piece) -> bool:
-    """Whether two pieces read as one shift: the same person and source,
-    meeting where one layer hands over to another.
-
-    Consecutive periods of one layer never join, even with the same person:
-    a one-person rotation would otherwise be a single endless shift, and a
-    "whole" shift would depend on the range asked about.
-    """
-    return (
-        first.shift.end == second.shift.start
-        and first.shift.user == second.shift.user
-        and first.shift.source == second.shift.source
-        and first.layer != second.layer
-    )
-
-
-def _widen(rotations: list[_Rotation], pieces: list[_Piece]) -> list[_Piece]:
-    """Add the pieces outside the range that join the first or last piece,
-    so that a joined shift comes back whole. Each layer wins on a single
-    interval, so this adds at most one piece per layer."""
-    while pieces:
-        before = _pieces(rotations, pieces[0].shift.start - _TICK, pieces[0].shift.start)
-        if before and _joins(before[0], pieces[0]):
-            pieces.insert(0, before[0])
+        own = rotation.pieces(start, end, index)
+        if not own:
             continue
-        after = _pieces(rotations, pieces[-1].shift.end, pieces[-1].shift.end + _TICK)
-        if after and _joins(pieces[-1], after[0]):
-            pieces.append(after[0])
-            continue
-        break
-    return pieces
+        extent = (min(p.start for p in own), max(p.end for p in own))
+        cover = union(
+            (p.start, p.end)
+            for above, later in enumerate(rotations[index + 1 :], start=index + 1)
+            for p in later.pieces(*extent, above)
+        )
+        found.extend(
+            part for piece in own for part in subtract(piece, cover) if part.overlaps(start, end)
+        )
+    return found
 
 
-def _join(pieces: list[_Piece]) -> list[Shift]:
-    joined: list[_Piece] = []
-    for piece in pieces:
-        if joined and _joins(joined[-1], piece):
-            whole = replace(joined[-1].shift, end=piece.shift.end)
-            joined[-1] = _Piece(whole, piece.layer)
-        else:
-            joined.append(piece)
-    return [piece.shift for piece in joined]
+@dataclass(frozen=True)
+class _Plan:
+    rotations: list[_Rotation]
+    overrides: tuple[Override, ...]
+
+    def pieces(self, start: datetime, end: datetime) -> list[Piece]:
+        """Final whole pieces overlapping [start, end), before joining."""
+        layered = _layered(self.rotations, start, end)
+        final = apply_overrides(layered, self.overrides, start, end)
+        return [piece for piece in final if piece.overlaps(start, end)]
+
+    def whole(self, start: datetime, end: datetime) -> list[Piece]:
+        """`pieces`, plus the pieces outside the range that join them.
+
+        Only a piece reaching an edge of the range can join one outside it:
+        any neighbour of an inner piece overlaps the range already.
+        """
+        found = set(self.pieces(start, end))
+        edges = [p for p in found if p.start <= start or p.end >= end]
+        while edges:
+            piece = edges.pop()
+            around = (piece.start - _TICK, piece.start), (piece.end, piece.end + _TICK)
+            for near in (n for lo, hi in around for n in self.pieces(lo, hi)):
+                if near not in found and (joins(near, piece) or joins(piece, near)):
+                    found.add(near)
+                    edges.append(near)
+        return join(found)
 
 
-def shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+def shifts(
+    schedule: Schedule,
+    start: datetime,
+    end: datetime,
+    *,
+    overrides: Sequence[Override] = (),
+) -> list[Shift]:
     """The final shifts overlapping [start, end), sorted by start then user.
 
     Each shift is whole: it keeps its real start and end even where they lie
     outside the range, so asking about a minute or a month gives the same
-    shift. Raises ValueError for a naive datetime or an end before start.
+    shift. Several shifts may overlap where an override adds someone.
+    `overrides` (made in the UI or API) apply after the schedule's own.
+    Raises ValueError for a naive datetime or an end before start.
     """
     _require_aware(start, "start")
     _require_aware(end, "end")
     if end < start:
         raise ValueError(f"end {format_utc(end)} is before start {format_utc(start)}")
-    rotations = _rotations(schedule)
-    return _join(_widen(rotations, _pieces(rotations, start, end)))
+    for override in (*schedule.overrides, *overrides):
+        _require_aware(override.start, "override start")
+        _require_aware(override.end, "override end")
+    plan = _Plan(_rotations(schedule), (*schedule.overrides, *overrides))
+    return [Shift(p.user, p.start, p.end, p.source) for p in plan.whole(start, end)]
 
 
-def oncall_at(schedule: Schedule, at: datetime) -> list[Shift]:
+def oncall_at(
+    schedule: Schedule, at: datetime, *, overrides: Sequence[Override] = ()
+) -> list[Shift]:
     """The shifts holding `at` (start <= at < end); [] when nobody is on call."""
     _require_aware(at, "at")
-    return shifts(schedule, at, at + _TICK)
+    return shifts(schedule, at, at + _TICK, overrides=overrides)
