@@ -105,3 +105,14 @@ def test_metrics_show_how_far_behind_the_engine_is(web: Web):
     web.runtime.engine.run_due()
 
     assert web.metric("tocsin_engine_lag_seconds") == 0
+
+
+def test_head_healthz_answers_for_load_balancers(web):
+    assert web.client.head("/healthz").status_code == 200
+
+
+def test_a_wrong_method_gets_the_documented_error_shape(web):
+    response = web.client.get("/api/v1/alerts/1/ack")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"

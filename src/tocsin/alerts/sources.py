@@ -176,7 +176,7 @@ def _alertmanager_alert(
         action=action,
         dedup_key=fingerprint or _fingerprint(labels),
         # Pages carry a short title; the whole annotation stays in details.
-        title=shorten(title, MAX_SUMMARY),
+        title=shorten(title, MAX_SUMMARY) or title,
         instance=starts.isoformat() if starts else None,
         instance_time=starts,
         source_time=starts if action == "trigger" else (ends or starts),

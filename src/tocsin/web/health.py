@@ -17,7 +17,7 @@ MAX_LAG_SECONDS = 60.0
 def build_router(runtime: Runtime, *, engine_required: bool = True) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/healthz")
+    @router.api_route("/healthz", methods=["GET", "HEAD"])
     def healthz() -> JSONResponse:
         problems: list[str] = []
         lag = runtime.engine.lag_seconds()

@@ -28,7 +28,15 @@ _TEMPLATES = Environment(
 
 def _render(status: int = 200, **context: object) -> HTMLResponse:
     html = _TEMPLATES.get_template("link.html").render(**context)
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    headers = {
+        "Cache-Control": "no-store",
+        # The page acts as the person paged: no other site may frame it.
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "form-action 'self'; frame-ancestors 'none'",
+        "Referrer-Policy": "no-referrer",
+    }
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def build_router(runtime: Runtime) -> APIRouter:
