@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 
 from tocsin.config.loader import ConfigError, load_config
-from tocsin.config.model import Target
+from tocsin.config.model import Restriction, Target
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -103,3 +104,31 @@ def test_example_routes_keep_their_lines_and_the_direct_schedule_gets_a_policy()
     assert implicit.implicit
     assert implicit.steps[0].targets == (Target("schedule", "primary-oncall"),)
     assert any("directly; it has no escalation" in w.message for w in warnings)
+
+
+def test_layers_example_loads_layers_restrictions_and_overrides() -> None:
+    config, warnings = load_config(EXAMPLES / "layers.yaml", env={})
+
+    assert [w.path for w in warnings] == ["routes[0].notify"]
+    office = config.schedules["office-hours"]
+    assert [layer.name for layer in office.layers] == ["rotation"]
+    assert office.layers[0].restrictions == (
+        Restriction(time(9), time(17), ("mon", "tue", "wed", "thu", "fri")),
+    )
+    primary = config.schedules["primary-oncall"]
+    assert [(layer.name, layer.participants) for layer in primary.layers] == [
+        ("weekly", ("alice", "bob", "carol")),
+        ("nights", ("dave", "erin")),
+    ]
+    assert primary.layers[1].restrictions == (
+        Restriction(time(22), time(6), ("mon", "tue", "wed", "thu", "sun")),
+    )
+    assert [(o.id, o.kind, o.user, o.replaces, o.start, o.end) for o in primary.overrides] == [
+        ("config:primary-oncall:0", "replace", "carol", "alice", _utc(3, 9, 13), _utc(3, 10, 13)),
+        ("config:primary-oncall:1", "add", "erin", None, _utc(3, 10, 12), _utc(3, 11, 0)),
+        ("config:primary-oncall:2", "whole", "bob", None, _utc(4, 3, 4), _utc(4, 4, 4)),
+    ]
+
+
+def _utc(month: int, day: int, hour: int) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=UTC)

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from tocsin.config.loader import ConfigError, load_config
 
-EXAMPLE = yaml.safe_load(
-    (Path(__file__).resolve().parents[2] / "examples" / "tocsin.yaml").read_text("utf-8")
-)
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE = yaml.safe_load((EXAMPLES / "tocsin.yaml").read_text("utf-8"))
+# The layers example holds what the first one lacks: layers, restrictions, overrides.
+LAYERED = yaml.safe_load((EXAMPLES / "layers.yaml").read_text("utf-8"))
 
 LEAVES = st.one_of(
     st.none(),
@@ -22,6 +23,7 @@ LEAVES = st.one_of(
     st.integers(-3, 3),
     st.floats(allow_nan=False, allow_infinity=False, width=16),
     st.sampled_from(["", "17:00", "on", "alice", "primary-oncall", "${UNSET}", "a@b.example"]),
+    st.sampled_from(["2026-03-08T02:30", "2026-03-02", "9999-12-31T23:59-12:00", "mon"]),
     st.lists(st.sampled_from(["alice", "x", "production-critical"]), max_size=2),
     st.dictionaries(st.sampled_from(["name", "steps", "targets", "x"]), st.just("y"), max_size=2),
 )
@@ -37,6 +39,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 PATHS = _paths(EXAMPLE)
+LAYERED_PATHS = _paths(LAYERED)
 
 
 @settings(
@@ -46,7 +49,21 @@ PATHS = _paths(EXAMPLE)
 def test_a_damaged_example_is_loaded_or_rejected(
     tmp_path: Path, changes: list[tuple[tuple[Any, ...], Any]]
 ) -> None:
-    document = copy.deepcopy(EXAMPLE)
+    _load_damaged(tmp_path, EXAMPLE, changes)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=st.lists(st.tuples(st.sampled_from(LAYERED_PATHS), LEAVES), min_size=1, max_size=3))
+def test_a_damaged_layers_example_is_loaded_or_rejected(
+    tmp_path: Path, changes: list[tuple[tuple[Any, ...], Any]]
+) -> None:
+    _load_damaged(tmp_path, LAYERED, changes)
+
+
+def _load_damaged(tmp_path: Path, example: Any, changes: list[tuple[tuple[Any, ...], Any]]) -> None:
+    document = copy.deepcopy(example)
     for path, leaf in changes:
         parent = document
         try:

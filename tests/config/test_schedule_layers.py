@@ -102,6 +102,20 @@ def test_top_level_restrictions_beside_layers_are_also_both(tmp_path: Path) -> N
     assert "(restrictions; line " in problem.message
 
 
+def test_top_level_restrictions_beside_layers_are_still_checked(tmp_path: Path) -> None:
+    text = BASE.replace(
+        TOP_LEVEL,
+        "    layers:\n"
+        "      - {rotation: daily, participants: [alice]}\n"
+        "    restrictions: [{from: '09:00', to: '09:00'}]\n",
+    )
+
+    assert [p.path for p in errors(tmp_path, text)] == [
+        "schedules[0].layers",
+        "schedules[0].restrictions[0].to",
+    ]
+
+
 def test_with_layers_the_top_level_rotation_keys_are_not_required(tmp_path: Path) -> None:
     text = layered("      - {rotation: daily, participants: [alice]}\n")
     _, warnings = load(tmp_path, text)

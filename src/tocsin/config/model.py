@@ -95,7 +95,7 @@ class Override:
     end: datetime
     kind: OverrideKind = "whole"
     replaces: str | None = None  # user id, for kind "replace"
-    id: str = ""  # "config:<index>" for the file's, the database id for others
+    id: str = ""  # "config:<schedule>:<index>" for the file's, the database id for others
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,8 @@ class _ScheduleBuilder:
         written = [key for key in _TOP_LEVEL_KEYS if self.entry.written(key)]
         if not written:
             return
+        # Read for its own problems too, though the both-error already refuses the file.
+        _restrictions(self.entry, self.problems)
         first_line = min(self.entry.at(key).line for key in written)
         layers_line = self.entry.at("layers").line
         self.problems.error(
@@ -139,25 +141,25 @@ class _ScheduleBuilder:
         user = self.names.ref(item, "user", USER, "an override's user")
         replaces = self.names.ref(item, "replaces", USER, "the user an override replaces")
         add: bool = item.get("add", False)
-        if add and item.written("replaces"):
+        combined = add and item.written("replaces")
+        if combined:
             self.problems.error(
                 item.at("add"),
                 "add: true cannot be combined with replaces: an added user is on call "
                 "beside whoever holds the shift, replacing nobody",
                 "remove add to cover for the replaced user, or remove replaces to add the user",
             )
-            return None
         self._check_replaces(item, user, replaces, in_rotation)
         start, end = _instant(item.get("start"), zone), _instant(item.get("end"), zone)
-        if start is not None and end is not None and end <= start:
+        backwards = start is not None and end is not None and end <= start
+        if start is not None and end is not None and backwards:
             self.problems.error(
                 item.at("end"),
                 f"end ({_shown(end, zone)}) is not after start ({_shown(start, zone)})",
                 "make end later than start; both are in the schedule's zone unless they "
                 "carry an offset",
             )
-            return None
-        if user is None or start is None or end is None:
+        if user is None or start is None or end is None or combined or backwards:
             return None
         if item.written("replaces") and replaces is None:
             return None
