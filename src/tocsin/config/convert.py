@@ -49,8 +49,11 @@ _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 _WHOLE = re.compile(r"[-+]?\d+")
 
 
-def number(minimum: float = 0, *, above: bool = False, whole: bool = False) -> Convert:
-    """A number of at least `minimum` (or `above` it); `whole` for counts."""
+def number(
+    minimum: float = 0, *, above: bool = False, whole: bool = False,
+    maximum: float | None = None,
+) -> Convert:
+    """A number of at least `minimum` (or `above` it), at most `maximum`; `whole` for counts."""
     kind = "a whole number" if whole else "a number"
     bound = f"more than {minimum:g}" if above else f"{minimum:g} or more"
 
@@ -60,6 +63,10 @@ def number(minimum: float = 0, *, above: bool = False, whole: bool = False) -> C
             return None
         if value < minimum or (above and value == minimum):
             reader.error(node, path, f"must be {bound}, got {value:g}", f"write {kind}, {bound}")
+            return None
+        if maximum is not None and value > maximum:
+            reader.error(node, path, f"must be at most {maximum:g}, got {value:g}",
+                         f"write {kind} up to {maximum:g}")
             return None
         return value
 

@@ -49,6 +49,10 @@ from tocsin.config.validate import ROUTE_CHANNELS, build_config
 __all__ = ["ConfigError", "Problem", "load_config"]
 
 _FILE = "(file)"  # the path shown for problems with the file as a whole
+# Waits longer than four weeks are typos, not policies; the engine could not
+# schedule a calendar-busting one anyway. Repeats past 100 are a paging loop.
+MAX_MINUTES = 4 * 7 * 24 * 60
+MAX_REPEAT = 100
 
 
 class ConfigError(Exception):
@@ -292,13 +296,13 @@ _STEP: Shape = {
     "targets": Key(
         seq(nonblank, non_empty=True), required=True, example="targets: [primary-oncall]"
     ),
-    "timeout_minutes": Key(number()),
+    "timeout_minutes": Key(number(maximum=MAX_MINUTES)),
 }
 
 _POLICY: Shape = {
     "name": _name("production-critical"),
-    "repeat": Key(number(whole=True)),
-    "ack_timeout_minutes": Key(number(above=True)),
+    "repeat": Key(number(whole=True, maximum=MAX_REPEAT)),
+    "ack_timeout_minutes": Key(number(above=True, maximum=MAX_MINUTES)),
     "steps": Key(
         seq(shape(_STEP), non_empty=True),
         required=True,
