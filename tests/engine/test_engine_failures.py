@@ -1,4 +1,4 @@
-"""The engine never goes quiet: huge timeouts and failing timers still page someone."""
+"""The engine never goes quiet: a failing timer still pages someone."""
 
 from __future__ import annotations
 
@@ -6,30 +6,19 @@ import pytest
 
 from tocsin.engine import runner
 
-HUGE = """
+POLICY = """
 escalation_policies:
   - name: critical
-    ack_timeout_minutes: 1e300
     steps:
-      - {targets: [primary], timeout_minutes: 1e12}
+      - {targets: [primary], timeout_minutes: 5}
       - {targets: [secondary], timeout_minutes: 0}
 routes:
   - {notify: critical}
 """
 
 
-def test_a_timeout_too_long_for_a_calendar_still_pages_and_waits(make_harness):
-    harness = make_harness(HUGE)
-    alert_id = harness.fire("slow-burn")
-    harness.advance(60)
-
-    assert harness.paged() == [(0, "alice", 1)]
-    harness.ack(alert_id)
-    assert harness.alert(alert_id).status == "acknowledged"
-
-
 def test_a_timer_that_fails_pages_the_fallback_instead_of_nobody(make_harness, monkeypatch):
-    harness = make_harness(HUGE)
+    harness = make_harness(POLICY)
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("bug in a step")

@@ -88,7 +88,7 @@ def _run_step(
     alert.pass_number = position.pass_number
     step = policy.steps[position.step]
     label = _label(policy, position)
-    people = paging.resolve_targets(config, step.targets, now)
+    people = paging.resolve_targets(session, config, step.targets, now)
     reaches = [paging.reach(config, person, alert.channels) for person in people]
     usable = [found for found in reaches if paging.is_reachable(config, found)]
     if not usable:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from tocsin.config.model import Config, Target, User
 from tocsin.logs import event
 from tocsin.notify.store import QUEUED, Delivery
-from tocsin.oncall.rules import oncall_at
+from tocsin.oncall.service import on_call
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +38,29 @@ class Reach:
         return [channel for channel, _ in self.contacts]
 
 
-def resolve_targets(config: Config, targets: Sequence[Target], now: datetime) -> list[User]:
+def resolve_targets(
+    session: Session, config: Config, targets: Sequence[Target], now: datetime,
+) -> list[User]:
     """The people a step's targets name at `now`, each once, in target order."""
     people: list[User] = []
     for target in targets:
-        for user_id in _target_user_ids(config, target, now):
+        for user_id in _target_user_ids(session, config, target, now):
             user = config.users.get(user_id)
             if user is not None and user not in people:
                 people.append(user)
     return people
 
 
-def _target_user_ids(config: Config, target: Target, now: datetime) -> list[str]:
+def _target_user_ids(
+    session: Session, config: Config, target: Target, now: datetime,
+) -> list[str]:
     if target.kind == "user":
         return [target.name]
     if target.kind == "schedule":
         schedule = config.schedules.get(target.name)
         if schedule is None:
             return []
-        return [shift.user for shift in oncall_at(schedule, now)]
+        return [shift.user for shift in on_call(session, schedule, now)]
     return []
 
 

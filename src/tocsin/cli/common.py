@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -78,6 +80,18 @@ def database_exists(url: str) -> bool:
         return True
     path = sqlite_path(url)
     return path is not None and Path(path).exists()
+
+
+@contextmanager
+def optional_session(db: str | None) -> Iterator[Session | None]:
+    """A session when the database exists; None, to answer from the file alone."""
+    url = db_url(db)
+    if not database_exists(url):
+        yield None
+        return
+    _engine, sessions = open_database(url)
+    with sessions() as session:
+        yield session
 
 
 def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:

@@ -12,10 +12,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tocsin.cli.common import ConfigOption, DbOption, JsonOption, fail, load
+from tocsin.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    fail,
+    load,
+    optional_session,
+)
 from tocsin.config.model import Config, Schedule
-from tocsin.oncall.rules import Shift, format_utc, oncall_at, parse_time
-from tocsin.oncall.rules import shifts as final_shifts
+from tocsin.oncall import service
+from tocsin.oncall.rules import Shift, format_utc, parse_time
 
 TimeOption = Annotated[str | None, typer.Option(help="ISO 8601; without an offset, local")]
 
@@ -61,13 +68,13 @@ def oncall(
     config: ConfigOption = None, db: DbOption = None,
 ) -> None:
     """Who is on call in SCHEDULE now, or at --at TIME."""
-    del db  # answered from the file alone until overrides live in the database
     loaded = load(config)
     found_schedule = _schedule(loaded, schedule)
     zone = ZoneInfo(found_schedule.timezone)
     when = _time(at, zone, "--at") if at else datetime.now(ZoneInfo("UTC"))
     try:
-        found = oncall_at(found_schedule, when)
+        with optional_session(db) as session:
+            found = service.on_call(session, found_schedule, when)
     except OverflowError:
         fail("--at is too far from today for the calendar; pick a time before year 9999", 2)
     if as_json:
@@ -88,7 +95,6 @@ def shifts(
     as_json: JsonOption = False, config: ConfigOption = None, db: DbOption = None,
 ) -> None:
     """The shifts of SCHEDULE overlapping [--from, --to), each shown whole."""
-    del db
     loaded = load(config)
     found_schedule = _schedule(loaded, schedule)
     zone = ZoneInfo(found_schedule.timezone)
@@ -96,7 +102,8 @@ def shifts(
     if finish <= begin:
         fail("--to must be after --from", code=2)
     try:
-        found = final_shifts(found_schedule, begin, finish)
+        with optional_session(db) as session:
+            found = service.final_shifts(session, found_schedule, begin, finish)
     except OverflowError:
         fail("the range reaches past what the calendar can hold; pick times before 9999", 2)
     if as_json:
