@@ -103,19 +103,23 @@ def _replace(piece: Piece, override: Override, source: str) -> list[Piece]:
 
 def joins(first: Piece, second: Piece) -> bool:
     """Whether two pieces read as one shift: the same person and source,
-    `first` ending where `second` starts, and not two periods of one layer.
+    `first` ending where `second` starts, and either pieces of one override
+    or a lower layer handing over to a higher one.
 
     Consecutive periods of one layer never join, even with the same person:
     a one-person rotation would otherwise be a single endless shift, and a
-    "whole" shift would depend on the range asked about. Pieces of one
-    override that touch (it replaced someone across a handoff) do join.
+    "whole" shift would depend on the range asked about. For the same
+    reason a higher layer handing back to a lower one (its window closes)
+    never joins: with one person in both, restricted and unrestricted, the
+    pieces would chain without end. So a joined shift holds at most one
+    piece per layer. Pieces of one override that touch (it replaced
+    someone across a handoff) do join; they lie inside the override.
     """
-    return (
-        first.end == second.start
-        and first.user == second.user
-        and first.source == second.source
-        and (first.layer is None or first.layer != second.layer)
-    )
+    if first.end != second.start or (first.user, first.source) != (second.user, second.source):
+        return False
+    if first.layer is None or second.layer is None:
+        return first.layer is None and second.layer is None
+    return first.layer < second.layer
 
 
 def join(pieces: Iterable[Piece]) -> list[Piece]:
