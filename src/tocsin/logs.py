@@ -21,6 +21,8 @@ _INTEGRATION_PATH = re.compile(
     r"(/integrations/)(?!(?:alertmanager|grafana|generic)(?:[\s\"?/]|$))[^/\s\"?]+"
 )
 # A signed link acts as the person paged for a day: keep it out of the logs too.
+# A calendar feed's token reads someone's shifts: masked like the others.
+_FEED_PATH = re.compile(r"(/calendars/)[^/\s\"?]+(\.ics)")
 _LINK_PATH = re.compile(r"(/a/)[^/\s\"?]+")
 
 
@@ -60,6 +62,7 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         text = _INTEGRATION_PATH.sub(r"\1***", text)
         text = _LINK_PATH.sub(r"\1***", text)
+        text = _FEED_PATH.sub(r"\1***\2", text)
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text

@@ -17,7 +17,8 @@ MAX_LAG_SECONDS = 60.0
 def build_router(runtime: Runtime, *, engine_required: bool = True) -> APIRouter:
     router = APIRouter()
 
-    @router.api_route("/healthz", methods=["GET", "HEAD"])
+    @router.head("/healthz", include_in_schema=False)
+    @router.get("/healthz")
     def healthz() -> JSONResponse:
         problems: list[str] = []
         lag = runtime.engine.lag_seconds()
