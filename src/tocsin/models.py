@@ -1,5 +1,6 @@
 """Every table, imported in one place so metadata and migrations see them all."""
 
+from tocsin.accounts import UserPassword
 from tocsin.alerts.store import Alert, AlertEvent
 from tocsin.audit import AuditEntry
 from tocsin.db import Base
@@ -11,5 +12,5 @@ from tocsin.oncall.store import ScheduleOverride
 
 __all__ = [
     "Alert", "AlertEvent", "AppSecret", "AuditEntry", "Base", "Delivery", "DeliveryAttempt",
-    "Incident", "ScheduleOverride", "Timer",
+    "Incident", "ScheduleOverride", "Timer", "UserPassword",
 ]

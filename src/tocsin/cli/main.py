@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli import alerts, oncall, serve
+from tocsin.cli import alerts, oncall, overrides, serve, users
 from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
 from tocsin.config.loader import ConfigError, load_config
 from tocsin.db import make_engine
@@ -19,6 +19,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(alerts.alert_app, name="alert")
 app.add_typer(alerts.incident_app, name="incident")
+app.add_typer(overrides.override_app, name="override")
+app.add_typer(users.user_app, name="user")
 app.command("oncall")(oncall.oncall)
 app.command("shifts")(oncall.shifts)
 app.command("serve")(serve.serve)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from tocsin import __version__
 from tocsin.engine.runtime import Runtime
-from tocsin.web import api, errors, health, integrations, links
+from tocsin.web import (
+    api,
+    calendars,
+    errors,
+    health,
+    integrations,
+    links,
+    reports,
+    schedules,
+    ui,
+)
 
 
 def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
@@ -15,6 +28,11 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app.include_router(integrations.build_router(runtime))
     app.include_router(api.build_router(runtime))
     app.include_router(links.build_router(runtime))
+    app.include_router(ui.build_router(runtime))
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(calendars.build_router(runtime))
+    app.include_router(reports.build_router(runtime))
+    app.include_router(schedules.build_router(runtime))
     app.include_router(health.build_router(runtime, engine_required=engine_required))
     app.state.runtime = runtime
     return app

@@ -1,0 +1,166 @@
+"""The UI in a real browser: Debian's chromium, driven by Playwright, against `tocsin serve`.
+
+The server runs on the system clock, so the config is written around today:
+a weekly rotation whose first shift (alice's) begins at 00:00 UTC today,
+and an office-hours schedule with a gap every night.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import TocsinServer, tocsin_command
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+# Root in a container has no user namespaces for the sandbox; the rest keeps
+# the browser from calling out to Google while the tests run.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "correct horse battery"
+SCREENSHOT = Path("/tmp/ui-schedule.png")
+
+sync_api = pytest.importorskip("playwright.sync_api")
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def _config(today: datetime) -> str:
+    return textwrap.dedent(f"""
+        timezone: UTC
+        users:
+          - {{id: alice, name: Alice Archer, timezone: Asia/Bangkok}}
+          - {{id: bob, name: Bob Baker}}
+          - {{id: carol, name: Carol Chen}}
+        schedules:
+          - name: primary
+            rotation: weekly
+            start_day: {today.strftime("%A").lower()}
+            start_time: "00:00"
+            start_date: {today:%Y-%m-%d}
+            participants: [alice, bob]
+          - name: office
+            timezone: Europe/Berlin
+            rotation: daily
+            start_time: "09:00"
+            participants: [bob, carol]
+            restrictions:
+              - {{from: "09:00", to: "17:00"}}
+        """)
+
+
+def _tocsin(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*tocsin_command(), *args], input=stdin, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TocsinServer]:
+    folder = tmp_path_factory.mktemp("ui-browser")
+    config = folder / "tocsin.yaml"
+    config.write_text(_config(datetime.now(UTC)), encoding="utf-8")
+    db = f"sqlite:///{folder / 'tocsin.db'}"
+    assert _tocsin("db", "upgrade", "--db", db).returncode == 0
+    made = _tocsin("user", "set-password", "alice", "--password-stdin", "--config", str(config),
+                   "--db", db, stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    with TocsinServer(config, db, folder / "logs") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, served):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=served.base_url, viewport={"width": 1400,
+                                                                       "height": 900})
+    # Only our own server: anything else the page asks for is refused.
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith(served.base_url) else route.abort())
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _log_in(page, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/ui/")
+    assert "/ui/login" in page.url
+    page.get_by_label("User id or e-mail").fill("alice")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_login_with_a_password_set_by_the_cli(page) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page)
+    assert page.url.endswith("/ui/")
+    assert page.get_by_role("heading", name="On call now").is_visible()
+
+
+def test_a_wrong_password_is_refused(page) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page, "wrong password")
+    assert "/ui/login" in page.url
+    assert page.get_by_role("alert").inner_text() == "Wrong user or password."
+
+
+def test_home_shows_who_the_rotation_puts_on_call(page, served) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page)
+    row = page.locator("tr", has=page.get_by_role("link", name="primary"))
+    assert "Alice Archer" in row.inner_text()
+    told = json.loads(_tocsin("oncall", "primary", "--json", "--config",
+                              str(served.config_path), "--db", served.db_url).stdout)
+    assert [shift["user"] for shift in told["oncall"]] == ["alice"]
+    # Alice reads handoffs in her own zone (Bangkok, UTC+7) and the schedule's (UTC).
+    assert "07:00" in row.inner_text() and "(UTC)" in row.inner_text()
+
+
+def test_schedule_page_shows_two_weeks_with_gaps(page) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page)
+    page.goto("/ui/schedules/office")
+    assert page.locator(".timeline .day[data-day]").count() == 14
+    assert page.locator(".bar.gap").count() >= 14
+    assert page.locator(".now").count() == 1
+    assert page.get_by_role("cell", name="Gap: nobody on call").count() >= 14
+
+
+def test_the_override_form_adds_an_override_the_cli_reports(
+        page, served) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page)
+    page.goto("/ui/schedules/primary")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    page.get_by_label("Who covers").select_option("carol")
+    page.get_by_label("Kind").select_option("replace")
+    page.get_by_label("Replaces (for “replace” only)").select_option("alice")
+    page.get_by_label("From (UTC)").fill(f"{tomorrow}T10:00")
+    page.get_by_label("To (UTC)").fill(f"{tomorrow}T14:00")
+    page.get_by_role("button", name="Add override").click()
+    assert page.get_by_role("status").inner_text().startswith("Override #")
+    bar = page.locator(".bar.override")
+    assert bar.count() == 1 and "Carol Chen" in bar.inner_text()
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    told = json.loads(_tocsin("oncall", "primary", "--json", "--at", f"{tomorrow}T11:00",
+                              "--config", str(served.config_path), "--db", served.db_url).stdout)
+    assert [(s["user"], s["source"]) for s in told["oncall"]] == [("carol", "override:1")]
+
+
+def test_logout(page) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page)
+    page.get_by_role("button", name="Log out").click()
+    assert "/ui/login" in page.url
+    page.goto("/ui/")
+    assert "/ui/login" in page.url
