@@ -14,7 +14,6 @@ NOT_BUILT = [
         ("name: Alice}", "name: Alice, notification_rules: {}}"),
         "notification_rules",
     ),
-    ("working_hours", ("users:", 'working_hours: {business: "08:00-18:00"}\nusers:'), "working"),
     ("components", ("users:", "components: []\nusers:"), "components"),
     (
         "routes[0].group_by",

@@ -101,7 +101,8 @@ def test_overlapping_shifts_in_two_schedules_count_once():
 
 
 def test_custom_working_hours_with_overlapping_windows_let_business_win():
-    custom = WorkingHours(business=(time(6), time(14)), sleep=(time(22), time(7)),
+    custom = WorkingHours(business_start=time(6), business_end=time(14),
+                          sleep_start=time(22), sleep_end=time(7),
                           days=("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
     found = [Shift("alice", utc(2026, 3, 7, 0), utc(2026, 3, 8, 0), "rotation")]
 
@@ -122,3 +123,16 @@ def test_nobody_on_call_is_no_load():
 def test_an_end_before_start_is_refused():
     with pytest.raises(ValueError, match="before start"):
         oncall_load([], user="alice", zone=BANGKOK, start=utc(2026, 3, 2), end=utc(2026, 3, 1))
+
+
+def test_a_business_window_past_midnight_belongs_to_the_day_it_starts_on():
+    # A night shop: business 22:00-06:00 opening on Fridays only, so Saturday
+    # 00:00-06:00 is business time and Saturday night is not.
+    night_shop = WorkingHours(business_start=time(22), business_end=time(6), days=("fri",))
+    found = [Shift("alice", utc(2026, 3, 6, 20), utc(2026, 3, 8, 8), "rotation")]
+
+    load = oncall_load(found, user="alice", zone=ZoneInfo("UTC"), start=utc(2026, 3, 1),
+                       end=utc(2026, 3, 9), hours=night_shop)
+
+    # Business Fri 22 - Sat 06; sleep 06-08 Saturday, 22-08 into Sunday.
+    assert hours(load) == (36, 8, 28, 12)

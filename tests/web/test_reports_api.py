@@ -116,6 +116,25 @@ def test_the_report_says_which_working_hours_it_used(rep: Web):
                                      "days": ["mon", "tue", "wed", "thu", "fri"]}
 
 
+def test_the_configs_working_hours_classify_the_load(tmp_path: Path, db_url: str,
+                                                     clock: FakeClock):
+    custom = ('timezone: UTC\nworking_hours: {business: "07:00-19:00", sleep: "23:00-07:00", '
+              "days: [mon, sat]}\n")
+    web = make_web(tmp_path, db_url, clock, CONFIG.replace("timezone: UTC\n", custom, 1))
+    try:
+        response = web.call("GET", "/api/v1/reports/oncall-load", READ_TOKEN,
+                            params={"from": "2026-03-02T00:00:00Z", "to": "2026-03-03T00:00:00Z"})
+    finally:
+        close_web(web)
+
+    body = response.json()
+    assert body["working_hours"] == {"business": "07:00-19:00", "sleep": "23:00-07:00",
+                                     "days": ["mon", "sat"]}
+    # Alice holds 07:00 Monday to 07:00 Tuesday, Bangkok time.
+    alice = next(item for item in body["users"] if item["user"] == "alice")
+    assert alice["hours"] == {"on_call": 24, "business": 12, "off": 12, "sleep": 8}
+
+
 @pytest.mark.parametrize(("params", "field"), [
     ({"from": "yesterday", "to": "2026-03-03"}, "from"),
     ({"from": "2026-03-03", "to": "2026-03-02"}, "to"),

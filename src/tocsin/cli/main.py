@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from tocsin.cli import alerts, oncall, overrides, serve, users
 from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
+from tocsin.cli.coverage_check import coverage_warnings
 from tocsin.config.loader import ConfigError, load_config
 from tocsin.db import make_engine
 from tocsin.migrate import upgrade
@@ -32,16 +34,22 @@ def check(
     file: Annotated[str | None, typer.Argument(help="Config file to validate")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Validate a config: every problem at once, one line each, sorted by line."""
+    """Validate a config: every problem at once, one line each, sorted by line.
+
+    Also warns about each schedule with nobody on call somewhere in the next 14 days.
+    """
     path = file or config_path(config)
     try:
-        _config, warnings = load_config(path)
+        loaded, file_warnings = load_config(path)
     except ConfigError as exc:
         for problem in exc.problems:
             sys.stderr.write(problem.format() + "\n")
         errors = sum(1 for p in exc.problems if p.severity == "error")
         sys.stderr.write(f"{path}: {errors} error(s); the configuration is not valid\n")
         raise typer.Exit(1) from None
+    # Coverage depends on today, so it is checked here, at the edge, not by the loader.
+    gap_warnings = coverage_warnings(loaded, datetime.now(UTC))
+    warnings = sorted([*file_warnings, *gap_warnings], key=lambda problem: problem.line)
     for problem in warnings:
         sys.stderr.write(problem.format() + "\n")
     sys.stdout.write(f"{path}: valid ({len(warnings)} warning(s))\n")

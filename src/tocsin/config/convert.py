@@ -148,6 +148,39 @@ def time_of_day(reader: Reader, node: yaml.Node, path: str) -> time | None:
     return time(int(found.group(1)), int(found.group(2)))
 
 
+_TIME_RANGE = re.compile(r"(\S+?)\s*-\s*(\S+)")
+_RANGE_FIX = 'write it like "08:00-18:00"; an end before the start runs past midnight'
+
+
+def time_range(reader: Reader, node: yaml.Node, path: str) -> tuple[time, time] | None:
+    """A daily window "HH:MM-HH:MM"; an end at or before the start runs past midnight."""
+    value = reader.string(node, path)
+    if value is None:
+        return None
+    found = _TIME_RANGE.fullmatch(value.strip())
+    start = _clock(found.group(1)) if found else None
+    end = _clock(found.group(2)) if found else None
+    if start is None or end is None:
+        reader.error(
+            node, path, f"bad time range '{value}': must be HH:MM-HH:MM from 00:00 to 23:59",
+            _RANGE_FIX,
+        )
+        return None
+    if start == end:
+        # Equal ends could mean nothing or all day; make the writer say which.
+        reader.error(
+            node, path, f"the range starts and ends at {start:%H:%M}, so it is empty or the "
+            "whole day", 'pick different times, e.g. "08:00-18:00" or "22:00-08:00"',
+        )
+        return None
+    return start, end
+
+
+def _clock(text: str) -> time | None:
+    found = _TIME_OF_DAY.fullmatch(text)
+    return None if found is None else time(int(found.group(1)), int(found.group(2)))
+
+
 def a_date(reader: Reader, node: yaml.Node, path: str) -> date | None:
     value = reader.string(node, path)
     if value is None:

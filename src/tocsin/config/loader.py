@@ -28,6 +28,7 @@ from tocsin.config.convert import (
     text,
     text_map,
     time_of_day,
+    time_range,
     weekday,
     zone,
 )
@@ -372,10 +373,24 @@ _SEVERITY: Shape = {
     "urgency": Key(choice("high", "low")),
 }
 
+# Defaults are the DESIGN's: business 08:00-18:00 on weekdays, sleep 22:00-08:00.
+_WORKING_HOURS: Shape = {
+    "business": Key(time_range),
+    "sleep": Key(time_range),
+    "days": Key(
+        seq(
+            weekday,
+            non_empty=True,
+            empty_fix="list the business days such as [mon, tue, wed, thu, fri], "
+            "or remove days for that default",
+        )
+    ),
+}
+
 TOP: Shape = {
     "timezone": Key(zone),
     "public_url": Key(_url),
-    "working_hours": NotBuilt("working hours are", "business, off and sleep hours"),
+    "working_hours": Key(shape(_WORKING_HOURS)),
     "users": Key(seq(shape(_USER))),
     "teams": Key(seq(shape(_TEAM))),
     "services": Key(seq(shape(_SERVICE))),

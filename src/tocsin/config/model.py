@@ -104,6 +104,9 @@ class Schedule:
     timezone: str
     layers: tuple[Layer, ...]
     overrides: tuple[Override, ...] = ()
+    # Where the schedule starts in the file, for warnings. Moving it in the
+    # file does not change the schedule, so it takes no part in equality.
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,31 @@ DEFAULT_SEVERITIES: tuple[Severity, ...] = (
 
 
 @dataclass(frozen=True)
+class WorkingHours:
+    """When a person's on-call hours count as business, off or sleep hours.
+
+    Read on each person's own wall clock. `days` are the business days: the
+    days a business window STARTS on. Sleep windows apply every night. A
+    window whose end is at or before its start runs past midnight; that is
+    the usual shape for sleep and allowed for business (a night shop).
+    """
+
+    business_start: time = time(8)
+    business_end: time = time(18)
+    sleep_start: time = time(22)
+    sleep_end: time = time(8)
+    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+
+    @property
+    def business(self) -> tuple[time, time]:
+        return self.business_start, self.business_end
+
+    @property
+    def sleep(self) -> tuple[time, time]:
+        return self.sleep_start, self.sleep_end
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     timezone: str = "UTC"
@@ -218,6 +246,7 @@ class Config:
     notifications: Notifications = field(default_factory=Notifications)
     api_tokens: tuple[ApiToken, ...] = ()
     severities: tuple[Severity, ...] = DEFAULT_SEVERITIES
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
 
     def user_by_email_or_id(self, name: str) -> User | None:
         if name in self.users:

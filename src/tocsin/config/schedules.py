@@ -58,7 +58,7 @@ class _ScheduleBuilder:
         name = self.entry.get("name")
         if name is None or not complete or overrides is None:
             return None
-        return Schedule(name, zone, layers, overrides)
+        return Schedule(name, zone, layers, overrides, line=self.entry.spot.line)
 
     def _layer_entries(self) -> list[tuple[Fields, str]]:
         """Each layer's fields with its name: the schedule itself when it has no layers."""

@@ -13,6 +13,7 @@ from typing import Any
 from tocsin.config.model import (
     CONTACT_CHANNELS,
     DEFAULT_SEVERITIES,
+    WEEKDAYS,
     ApiToken,
     Config,
     EscalationPolicy,
@@ -27,6 +28,7 @@ from tocsin.config.model import (
     Team,
     User,
     WebhookProvider,
+    WorkingHours,
 )
 from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, listed
 from tocsin.config.schedules import build_schedules
@@ -74,6 +76,7 @@ class _Builder:
             notifications=self._notifications(),
             api_tokens=self._api_tokens(),
             severities=self._severities(),
+            working_hours=_working_hours(self.top.get("working_hours")),
             # Last: resolving the sections above adds the implicit users.
             users={**self.users, **self.names.implicit_users},
         )
@@ -310,6 +313,25 @@ class _Builder:
         entries = listed(self.top, "severities")
         self._check_unique(entries, "name", "severity")
         return tuple(Severity(**entry.values) for entry in entries if entry.get("name"))
+
+
+def _working_hours(entry: Fields | None) -> WorkingHours:
+    """The file's working hours, each key left out taking the default."""
+    default = WorkingHours()
+    if entry is None:
+        return default
+    business = entry.get("business", default.business)
+    sleep = entry.get("sleep", default.sleep)
+    days: Items | None = entry.get("days")
+    # Week order, once each: the same hours however the days were listed.
+    chosen = set(days.values) if days is not None else set(default.days)
+    return WorkingHours(
+        business_start=business[0],
+        business_end=business[1],
+        sleep_start=sleep[0],
+        sleep_end=sleep[1],
+        days=tuple(day for day in WEEKDAYS if day in chosen),
+    )
 
 
 def _timeout(step: Fields) -> float | None:

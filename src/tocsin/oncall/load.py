@@ -24,22 +24,19 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tocsin.config.model import WEEKDAYS, Weekday
+from tocsin.config.model import WEEKDAYS, Weekday, WorkingHours
 from tocsin.oncall.overlay import Interval, union
 from tocsin.oncall.rules import Shift, local_to_utc
 
+# WorkingHours is the config's own value (`Config.working_hours`), named here
+# too so that callers of this module need not know where it is defined.
+__all__ = [
+    "DEFAULT_WORKING_HOURS", "Load", "Window", "WorkingHours", "held", "intersect",
+    "oncall_load", "windows",
+]
+
 Window = tuple[time, time]
 _ONE_DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class WorkingHours:
-    """The `working_hours` config key's meaning; its default until the key is built."""
-
-    business: Window = (time(8), time(18))
-    sleep: Window = (time(22), time(8))
-    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")  # business days
-
 
 DEFAULT_WORKING_HOURS = WorkingHours()
 

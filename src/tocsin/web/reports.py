@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query
 
-from tocsin.config.model import Config
+from tocsin.config.model import Config, WorkingHours
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import FieldProblem, InvalidInput, NotFound
 from tocsin.oncall import service
 from tocsin.oncall.coverage import gaps, upcoming_range
-from tocsin.oncall.load import DEFAULT_WORKING_HOURS, Load, WorkingHours, oncall_load
+from tocsin.oncall.load import Load, oncall_load
 from tocsin.oncall.rules import Shift, format_utc, parse_time
 from tocsin.web.auth import require
 
@@ -42,7 +42,7 @@ def build_router(runtime: Runtime) -> APIRouter:
                      for shift in service.final_shifts(session, schedule, start, end)]
         return {
             "from": format_utc(start), "to": format_utc(end),
-            "working_hours": _hours_view(DEFAULT_WORKING_HOURS),
+            "working_hours": _hours_view(config.working_hours),
             "users": [_user_load(config, user_id, found, start, end)
                       for user_id in sorted(config.users)],
         }
@@ -92,7 +92,8 @@ def _user_load(
 ) -> dict[str, Any]:
     user = config.users[user_id]
     zone_name = user.timezone or config.timezone
-    load = oncall_load(found, user=user_id, zone=ZoneInfo(zone_name), start=start, end=end)
+    load = oncall_load(found, user=user_id, zone=ZoneInfo(zone_name), start=start, end=end,
+                       hours=config.working_hours)
     return {"user": user_id, "name": user.display, "timezone": zone_name,
             "hours": _load_view(load)}
 
