@@ -30,10 +30,25 @@ def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields
     logger.log(level, name, extra={"tocsin_fields": fields})
 
 
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime", "tocsin_fields", "taskName",
+}
+
+
+def record_fields(record: logging.LogRecord) -> dict[str, object]:
+    """The event's data: `event(...)` fields and any `extra=` given directly."""
+    fields: dict[str, object] = dict(getattr(record, "tocsin_fields", None) or {})
+    for key, value in vars(record).items():
+        if key not in _STANDARD:
+            fields[key] = value
+    return fields
+
+
 class EventFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = getattr(record, "tocsin_fields", None)
+        fields = record_fields(record)
         if fields:
             line += " " + " ".join(f"{key}={_quote(value)}" for key, value in fields.items())
         return line
@@ -71,6 +86,9 @@ class RedactingFilter(logging.Filter):
         message = record.getMessage()
         record.msg = self.redact(message)
         record.args = ()
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, self.redact(value))
         fields = getattr(record, "tocsin_fields", None)
         if fields:
             record.tocsin_fields = {k: self.redact(str(v)) for k, v in fields.items()}
