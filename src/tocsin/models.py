@@ -8,9 +8,10 @@ from tocsin.escalation.store import Timer
 from tocsin.incidents.store import Incident
 from tocsin.keys import AppSecret
 from tocsin.notify.store import Delivery, DeliveryAttempt
+from tocsin.oncall.handoff_store import HandoffNotice
 from tocsin.oncall.store import ScheduleOverride
 
 __all__ = [
     "Alert", "AlertEvent", "AppSecret", "AuditEntry", "Base", "Delivery", "DeliveryAttempt",
-    "Incident", "ScheduleOverride", "Timer", "UserPassword",
+    "HandoffNotice", "Incident", "ScheduleOverride", "Timer", "UserPassword",
 ]

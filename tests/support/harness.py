@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from tocsin.clock import FakeClock
 from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime, build_runtime
-from tocsin.notify.base import DeliveryOutcome, Page
+from tocsin.notify.base import DeliveryOutcome, Notice, Page
 
 
 @dataclass
@@ -35,6 +36,8 @@ class FakeChannel:
     minutes: list[float] = field(default_factory=list)
     failures: list[DeliveryOutcome] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    notices: list[Notice] = field(default_factory=list)
+    notice_times: list[datetime] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.start = self.clock.now()
@@ -46,6 +49,14 @@ class FakeChannel:
             self.sent.append(page)
             elapsed = self.clock.now() - self.start
             self.minutes.append(round(elapsed.total_seconds() / 60, 3))
+            return DeliveryOutcome(ok=True, detail="fake delivered")
+
+    def send_notice(self, notice: Notice) -> DeliveryOutcome:
+        with self.lock:
+            if self.failures:
+                return self.failures.pop(0)
+            self.notices.append(notice)
+            self.notice_times.append(self.clock.now())
             return DeliveryOutcome(ok=True, detail="fake delivered")
 
     def fail_next(self, count: int, *, retryable: bool = True) -> None:

@@ -23,7 +23,7 @@ from tocsin.alerts.store import Alert
 from tocsin.clock import Clock
 from tocsin.config.model import Config
 from tocsin.db import transaction
-from tocsin.engine import delivery
+from tocsin.engine import delivery, handoffs
 from tocsin.escalation import store as timers
 from tocsin.links import LinkSigner
 from tocsin.logs import event
@@ -54,18 +54,34 @@ class Engine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._handoffs = handoffs.Handoffs(
+            sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
+            lease=self._lease, rng=self._rng,
+        )
         self.last_loop: datetime | None = None
 
     # -- one pass -----------------------------------------------------------
 
     def run_due(self) -> int:
-        """Apply every due timer, then send every due delivery; repeat until idle."""
+        """Apply every due timer, then send every due delivery; repeat until idle.
+
+        Then plan and send handoff notices, once per pass.
+        """
         total = 0
         while True:
             done = self._run_timers() + self._run_deliveries()
             total += done
             if done == 0:
-                return total
+                return total + self._run_handoffs()
+
+    def _run_handoffs(self) -> int:
+        try:
+            return self._handoffs.run_due()
+        except Exception:
+            # A notice is a courtesy and its rows stay queued for the next
+            # pass; a failure here must never keep the engine from paging.
+            log.exception("engine.handoffs_failed")
+            return 0
 
     def _run_timers(self) -> int:
         count = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,32 @@ class Notifier(Protocol):
     channel: str
 
     def send(self, page: Page) -> DeliveryOutcome: ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to one person that is not about an alert (a handoff notice).
+
+    It has no ack link and no buttons: there is nothing to acknowledge.
+    """
+
+    notice_id: int
+    idempotency_key: str  # the same across retries of one notice
+    kind: str  # "handoff.upcoming" | "handoff.started"
+    user_id: str
+    user_name: str
+    address: str  # as for a Page: a Slack user id, a URL, an address
+    text: str  # one line, written for the person
+
+
+@runtime_checkable
+class NoticeNotifier(Protocol):
+    """A channel that can also send a `Notice`; optional beside `Notifier`.
+
+    Kept apart so an adapter (or a test fake) that only pages still satisfies
+    `Notifier`; the engine asks `isinstance(notifier, NoticeNotifier)`.
+    """
+
+    channel: str
+
+    def send_notice(self, notice: Notice) -> DeliveryOutcome: ...

@@ -16,7 +16,7 @@ import sys
 import unicodedata
 from typing import TextIO
 
-from tocsin.notify.base import DeliveryOutcome, Page
+from tocsin.notify.base import DeliveryOutcome, Notice, Page
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,17 @@ class ConsoleNotifier:
             },
         )
         line = f"{summary} ack: {printable(page.ack_url)}" if page.ack_url else summary
+        self._write(line)
+        return DeliveryOutcome(ok=True, detail="shown on the console")
+
+    def send_notice(self, notice: Notice) -> DeliveryOutcome:
+        """`NOTICE -> Alice: Your on-call shift for primary starts in 1 hour (...)`."""
+        line = f"NOTICE -> {printable(notice.user_name)}: {printable(notice.text)}"
+        logger.info(
+            "notify.console.notice: %s",
+            line,
+            extra={"notice_id": notice.notice_id, "kind": notice.kind, "user_id": notice.user_id},
+        )
         self._write(line)
         return DeliveryOutcome(ok=True, detail="shown on the console")
 

@@ -5,7 +5,8 @@ id. The message has a plain-text fallback for notifications and blocks with
 the alert's facts, its links, and Acknowledge / Resolve buttons whose
 `value` is the alert id; the web edge's `/slack/interactions` handler acts
 on them. The signed ack link is added as a plain link for people whose
-Slack app is not connected to Tocsin's interactivity endpoint.
+Slack app is not connected to Tocsin's interactivity endpoint. A notice
+(a handoff notice) is a plain-text direct message to the same kind of address.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from tocsin.config.model import SlackProvider
-from tocsin.notify.base import DeliveryOutcome, Page
+from tocsin.notify.base import DeliveryOutcome, Notice, Page
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +64,25 @@ class SlackNotifier:
         _log_outcome(page, outcome)
         return outcome
 
+    def send_notice(self, notice: Notice) -> DeliveryOutcome:
+        """A plain direct message: a notice has nothing to acknowledge, so no buttons."""
+        outcome = self._post_text(notice.address, escape(notice.text))
+        _log_notice_outcome(notice, outcome)
+        return outcome
+
+    def _post_text(self, address: str, text: str) -> DeliveryOutcome:
+        return self._chat_post(address, text, None)
+
     def _post(self, page: Page) -> DeliveryOutcome:
+        return self._chat_post(page.address, fallback_text(page), build_blocks(page))
+
+    def _chat_post(
+        self, address: str, text: str, blocks: list[dict[str, Any]] | None,
+    ) -> DeliveryOutcome:
         try:
             response = self._client.chat_postMessage(
-                channel=page.address,
-                text=fallback_text(page),
-                blocks=build_blocks(page),
-                unfurl_links=False,
-                unfurl_media=False,
+                channel=address, text=text, blocks=blocks,
+                unfurl_links=False, unfurl_media=False,
             )
         except SlackApiError as exc:
             return _outcome_for_api_error(exc)
@@ -84,7 +96,7 @@ class SlackNotifier:
         ts = response.get("ts")
         return DeliveryOutcome(
             ok=True,
-            detail=f"posted to Slack {page.address}",
+            detail=f"posted to Slack {address}",
             provider_id=str(ts) if ts is not None else None,
         )
 
@@ -113,18 +125,24 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 def _log_outcome(page: Page, outcome: DeliveryOutcome) -> None:
-    fields = {
-        "delivery_id": page.delivery_id,
-        "alert_id": page.alert_id,
-        "user_id": page.user_id,
-        "retryable": outcome.retryable,
-        "detail": outcome.detail,
-        "provider_id": outcome.provider_id,
-    }
+    _log_result("notify.slack.delivered", "notify.slack.failed", outcome,
+                 {"delivery_id": page.delivery_id, "alert_id": page.alert_id,
+                  "user_id": page.user_id})
+
+
+def _log_notice_outcome(notice: Notice, outcome: DeliveryOutcome) -> None:
+    _log_result("notify.slack.notice_delivered", "notify.slack.notice_failed", outcome,
+                {"notice_id": notice.notice_id, "kind": notice.kind, "user_id": notice.user_id})
+
+
+def _log_result(ok_event: str, failed_event: str, outcome: DeliveryOutcome,
+                fields: dict[str, Any]) -> None:
+    fields = {**fields, "retryable": outcome.retryable, "detail": outcome.detail,
+              "provider_id": outcome.provider_id}
     if outcome.ok:
-        logger.info("notify.slack.delivered", extra=fields)
+        logger.info(ok_event, extra=fields)
     else:
-        logger.warning("notify.slack.failed", extra=fields)
+        logger.warning(failed_event, extra=fields)
 
 
 def fallback_text(page: Page) -> str:

@@ -10,6 +10,12 @@ The body (version 1, stable; new keys may be added, none removed):
 `triggered_at` is UTC as `YYYY-MM-DDTHH:MM:SSZ`; absent optional values are
 null. The body is UTF-8 JSON; non-ASCII text is sent as is, not escaped.
 
+A notice that is not about an alert (a handoff notice) is posted with the
+same headers and this body (version 1, stable in the same way):
+
+    {"event": "notice", "notice_id": 3, "kind": "handoff.upcoming",
+     "text": "...", "user": {"id", "name"}}
+
 Headers: `Tocsin-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>` over the
 bytes `<t>.<raw body>` keyed by the shared secret, and
 `Tocsin-Idempotency-Key`, which stays the same across retries of one
@@ -30,7 +36,7 @@ import httpx
 
 from tocsin.clock import Clock
 from tocsin.config.model import WebhookProvider
-from tocsin.notify.base import DeliveryOutcome, Page
+from tocsin.notify.base import DeliveryOutcome, Notice, Page
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +135,17 @@ def build_body(page: Page) -> dict[str, Any]:
     }
 
 
+def build_notice_body(notice: Notice) -> dict[str, Any]:
+    """The JSON document posted for `notice` (see the module docstring)."""
+    return {
+        "event": "notice",
+        "notice_id": notice.notice_id,
+        "kind": notice.kind,
+        "text": notice.text,
+        "user": {"id": notice.user_id, "name": notice.user_name},
+    }
+
+
 def encode_body(document: dict[str, Any]) -> bytes:
     try:
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
@@ -177,6 +194,18 @@ class WebhookNotifier:
         _log_outcome(page, outcome)
         return outcome
 
+    def send_notice(self, notice: Notice) -> DeliveryOutcome:
+        body = encode_body(build_notice_body(notice))
+        timestamp = int(self._clock.now().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self._provider.secret, timestamp, body),
+            IDEMPOTENCY_HEADER: notice.idempotency_key,
+        }
+        outcome = self._post(notice.address, body, headers)
+        _log_notice_outcome(notice, outcome)
+        return outcome
+
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryOutcome:
         target = safe_url(url)
         try:
@@ -214,3 +243,17 @@ def _log_outcome(page: Page, outcome: DeliveryOutcome) -> None:
         logger.info("notify.webhook.delivered", extra=fields)
     else:
         logger.warning("notify.webhook.failed", extra=fields)
+
+
+def _log_notice_outcome(notice: Notice, outcome: DeliveryOutcome) -> None:
+    fields = {
+        "notice_id": notice.notice_id,
+        "kind": notice.kind,
+        "user_id": notice.user_id,
+        "retryable": outcome.retryable,
+        "detail": outcome.detail,
+    }
+    if outcome.ok:
+        logger.info("notify.webhook.notice_delivered", extra=fields)
+    else:
+        logger.warning("notify.webhook.notice_failed", extra=fields)
