@@ -29,6 +29,7 @@ from tocsin.links import LinkSigner
 from tocsin.logs import event
 from tocsin.notify import store as outbox
 from tocsin.notify.base import Notifier
+from tocsin.oncall import handoff_store
 from tocsin.telemetry import ENGINE_FAILURES, ENGINE_LAG
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ class Engine:
 
     def next_due(self) -> datetime | None:
         with self._sessions() as session:
-            times = [timers.earliest_due(session), outbox.earliest_due(session)]
+            times = [timers.earliest_due(session), outbox.earliest_due(session),
+                     handoff_store.earliest_due(session)]
         found = [t for t in times if t is not None]
         return min(found) if found else None
 

@@ -93,3 +93,15 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
         notice.lease_until = lease_until
         notice.attempts += 1
     return [notice.id for notice in claimed]
+
+
+def earliest_due(session: Session) -> datetime | None:
+    """When the next queued notice is due, or a lease runs out."""
+    queued = select(HandoffNotice.due_at).where(HandoffNotice.status == QUEUED)
+    leased = select(HandoffNotice.lease_until).where(HandoffNotice.status == SENDING)
+    times = [
+        session.scalars(queued.order_by(HandoffNotice.due_at).limit(1)).first(),
+        session.scalars(leased.order_by(HandoffNotice.lease_until).limit(1)).first(),
+    ]
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
