@@ -203,3 +203,43 @@ def test_a_read_token_reads_but_cannot_change_overrides(web: Web):
     assert _error(refused_post)["code"] == "forbidden"
     assert web.call("GET", OVERRIDES, READ_TOKEN).status_code == 200
     assert len(web.call("GET", OVERRIDES, READ_TOKEN).json()["overrides"]) == 1
+
+
+def test_add_true_makes_an_add_override_as_in_the_config_file(web: Web):
+    created = _create(web, add=True, start="2026-03-02T03:00:00Z")
+
+    assert created["kind"] == "add"
+    assert sorted(s["user"] for s in _oncall(web)) == ["alice", "carol"]
+
+
+@pytest.mark.parametrize(("extra", "path"), [
+    ({"add": True, "replaces": "alice"}, "replaces"),
+    ({"add": True, "kind": "whole"}, "add"),
+    ({"add": "yes"}, "add"),
+    ({"bogus": 1}, "bogus"),
+])
+def test_add_mixed_with_other_kinds_or_unknown_fields_is_400(web: Web, extra, path):
+    response = _post(web, {"user": "carol", "start": "2026-03-02T04:00:00Z",
+                           "end": "2026-03-02T08:00:00Z", **extra})
+
+    assert response.status_code == 400
+    assert path in [field["path"] for field in _error(response)["fields"]]
+
+
+@pytest.mark.parametrize("query", ["from=0001-01-01&to=0001-01-02",
+                                   "from=9999-12-30&to=9999-12-31"])
+def test_times_at_the_ends_of_the_calendar_are_400_not_500(web: Web, query):
+    for path in ("/api/v1/schedules/primary/shifts", "/api/v1/users/alice/shifts",
+                 "/api/v1/reports/oncall-load"):
+        response = web.call("GET", f"{path}?{query}", READ_TOKEN)
+
+        assert response.status_code == 400, (path, response.text)
+
+
+def test_an_override_cannot_reach_back_into_the_past(web: Web):
+    response = _post(web, {"user": "carol", "start": "2026-03-01T00:00:00Z",
+                           "end": "2026-03-03T00:00:00Z"})
+
+    assert response.status_code == 400
+    assert [f["path"] for f in _error(response)["fields"]] == ["start"]
+    assert "cannot change the past" in _error(response)["fields"][0]["message"]

@@ -186,6 +186,7 @@ def _reroute(*, config: Config, alert: Alert, session: Session, now: datetime) -
     if policy != alert.policy:
         add_timeline(session, alert, kind="rerouted", now=now,
                      message=f"route {choice.index + 1} now matches; later steps use {policy}")
+        alert.route = f"routes[{choice.index}] (line {choice.route.line}): {choice.why}"
         alert.policy = policy
         alert.channels = list(choice.route.channels) if choice.route.channels else None
 

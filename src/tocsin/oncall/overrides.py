@@ -116,6 +116,10 @@ def _user_id(
     return found.id
 
 
+# Slack for "from now" typed a minute ago, not a way to rewrite history.
+PAST_TOLERANCE = timedelta(minutes=15)
+
+
 def _check_range(start: datetime, end: datetime, now: datetime) -> list[FieldProblem]:
     problems = []
     if end <= start:
@@ -125,6 +129,11 @@ def _check_range(start: datetime, end: datetime, now: datetime) -> list[FieldPro
     if end <= now:
         # Past shifts are a record; an override cannot rewrite them.
         problems.append(FieldProblem("end", f"is not after now ({format_utc(now)})"))
+    elif start < now - PAST_TOLERANCE:
+        # Nor may one reach back into them: a typo'd year would rewrite months.
+        problems.append(FieldProblem(
+            "start", f"is more than 15 minutes before now ({format_utc(now)}); an override "
+                     "cannot change the past: start it now or later"))
     return problems
 
 

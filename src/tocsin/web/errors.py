@@ -48,6 +48,13 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_input", "the request is invalid", fields),
                             status_code=400)
 
+    @app.exception_handler(OverflowError)
+    async def out_of_range(_request: Request, _exc: OverflowError) -> JSONResponse:
+        # Only calendar arithmetic on a time a client sent overflows here.
+        return JSONResponse(error_body(
+            "invalid_input", "a time in the request is too far from today for the calendar; "
+            "use times between years 2 and 9998"), status_code=400)
+
     @app.exception_handler(OperationalError)
     async def database_busy(_request: Request, exc: OperationalError) -> JSONResponse:
         # The store is busy or away: the sender retries on 503, nothing is lost.

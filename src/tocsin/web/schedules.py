@@ -190,11 +190,28 @@ def _parse(text: str, zone: ZoneInfo, path: str, problems: list[FieldProblem]) -
         return None
 
 
+_OVERRIDE_FIELDS = frozenset({"user", "start", "end", "replaces", "kind", "add"})
+
+
+def _add_flag(body: dict[str, Any], problems: list[FieldProblem]) -> bool:
+    """`add: true`, as the config file spells an "add" override."""
+    value = body.get("add", False)
+    if not isinstance(value, bool):
+        problems.append(FieldProblem("add", "must be true or false"))
+        return False
+    return value
+
+
 def _override_fields(body: Any, zone: ZoneInfo) -> dict[str, Any]:
     """The create_override arguments a JSON body names; every problem at once."""
     if not isinstance(body, dict):
         raise InvalidInput("send a JSON object: {user, start, end, replaces?, kind?}")
-    problems: list[FieldProblem] = []
+    problems = [
+        FieldProblem(str(key), "is not a field of an override; use user, start, end, "
+                               "replaces, kind or add")
+        for key in body if key not in _OVERRIDE_FIELDS
+    ]
+    add = _add_flag(body, problems)
     text: dict[str, str | None] = {}
     for key in ("user", "start", "end", "replaces", "kind"):
         value = body.get(key)
@@ -208,6 +225,9 @@ def _override_fields(body: Any, zone: ZoneInfo) -> dict[str, Any]:
     end = _parse(text["end"], zone, "end", problems) if text["end"] else None
     if problems or start is None or end is None:
         raise InvalidInput("the override is invalid", problems)
-    kind = text["kind"] or ("replace" if text["replaces"] else "whole")
+    kind = text["kind"] or ("add" if add else "replace" if text["replaces"] else "whole")
+    if add and kind != "add":
+        raise InvalidInput("the override is invalid", [FieldProblem(
+            "add", f"add: true cannot be combined with kind {kind!r}; drop one of them")])
     return {"user": text["user"], "start": start, "end": end, "kind": kind,
             "replaces": text["replaces"]}
