@@ -118,7 +118,9 @@ def test_a_wrong_password_is_refused(page) -> None:  # type: ignore[no-untyped-d
     assert page.get_by_role("alert").inner_text() == "Wrong user or password."
 
 
-def test_home_shows_who_the_rotation_puts_on_call(page, served) -> None:  # type: ignore[no-untyped-def]
+def test_home_shows_who_the_rotation_puts_on_call(  # type: ignore[no-untyped-def]
+    page, served,
+) -> None:
     _log_in(page)
     row = page.locator("tr", has=page.get_by_role("link", name="primary"))
     assert "Alice Archer" in row.inner_text()

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, or_, select, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from tocsin import leases
 from tocsin.db import Base, UTCDateTime
-
-QUEUED = "queued"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-CANCELLED = "cancelled"
+from tocsin.leases import CANCELLED as CANCELLED
+from tocsin.leases import FAILED as FAILED
+from tocsin.leases import QUEUED as QUEUED
+from tocsin.leases import SENDING as SENDING
+from tocsin.leases import SENT as SENT
 
 
 class Delivery(Base):
@@ -68,29 +68,8 @@ def cancel_for_alert(session: Session, *, alert_id: int, now: datetime, reason: 
 
 def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int) -> list[int]:
     """Lease up to `limit` due deliveries; an expired lease is taken again."""
-    due = or_(
-        (Delivery.status == QUEUED) & (Delivery.due_at <= now),
-        (Delivery.status == SENDING) & (Delivery.lease_until <= now),
-    )
-    query = (
-        select(Delivery)
-        .where(due)
-        .order_by(Delivery.due_at, Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claimed = list(session.scalars(query))
-    for delivery in claimed:
-        delivery.status = SENDING
-        delivery.lease_until = lease_until
-        delivery.attempts += 1
-    return [delivery.id for delivery in claimed]
+    return leases.claim_due(session, Delivery, now=now, lease_until=lease_until, limit=limit)
 
 
 def earliest_due(session: Session) -> datetime | None:
-    queued = select(Delivery.due_at).where(Delivery.status == QUEUED)
-    leased = select(Delivery.lease_until).where(Delivery.status == SENDING)
-    first_queued = session.scalars(queued.order_by(Delivery.due_at).limit(1)).first()
-    first_lease = session.scalars(leased.order_by(Delivery.lease_until).limit(1)).first()
-    times = [t for t in (first_queued, first_lease) if t is not None]
-    return min(times) if times else None
+    return leases.earliest_due(session, Delivery)

@@ -232,28 +232,20 @@ def _outcome_for_status(target: str, status: int) -> DeliveryOutcome:
 
 
 def _log_outcome(page: Page, outcome: DeliveryOutcome) -> None:
-    fields = {
-        "delivery_id": page.delivery_id,
-        "alert_id": page.alert_id,
-        "user_id": page.user_id,
-        "retryable": outcome.retryable,
-        "detail": outcome.detail,
-    }
-    if outcome.ok:
-        logger.info("notify.webhook.delivered", extra=fields)
-    else:
-        logger.warning("notify.webhook.failed", extra=fields)
+    _log_result("notify.webhook.delivered", "notify.webhook.failed", outcome,
+                {"delivery_id": page.delivery_id, "alert_id": page.alert_id,
+                 "user_id": page.user_id})
 
 
 def _log_notice_outcome(notice: Notice, outcome: DeliveryOutcome) -> None:
-    fields = {
-        "notice_id": notice.notice_id,
-        "kind": notice.kind,
-        "user_id": notice.user_id,
-        "retryable": outcome.retryable,
-        "detail": outcome.detail,
-    }
+    _log_result("notify.webhook.notice_delivered", "notify.webhook.notice_failed", outcome,
+                {"notice_id": notice.notice_id, "kind": notice.kind, "user_id": notice.user_id})
+
+
+def _log_result(ok_event: str, failed_event: str, outcome: DeliveryOutcome,
+                fields: dict[str, Any]) -> None:
+    fields = {**fields, "retryable": outcome.retryable, "detail": outcome.detail}
     if outcome.ok:
-        logger.info("notify.webhook.notice_delivered", extra=fields)
+        logger.info(ok_event, extra=fields)
     else:
-        logger.warning("notify.webhook.notice_failed", extra=fields)
+        logger.warning(failed_event, extra=fields)

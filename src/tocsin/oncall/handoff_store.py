@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, or_, select
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from tocsin import leases
 from tocsin.db import Base, UTCDateTime
+from tocsin.leases import CANCELLED as CANCELLED
+from tocsin.leases import FAILED as FAILED
+from tocsin.leases import QUEUED as QUEUED
+from tocsin.leases import SENDING as SENDING
+from tocsin.leases import SENT as SENT
 
 UPCOMING = "upcoming"
 STARTED = "started"
 
-QUEUED = "queued"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-CANCELLED = "cancelled"
 
 
 class HandoffNotice(Base):
@@ -76,32 +77,10 @@ def insert_if_absent(
 
 def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int) -> list[int]:
     """Lease up to `limit` due notices; an expired lease is taken again."""
-    due = or_(
-        (HandoffNotice.status == QUEUED) & (HandoffNotice.due_at <= now),
-        (HandoffNotice.status == SENDING) & (HandoffNotice.lease_until <= now),
-    )
-    query = (
-        select(HandoffNotice)
-        .where(due)
-        .order_by(HandoffNotice.due_at, HandoffNotice.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claimed = list(session.scalars(query))
-    for notice in claimed:
-        notice.status = SENDING
-        notice.lease_until = lease_until
-        notice.attempts += 1
-    return [notice.id for notice in claimed]
+    return leases.claim_due(session, HandoffNotice, now=now, lease_until=lease_until,
+                            limit=limit)
 
 
 def earliest_due(session: Session) -> datetime | None:
     """When the next queued notice is due, or a lease runs out."""
-    queued = select(HandoffNotice.due_at).where(HandoffNotice.status == QUEUED)
-    leased = select(HandoffNotice.lease_until).where(HandoffNotice.status == SENDING)
-    times = [
-        session.scalars(queued.order_by(HandoffNotice.due_at).limit(1)).first(),
-        session.scalars(leased.order_by(HandoffNotice.lease_until).limit(1)).first(),
-    ]
-    found = [t for t in times if t is not None]
-    return min(found) if found else None
+    return leases.earliest_due(session, HandoffNotice)
