@@ -9,9 +9,11 @@ from tocsin.incidents.store import Incident
 from tocsin.keys import AppSecret
 from tocsin.notify.store import Delivery, DeliveryAttempt
 from tocsin.oncall.handoff_store import HandoffNotice
+from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
 
 __all__ = [
     "Alert", "AlertEvent", "AppSecret", "AuditEntry", "Base", "Delivery", "DeliveryAttempt",
-    "HandoffNotice", "Incident", "ScheduleOverride", "Timer", "UserPassword",
+    "HandoffNotice", "Incident", "RecordedShift", "ScheduleOverride", "ShiftWatermark", "Timer",
+    "UserPassword",
 ]

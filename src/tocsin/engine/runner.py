@@ -23,7 +23,7 @@ from tocsin.alerts.store import Alert
 from tocsin.clock import Clock
 from tocsin.config.model import Config
 from tocsin.db import transaction
-from tocsin.engine import delivery, handoffs
+from tocsin.engine import delivery, handoffs, recorder
 from tocsin.escalation import store as timers
 from tocsin.links import LinkSigner
 from tocsin.logs import event
@@ -59,6 +59,7 @@ class Engine:
             sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
             lease=self._lease, rng=self._rng,
         )
+        self._recorder = recorder.Recorder(sessions=sessions, config=config, clock=clock)
         self.last_loop: datetime | None = None
 
     # -- one pass -----------------------------------------------------------
@@ -66,14 +67,23 @@ class Engine:
     def run_due(self) -> int:
         """Apply every due timer, then send every due delivery; repeat until idle.
 
-        Then plan and send handoff notices, once per pass.
+        Then record past shifts and plan and send handoff notices, once per pass.
         """
         total = 0
         while True:
             done = self._run_timers() + self._run_deliveries()
             total += done
             if done == 0:
+                self._run_recorder()
                 return total + self._run_handoffs()
+
+    def _run_recorder(self) -> None:
+        try:
+            self._recorder.run_due()
+        except Exception:
+            # Recording can wait a pass (unrecorded time is computed); it
+            # must never keep the engine from paging.
+            log.exception("engine.recorder_failed")
 
     def _run_handoffs(self) -> int:
         try:

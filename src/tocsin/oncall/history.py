@@ -1,0 +1,41 @@
+"""Recording final shifts as they happen, so that edits never rewrite the past.
+
+`record` is called by the engine once a minute for each schedule. It stores
+the final shifts of [recorded_until, now), clipped to that range, and moves
+the watermark to `now`; `service.final_shifts` then reads that time back
+from the records instead of recomputing it (decision 0005). The first run
+for a schedule only sets the watermark: history before it is not invented.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.config.model import Schedule
+from tocsin.oncall import history_store
+from tocsin.oncall.service import computed_shifts
+
+
+def record(session: Session, *, schedule: Schedule, now: datetime) -> int:
+    """Record `schedule` up to `now`; the number of pieces stored.
+
+    The caller owns the transaction, and must commit it: the watermark row
+    stays locked until then, which is what keeps two workers from recording
+    the same range twice.
+    """
+    mark = history_store.lock_watermark(session, schedule.name, now=now)
+    since = mark.recorded_until
+    if now <= since:
+        return 0
+    pieces = [
+        history_store.RecordedShift(
+            schedule=schedule.name, user_id=shift.user, source=shift.source,
+            start_at=max(shift.start, since), end_at=min(shift.end, now),
+            shift_start=shift.start)
+        for shift in computed_shifts(session, schedule, since, now)
+    ]
+    history_store.add_pieces(session, pieces)
+    mark.recorded_until = now
+    return len(pieces)
