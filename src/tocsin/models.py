@@ -8,12 +8,14 @@ from tocsin.escalation.store import Timer
 from tocsin.incidents.store import Incident
 from tocsin.keys import AppSecret
 from tocsin.notify.store import Delivery, DeliveryAttempt
+from tocsin.oncall.anchor_store import RotationAnchor
 from tocsin.oncall.handoff_store import HandoffNotice
 from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
 
 __all__ = [
     "Alert", "AlertEvent", "AppSecret", "AuditEntry", "Base", "Delivery", "DeliveryAttempt",
-    "HandoffNotice", "Incident", "RecordedShift", "ScheduleOverride", "ShiftWatermark", "Timer",
+    "HandoffNotice", "Incident", "RecordedShift", "RotationAnchor", "ScheduleOverride",
+    "ShiftWatermark", "Timer",
     "UserPassword",
 ]

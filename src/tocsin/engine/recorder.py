@@ -40,9 +40,9 @@ class Recorder:
         for schedule in self.config().schedules.values():
             try:
                 # One transaction per schedule: it holds that schedule's
-                # watermark row locked while recording.
+                # watermark row locked while recording and anchoring edits.
                 with transaction(self.sessions) as session:
-                    stored += history.record(session, schedule=schedule, now=now)
+                    stored += history.record_with_anchors(session, schedule=schedule, now=now)
             except Exception:
                 # One schedule the maths cannot expand must not stop the
                 # others being recorded; its range is recorded on a later pass.

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.config.model import Schedule
-from tocsin.oncall import history_store
+from tocsin.oncall import anchor_store, anchors, history_store
 from tocsin.oncall.service import computed_shifts
 
 
@@ -39,3 +39,18 @@ def record(session: Session, *, schedule: Schedule, now: datetime) -> int:
     history_store.add_pieces(session, pieces)
     mark.recorded_until = now
     return len(pieces)
+
+
+def record_with_anchors(session: Session, *, schedule: Schedule, now: datetime) -> int:
+    """Record `schedule` up to `now`, then anchor any edit to its participants.
+
+    All under the watermark lock: a second worker waits, then finds the
+    anchors the first stored. Time up to `now` is recorded with the
+    participants the latest anchors saw, so an edit takes effect from the
+    moment the engine sees it (decision 0005, part 2).
+    """
+    history_store.lock_watermark(session, schedule.name, now=now)
+    found = anchor_store.latest(session, schedule.name)
+    stored = record(session, schedule=anchors.as_before(schedule, found), now=now)
+    anchors.update(session, schedule=schedule, anchors=found, now=now)
+    return stored

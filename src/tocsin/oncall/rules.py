@@ -355,3 +355,22 @@ def oncall_at(
     """The shifts holding `at` (start <= at < end); [] when nobody is on call."""
     _require_aware(at, "at")
     return shifts(schedule, at, at + _TICK, overrides=overrides)
+
+
+def turn_at(layer: Layer, timezone: str, at: datetime) -> tuple[date, str] | None:
+    """The local start date of the rotation period holding `at`, and whose turn it is.
+
+    Periods are laid out by dates alone, so this answers outside the
+    restriction windows too. In a period that restrictions leave empty it
+    names whoever takes the next open period, since the empty one uses up
+    nobody's turn. None before the layer's first period or without
+    participants.
+    """
+    _require_aware(at, "at")
+    if not layer.participants:
+        return None
+    rotation = _Rotation.of(layer, ZoneInfo(timezone))
+    k = rotation.index_at(at)
+    if k < 0:
+        return None
+    return rotation.day(k), layer.participants[rotation.turns_before(k) % len(layer.participants)]

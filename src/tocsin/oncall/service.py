@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tocsin.config.model import Override, Schedule
-from tocsin.oncall import history_store, store
+from tocsin.oncall import anchor_store, anchors, history_store, store
 from tocsin.oncall.rules import Shift, oncall_at, shifts
 
 # Shifts are returned whole, so an override outside the asked range can still
@@ -40,12 +40,12 @@ def stored_overrides(
 def computed_shifts(
     session: Session | None, schedule: Schedule, start: datetime, end: datetime,
 ) -> list[Shift]:
-    """Whole shifts overlapping [start, end) as the config and stored overrides
-    make them now, ignoring what was recorded."""
+    """Whole shifts overlapping [start, end) as the config, rotation anchors and
+    stored overrides make them now, ignoring what was recorded."""
     # Widen the override query: an override just outside the range can still
     # change a shift that overlaps it.
     overrides = stored_overrides(session, schedule, _far_past(start), _far_future(end))
-    return shifts(schedule, start, end, overrides=overrides)
+    return shifts(_anchored(session, schedule), start, end, overrides=overrides)
 
 
 def final_shifts(
@@ -79,7 +79,14 @@ def on_call(session: Session | None, schedule: Schedule, at: datetime) -> list[S
     if session is not None and history_store.watermark(session, schedule.name) is not None:
         return final_shifts(session, schedule, at, at + _TICK)
     overrides = stored_overrides(session, schedule, _far_past(at), _far_future(at))
-    return oncall_at(schedule, at, overrides=overrides)
+    return oncall_at(_anchored(session, schedule), at, overrides=overrides)
+
+
+def _anchored(session: Session | None, schedule: Schedule) -> Schedule:
+    """The schedule with the rotation anchors the engine stored applied."""
+    if session is None:
+        return schedule
+    return anchors.anchored(schedule, anchor_store.latest(session, schedule.name))
 
 
 @dataclass(frozen=True)
