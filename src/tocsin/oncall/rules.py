@@ -38,6 +38,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from tocsin.config.model import WEEKDAYS, Layer, Override, Schedule
@@ -79,8 +80,12 @@ def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(zone).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=65536)
 def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """The instant a naive wall-clock time in `zone` names, as aware UTC.
+
+    Cached: a pure function of its arguments, and every shift boundary of
+    every schedule asks it again on each query.
 
     Both cases of daylight saving follow one rule: the answer is the first
     instant at which the wall clock reads `local` or later. For a time that
