@@ -8,27 +8,15 @@ engine records final shifts once a minute from its first pass on.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tests.support.harness import Harness
+from tests.support.scenarios import ONE_STEP, utc
 from tocsin.cli.main import app
 from tocsin.oncall import history_store, service
-
-ONE_STEP = """
-escalation_policies:
-  - name: critical
-    steps:
-      - {targets: [primary], timeout_minutes: 0}
-routes:
-  - {notify: critical}
-"""
-
-
-def utc(day: int, hour: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour, tzinfo=UTC)
 
 
 def reload_with(harness: Harness, old: str, new: str) -> None:

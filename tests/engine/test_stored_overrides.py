@@ -6,24 +6,12 @@ the 3rd, alice on the 4th. The clock starts at 2026-03-02 03:00.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tests.support.harness import Harness
+from tests.support.scenarios import ONE_STEP, utc
 from tocsin.db import transaction
 from tocsin.oncall import overrides
-
-ONE_STEP = """
-escalation_policies:
-  - name: critical
-    steps:
-      - {targets: [primary], timeout_minutes: 0}
-routes:
-  - {notify: critical}
-"""
-
-
-def utc(day: int, hour: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour, tzinfo=UTC)
 
 
 def store(harness: Harness, user: str, start: datetime, end: datetime, kind: str = "whole",

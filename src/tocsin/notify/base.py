@@ -8,9 +8,10 @@ worth retrying.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -75,3 +76,16 @@ class NoticeNotifier(Protocol):
     channel: str
 
     def send_notice(self, notice: Notice) -> DeliveryOutcome: ...
+
+
+def log_outcome(
+    logger: logging.Logger, ok_event: str, failed_event: str, outcome: DeliveryOutcome,
+    fields: dict[str, Any],
+) -> None:
+    """One log line per delivery attempt, with the outcome beside the ids."""
+    fields = {**fields, "retryable": outcome.retryable, "detail": outcome.detail,
+              "provider_id": outcome.provider_id}
+    if outcome.ok:
+        logger.info(ok_event, extra=fields)
+    else:
+        logger.warning(failed_event, extra=fields)

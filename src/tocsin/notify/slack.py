@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from tocsin.config.model import SlackProvider
-from tocsin.notify.base import DeliveryOutcome, Notice, Page
+from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -125,24 +125,15 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 def _log_outcome(page: Page, outcome: DeliveryOutcome) -> None:
-    _log_result("notify.slack.delivered", "notify.slack.failed", outcome,
+    log_outcome(logger, "notify.slack.delivered", "notify.slack.failed", outcome,
                  {"delivery_id": page.delivery_id, "alert_id": page.alert_id,
                   "user_id": page.user_id})
 
 
 def _log_notice_outcome(notice: Notice, outcome: DeliveryOutcome) -> None:
-    _log_result("notify.slack.notice_delivered", "notify.slack.notice_failed", outcome,
+    log_outcome(logger, "notify.slack.notice_delivered", "notify.slack.notice_failed", outcome,
                 {"notice_id": notice.notice_id, "kind": notice.kind, "user_id": notice.user_id})
 
-
-def _log_result(ok_event: str, failed_event: str, outcome: DeliveryOutcome,
-                fields: dict[str, Any]) -> None:
-    fields = {**fields, "retryable": outcome.retryable, "detail": outcome.detail,
-              "provider_id": outcome.provider_id}
-    if outcome.ok:
-        logger.info(ok_event, extra=fields)
-    else:
-        logger.warning(failed_event, extra=fields)
 
 
 def fallback_text(page: Page) -> str:

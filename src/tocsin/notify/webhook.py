@@ -36,7 +36,7 @@ import httpx
 
 from tocsin.clock import Clock
 from tocsin.config.model import WebhookProvider
-from tocsin.notify.base import DeliveryOutcome, Notice, Page
+from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -232,20 +232,12 @@ def _outcome_for_status(target: str, status: int) -> DeliveryOutcome:
 
 
 def _log_outcome(page: Page, outcome: DeliveryOutcome) -> None:
-    _log_result("notify.webhook.delivered", "notify.webhook.failed", outcome,
+    log_outcome(logger, "notify.webhook.delivered", "notify.webhook.failed", outcome,
                 {"delivery_id": page.delivery_id, "alert_id": page.alert_id,
                  "user_id": page.user_id})
 
 
 def _log_notice_outcome(notice: Notice, outcome: DeliveryOutcome) -> None:
-    _log_result("notify.webhook.notice_delivered", "notify.webhook.notice_failed", outcome,
+    log_outcome(logger, "notify.webhook.notice_delivered", "notify.webhook.notice_failed", outcome,
                 {"notice_id": notice.notice_id, "kind": notice.kind, "user_id": notice.user_id})
 
-
-def _log_result(ok_event: str, failed_event: str, outcome: DeliveryOutcome,
-                fields: dict[str, Any]) -> None:
-    fields = {**fields, "retryable": outcome.retryable, "detail": outcome.detail}
-    if outcome.ok:
-        logger.info(ok_event, extra=fields)
-    else:
-        logger.warning(failed_event, extra=fields)

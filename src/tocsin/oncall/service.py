@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.config.model import Override, Schedule
 from tocsin.oncall import anchor_store, anchors, history_store, store
-from tocsin.oncall.rules import Shift, oncall_at, shifts
+from tocsin.oncall.rules import Shift, shifts
 
 # Shifts are returned whole, so an override outside the asked range can still
 # cut a shift that overlaps it; look this far either side (longer than any
@@ -76,10 +76,8 @@ def final_shifts(
 
 
 def on_call(session: Session | None, schedule: Schedule, at: datetime) -> list[Shift]:
-    if session is not None and history_store.watermark(session, schedule.name) is not None:
-        return final_shifts(session, schedule, at, at + _TICK)
-    overrides = stored_overrides(session, schedule, _far_past(at), _far_future(at))
-    return oncall_at(_anchored(session, schedule), at, overrides=overrides)
+    """The shifts holding `at`: the final shifts of the instant, like every consumer's."""
+    return final_shifts(session, schedule, at, at + _TICK)
 
 
 def _anchored(session: Session | None, schedule: Schedule) -> Schedule:
