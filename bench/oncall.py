@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.oncall.test_oracle import oracle
 
 from tocsin.config.model import WEEKDAYS, Layer, Override, Restriction, Schedule
-from tocsin.oncall.rules import oncall_at, shifts
+from tocsin.oncall.rules import clear_caches, oncall_at, shifts
 
 ZONES = ("America/New_York", "Europe/London", "Australia/Sydney", "Asia/Kathmandu", "UTC")
 NOW = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
@@ -105,6 +105,12 @@ def main() -> None:
     busiest = max(schedules, key=lambda s: len(s.overrides))
     year_end = NOW + timedelta(days=365)
 
+    def cold(action):  # type: ignore[no-untyped-def]
+        def run():  # type: ignore[no-untyped-def]
+            clear_caches()
+            return action()
+        return run
+
     rows = [
         ("who is on call now, all schedules (ms)",
          timed(lambda: [oncall_at(s, NOW) for s in schedules], args.repeat)),
@@ -116,11 +122,17 @@ def main() -> None:
     if not args.skip_oracle_year:
         rows.append(("oracle: one schedule for a year, 15-min steps (ms)",
                      timed(lambda: oracle_year(busiest), 1)))
+    cold_rows = [
+        ("who is on call now, all schedules, cold caches (ms)",
+         timed(cold(lambda: [oncall_at(s, NOW) for s in schedules]), args.repeat)),
+        ("one schedule's year, cold caches (ms)",
+         timed(cold(lambda: shifts(busiest, NOW, year_end)), args.repeat)),
+    ]
     print(f"{len(schedules)} schedules x 3 layers, {args.users} users, "
           f"{sum(len(s.overrides) for s in schedules)} overrides; "
           f"year schedule has {len(busiest.overrides)} overrides, "
           f"{len(shifts(busiest, NOW, year_end))} shifts")
-    for label, value in rows:
+    for label, value in (*rows, *cold_rows):
         print(f"{label:<52} {value:10.1f}")
     engine_now, engine_year = rows[0][1], rows[1][1]
     print(f"{'oracle / engine, who is on call now':<52} {rows[2][1] / engine_now:10.1f}x")

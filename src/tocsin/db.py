@@ -9,6 +9,8 @@ write is not atomic) and `DateTime(timezone=True)` comes back naive.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -119,12 +121,41 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    session = factory()
+    with _writer_turn(factory.kw.get("bind")):
+        session = factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+# One SQLite file has one writer at a time. A writer that finds the file
+# locked sleeps in SQLite's busy handler, up to 100 ms a try, however soon
+# the lock frees: under load, latency went to seconds. The threads of one
+# process take turns through a lock of their own instead, and a waiting
+# writer starts as soon as the last one is done. Other processes on the same
+# file (the CLI) still meet SQLite's busy handler, as before.
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+# SQLite's own busy timeout (PRAGMA busy_timeout): past it, a writer goes on
+# without its turn and SQLite answers as before ("database is locked").
+WRITER_WAIT_SECONDS = 30.0
+
+
+@contextmanager
+def _writer_turn(bind: Any) -> Iterator[None]:
+    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        yield
+        return
+    with _LOCKS_GUARD:
+        lock = _WRITE_LOCKS.setdefault(bind, threading.RLock())
+    turn = lock.acquire(timeout=WRITER_WAIT_SECONDS)
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        yield
     finally:
-        session.close()
+        if turn:
+            lock.release()

@@ -1,7 +1,10 @@
 """Every table, imported in one place so metadata and migrations see them all."""
 
 from tocsin.accounts import UserPassword
-from tocsin.alerts.store import Alert, AlertEvent
+from tocsin.alerts.heartbeat_store import HeartbeatState
+from tocsin.alerts.maintenance_store import MaintenanceHold, StoredWindow
+from tocsin.alerts.request_store import AlertRequest
+from tocsin.alerts.store import Alert, AlertEvent, ChangeEvent
 from tocsin.audit import AuditEntry
 from tocsin.db import Base
 from tocsin.escalation.store import Timer
@@ -9,13 +12,16 @@ from tocsin.incidents.store import Incident
 from tocsin.keys import AppSecret
 from tocsin.notify.store import Delivery, DeliveryAttempt
 from tocsin.oncall.anchor_store import RotationAnchor
+from tocsin.oncall.gap_notice_store import GapNotice
 from tocsin.oncall.handoff_store import HandoffNotice
 from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
 
 __all__ = [
-    "Alert", "AlertEvent", "AppSecret", "AuditEntry", "Base", "Delivery", "DeliveryAttempt",
-    "HandoffNotice", "Incident", "RecordedShift", "RotationAnchor", "ScheduleOverride",
-    "ShiftWatermark", "Timer",
+    "Alert", "AlertEvent", "AlertRequest", "AppSecret", "AuditEntry", "Base", "ChangeEvent",
+    "Delivery",
+    "DeliveryAttempt", "GapNotice", "HandoffNotice", "HeartbeatState", "Incident",
+    "MaintenanceHold", "RecordedShift", "RotationAnchor", "ScheduleOverride", "ShiftWatermark",
+    "StoredWindow", "Timer",
     "UserPassword",
 ]

@@ -118,6 +118,24 @@ def test_list_and_remove(cli):
     assert table.exit_code == 0 and "no overrides" in table.stdout
 
 
+def test_list_all_shows_deleted_overrides_with_who_and_when(cli):
+    kept = _json(cli("override", "add", "solo", "ben", "--from", START, "--to", END, "--add",
+                     "--json"))
+    gone = _json(cli("override", "add", "solo", "cat", "--from", START, "--to", END, "--json"))
+    assert cli("override", "remove", str(gone["id"]), "--as", "ben").exit_code == 0
+
+    current = _json(cli("override", "list", "solo", "--json"))
+    everything = _json(cli("override", "list", "solo", "--all", "--json"))
+    table = cli("override", "list", "--all")
+
+    assert [o["id"] for o in current["overrides"]] == [kept["id"]]
+    found = {o["id"]: (o["deleted_by"], o["deleted_at"] is not None)
+             for o in everything["overrides"]}
+    assert found == {kept["id"]: (None, False), gone["id"]: ("ben", True)}
+    assert table.exit_code == 0
+    assert "deleted" in table.stdout and "ben" in table.stdout
+
+
 def test_as_names_the_actor_in_the_audit_log(cli, db_url):
     created = _json(cli("override", "add", "solo", "cat", "--from", START, "--to", END,
                         "--as", "ann", "--json"))

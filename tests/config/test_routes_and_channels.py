@@ -32,7 +32,7 @@ def test_routes_keep_their_conditions_line_and_target(tmp_path: Path) -> None:
     assert first.channels == ("console",)
     assert first.line == line_of(ROUTES, "match: {severity")
     assert config.routes[1].channels is None
-    assert config.routes[1].urgency == "high"
+    assert config.routes[1].urgency is None, "without urgency the alert's severity decides"
     assert warnings == []
 
 

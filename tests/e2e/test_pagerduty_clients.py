@@ -181,3 +181,53 @@ def test_unknown_routing_key_is_refused_with_400(
     assert response.status_code == 400
     assert "routing key" in response.json()["message"].lower()
     assert len(api.alerts(limit=1000)) == before
+
+
+def _send_change(kind: str, server: TocsinServer, summary: str, routing_key: str = PD_KEY) -> Any:
+    links = [{"href": "https://ci.example.net/deploys/77", "text": "Deploy 77"}]
+    details = {"commit": "4f2a9c1", "by": "alice"}
+    if kind == "pagerduty":
+        client = LocalEventsClient(routing_key, base_url=server.base_url)
+        # submit() without a timestamp fails inside pagerduty 7.2 (its event_timestamp
+        # calls datetime.timezone on the datetime class), so the test passes one.
+        return client.submit(summary, "deploy-bot", custom_details=details, links=links,
+                             timestamp="2026-12-04T15:58:00.250+0000")
+    session = pdpyras.ChangeEventsAPISession(routing_key)
+    session.url = server.base_url
+    return session.submit(summary, "deploy-bot", custom_details=details, links=links)
+
+
+def test_change_events_are_stored_and_page_nobody(
+    client_kind: str, server: TocsinServer, api: TocsinApi, hooks: WebhookReceiver,
+) -> None:
+    summary = f"Deployed checkout v2.14.0 via {client_kind} 部署 🚀"
+    alerts_before = len(api.alerts(limit=1000))
+
+    returned = _send_change(client_kind, server, summary)
+
+    changes = api.client.get("/api/v1/changes", params={"integration": "pd"})
+    assert changes.status_code == 200, changes.text
+    [stored] = [c for c in changes.json()["changes"] if c["summary"] == summary]
+    if client_kind == "pdpyras":  # it hands back the reply's id; pagerduty returns nothing
+        assert returned == str(stored["id"])
+    assert (stored["source"], stored["details"]) == (
+        "deploy-bot", {"commit": "4f2a9c1", "by": "alice"})
+    assert stored["links"] == [{"href": "https://ci.example.net/deploys/77",
+                                "text": "Deploy 77"}]
+    if client_kind == "pagerduty":
+        assert stored["happened_at"] == "2026-12-04T15:58:00Z"
+    assert len(api.alerts(limit=1000)) == alerts_before, "a change event opens no alert"
+    paged = [r for r in list(hooks.requests) if r.json.get("alert", {}).get("title") == summary]
+    assert paged == [], "a change event pages nobody"
+
+
+def test_a_change_event_for_an_unknown_routing_key_is_refused(
+    client_kind: str, server: TocsinServer,
+) -> None:
+    _factory, error = CLIENTS[client_kind]
+    with pytest.raises(error) as raised:
+        _send_change(client_kind, server, "Deployed", routing_key="R000000000000000unknown")
+
+    response = raised.value.response  # type: ignore[attr-defined]
+    assert response.status_code == 400
+    assert response.json()["status"] == "invalid event"

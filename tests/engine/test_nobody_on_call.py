@@ -45,10 +45,29 @@ escalation_policies:
 routes:
   - {match: {team: databases}, notify: critical}
 """)
-    alert_id = harness.fire("mystery")
+    # A service the catalog does not know: no policy of its own to fall back on.
+    alert_id = harness.fire("mystery", service="uncatalogued")
 
     assert harness.paged() == [(0, "dave", 0)]
     assert any(line.startswith("unrouted") for line in harness.timeline(alert_id))
+
+
+def test_an_unrouted_alert_of_a_catalogued_service_runs_the_services_policy(make_harness):
+    # The catalog says payment (the integration's default service) escalates
+    # by `critical`; no route takes the alert, so that policy does.
+    harness = make_harness("""
+escalation_policies:
+  - name: critical
+    steps:
+      - {targets: [primary], timeout_minutes: 0}
+routes:
+  - {match: {team: databases}, notify: critical}
+""")
+    alert_id = harness.fire("payment-mystery")
+
+    assert harness.paged() == [(0, "alice", 1)]
+    assert any("no route matched; service payment names its policy; policy critical" in line
+               for line in harness.timeline(alert_id))
 
 
 def test_a_person_without_a_contact_beside_others_is_noted(make_harness):

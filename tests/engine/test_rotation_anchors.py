@@ -145,3 +145,24 @@ def test_two_engines_store_one_anchor_for_one_change(make_harness):
             ("carol", utc(3, 3) + MINUTE), ("alice", utc(4))]
     finally:
         second.close()
+
+
+def test_a_rotation_by_hours_keeps_its_grid_when_someone_leaves(make_harness):
+    # Every 12 h from 2026-03-02 00:00 UTC: alice, bob, carol, alice, ...
+    # At 3rd 03:00 the period from 3rd 00:00 is carol's (period 2).
+    harness: Harness = make_harness(ONE_STEP)
+    edit(harness, "rotation: {every: 12h}", old="rotation: daily")
+    edit(harness, "participants: [alice, bob, carol]")
+    harness.clock.set(utc(2))
+    harness.runtime.engine.run_due()
+    harness.clock.set(utc(3, 3))
+    harness.runtime.engine.run_due()
+
+    edit(harness, "participants: [alice, carol]", old="participants: [alice, bob, carol]")
+    harness.advance(1)
+
+    # carol keeps her shift; handoffs stay at 00:00 and 12:00, alternating.
+    assert final(harness, utc(3, 6), utc(5)) == [
+        ("carol", utc(3)), ("alice", utc(3, 12)), ("carol", utc(4)), ("alice", utc(4, 12))]
+    harness.fire("still-carol")
+    assert [user for _minute, user, _step in harness.paged()] == ["carol"]

@@ -58,3 +58,20 @@ def test_an_anchor_for_another_list_is_not_applied():
     anchor = RotationAnchor(schedule="s", layer="rotation", participants=["ann", "bob"],
                             anchor_date=date(2026, 3, 5), first_participant="bob")
     assert anchors.anchored(schedule, {"rotation": anchor}) == schedule
+
+
+def test_an_anchor_on_a_rotation_by_hours_turns_the_list_not_the_grid():
+    # Every 8 h from Monday 06:00 UTC: ann 06-14, bob 14-22, cat 22-06, ann ...
+    layer = Layer("hours", ("ann", "cat"), start_time=time(6), start_date=date(2026, 3, 2),
+                  every=8)
+    schedule = Schedule("s", "UTC", (layer,))
+    # cat was on call at Monday 23:00 (period 2) when bob left the list.
+    anchor = RotationAnchor(schedule="s", layer="rotation", participants=["ann", "cat"],
+                            anchor_date=date(2026, 3, 2), first_participant="cat",
+                            created_at=datetime(2026, 3, 2, 23, tzinfo=UTC))
+    applied = anchors.anchored(schedule, {"rotation": anchor})
+
+    found = shifts(applied, datetime(2026, 3, 2, 23, tzinfo=UTC),
+                   datetime(2026, 3, 3, 23, tzinfo=UTC))
+    assert [(s.user, s.start.hour) for s in found] == [
+        ("cat", 22), ("ann", 6), ("cat", 14), ("ann", 22)]

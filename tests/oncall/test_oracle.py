@@ -35,7 +35,6 @@ CHANGES = {
     "Australia/Sydney": (date(2026, 4, 5), date(2026, 10, 4)),
     "Asia/Kathmandu": (date(2026, 6, 1),),
 }
-PERIOD_DAYS = {"daily": 1, "weekly": 7}
 
 OnCall = frozenset[tuple[str, str]]  # (user, source) pairs
 
@@ -49,21 +48,45 @@ def reached(instant: datetime, zone: ZoneInfo) -> datetime:
     return max(at.astimezone(zone).replace(tzinfo=None) for at in readings)
 
 
+def period_days(layer: Layer) -> int:
+    return {"daily": 1, "weekly": 7, "days": layer.every, "weeks": 7 * layer.every}[
+        layer.rotation
+    ]
+
+
 def anchor(layer: Layer) -> date:
     day = layer.start_date or date(1970, 1, 5)
-    while layer.rotation == "weekly" and WEEKDAYS[day.weekday()] != layer.start_day:
+    while layer.rotation in ("weekly", "weeks") and WEEKDAYS[day.weekday()] != layer.start_day:
         day += timedelta(days=1)
     return day
 
 
 def handoff(layer: Layer, k: int) -> datetime:
-    day = anchor(layer) + timedelta(days=k * PERIOD_DAYS[layer.rotation])
+    day = anchor(layer) + timedelta(days=k * period_days(layer))
     return datetime.combine(day, layer.start_time)
+
+
+@cache
+def first_handoff(layer: Layer, zone: ZoneInfo) -> datetime:
+    """The first instant the wall clock has reached the layer's first handoff."""
+    at = datetime.combine(anchor(layer) - timedelta(days=1), time(0), UTC)
+    while reached(at, zone) < datetime.combine(anchor(layer), layer.start_time):
+        at += STEP
+    return at
+
+
+def hours_holder(layer: Layer, zone: ZoneInfo, at: datetime) -> str | None:
+    """A rotation by hours: periods of elapsed time from the first handoff."""
+    begins = first_handoff(layer, zone)
+    if at < begins:
+        return None
+    k = (at - begins) // timedelta(hours=layer.every)
+    return layer.participants[k % len(layer.participants)]
 
 
 def period_of(layer: Layer, wall: datetime) -> int:
     """The last period whose handoff the wall clock has reached; -1 before the first."""
-    k = (wall.date() - anchor(layer)).days // PERIOD_DAYS[layer.rotation] + 1
+    k = (wall.date() - anchor(layer)).days // period_days(layer) + 1
     while k >= 0 and handoff(layer, k) > wall:
         k -= 1
     return k
@@ -105,10 +128,12 @@ def holder(layer: Layer, wall: datetime) -> str | None:
 
 
 def oracle(schedule: Schedule, overrides: list[Override], at: datetime) -> OnCall:
-    wall = reached(at, ZoneInfo(schedule.timezone))
+    zone = ZoneInfo(schedule.timezone)
+    wall = reached(at, zone)
     found: set[tuple[str, str]] = set()
     for layer in reversed(schedule.layers):
-        user = holder(layer, wall)
+        by_hours = layer.rotation == "hours"
+        user = hours_holder(layer, zone, at) if by_hours else holder(layer, wall)
         if user is not None:
             found = {(user, layer.name)}
             break
@@ -141,16 +166,25 @@ windows = st.builds(
 )
 
 
+# Rotation kinds with the lengths drawn for them; daily and weekly are length 1.
+LENGTHS = {"daily": (1,), "weekly": (1,), "days": (2, 3, 5), "weeks": (2, 3),
+           "hours": (1, 5, 8, 12, 36)}
+
+
 @st.composite
 def layers(draw: st.DrawFn, first_day: date, name: str) -> Layer:
+    rotation = draw(st.sampled_from(sorted(LENGTHS)))
+    # A rotation by hours takes no restrictions (the config refuses them).
+    restricted = rotation != "hours"
     return Layer(
-        draw(st.sampled_from(("daily", "weekly"))),
+        rotation,
         tuple(draw(st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=4, unique=True))),
         draw(local_times),
         draw(st.sampled_from(WEEKDAYS)),
         first_day + timedelta(days=draw(st.integers(-40, 10))),
         name,
-        tuple(draw(st.lists(windows, max_size=2))),
+        tuple(draw(st.lists(windows, max_size=2 if restricted else 0))),
+        draw(st.sampled_from(LENGTHS[rotation])),
     )
 
 

@@ -205,9 +205,29 @@ def test_deleting_a_running_override_ends_it_now_and_keeps_what_was_served(sessi
 
     shown = delete(sessions, override_id, now=utc(2, 8))
 
-    assert (shown["end"], shown["deleted_at"]) == ("2026-03-02T08:00:00Z", None)
+    assert (shown["end"], shown["deleted_at"]) == ("2026-03-02T08:00:00Z", "2026-03-02T08:00:00Z")
+    assert shown["deleted_by"] == "bob"
     assert on_call(sessions, config, utc(2, 7)) == ["cat"]  # history stays as it was
     assert on_call(sessions, config, utc(2, 8)) == ["ann"]
+    with sessions() as session:
+        # Still in force for the part it served, so listed without asking for deleted ones.
+        listed = overrides.list_overrides(session, include_past=True, now=utc(2, 9))
+    assert [row.id for row in listed] == [override_id]
+
+
+def test_deleted_overrides_are_listed_only_when_asked_with_who_and_when(sessions, config):
+    kept = create(sessions, config, start=utc(3), end=utc(3, 5))
+    gone = create(sessions, config, start=utc(4), end=utc(4, 5))
+    delete(sessions, gone, now=NOW + timedelta(minutes=5))
+
+    with sessions() as session:
+        default = overrides.list_overrides(session, now=NOW)
+        everything = overrides.list_overrides(session, include_deleted=True, now=NOW)
+        shown = [overrides.describe(row) for row in everything]
+
+    assert [row.id for row in default] == [kept]
+    assert [(item["id"], item["deleted_by"], item["deleted_at"]) for item in shown] == [
+        (kept, None, None), (gone, "bob", "2026-03-02T03:05:00Z")]
 
 
 def test_an_ended_override_cannot_be_deleted(sessions, config):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.ui.alerting import ALERTS_CONFIG
 from tests.web.conftest import USERS, Web, close_web, make_web
 from tocsin import accounts
 from tocsin.db import transaction
@@ -66,6 +67,15 @@ def log_in(client: TestClient, username: str = "alice", password: str = PASSWORD
 @pytest.fixture
 def ui(tmp_path: Path, db_url: str, clock) -> Iterator[Web]:  # type: ignore[no-untyped-def]
     made = make_web(tmp_path, db_url, clock, UI_CONFIG)
+    set_password(made, "alice")
+    yield made
+    close_web(made)
+
+
+@pytest.fixture
+def alerts_ui(tmp_path: Path, db_url: str, clock) -> Iterator[Web]:  # type: ignore[no-untyped-def]
+    """The UI with a routing tree for the alert pages (tests/ui/alerting.py); alice logs in."""
+    made = make_web(tmp_path, db_url, clock, ALERTS_CONFIG)
     set_password(made, "alice")
     yield made
     close_web(made)

@@ -160,6 +160,39 @@ def test_the_override_form_adds_an_override_the_cli_reports(
     assert [(s["user"], s["source"]) for s in told["oncall"]] == [("carol", "override:1")]
 
 
+def test_home_warns_of_coverage_gaps_with_a_link_to_the_schedule(
+        page) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page)
+    section = page.locator("section.coverage")
+    office = section.locator("li[data-schedule=office]")
+    assert office.count() == 1 and "(Europe/Berlin)" in office.inner_text()
+    assert " to " in office.locator("li").first.inner_text()
+    assert section.locator("li[data-schedule=primary]").count() == 0
+    office.get_by_role("link", name="office", exact=True).click()
+    assert page.url.endswith("/ui/schedules/office")
+
+
+def test_an_override_is_deleted_after_a_confirm_page_and_the_cli_lists_it(
+        page, served) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page)
+    page.goto("/ui/schedules/primary")
+    later = (datetime.now(UTC) + timedelta(days=2)).date()
+    page.get_by_label("Who covers").select_option("bob")
+    page.get_by_label("Kind").select_option("add")
+    page.get_by_label("From (UTC)").fill(f"{later}T10:00")
+    page.get_by_label("To (UTC)").fill(f"{later}T12:00")
+    page.get_by_role("button", name="Add override").click()
+    made = page.get_by_role("status").inner_text().split()[1]  # "#N"
+    page.get_by_role("button", name=f"Delete override {made}").click()
+    assert page.get_by_role("heading", name=f"Delete override {made}?").is_visible()
+    page.get_by_role("button", name=f"Delete override {made}").click()
+    assert page.get_by_role("status").inner_text() == f"Override {made} deleted."
+    listed = json.loads(_tocsin("override", "list", "primary", "--all", "--json", "--config",
+                                str(served.config_path), "--db", served.db_url).stdout)
+    found = {f"#{o['id']}": o["deleted_by"] for o in listed["overrides"]}
+    assert found[made] == "alice"
+
+
 def test_logout(page) -> None:  # type: ignore[no-untyped-def]
     _log_in(page)
     page.get_by_role("button", name="Log out").click()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.ui.conftest import PASSWORD, UI_CONFIG, csrf_of, log_in
-from tests.web.conftest import Web, close_web, make_web
+from tests.web.conftest import READ_TOKEN, Web, close_web, make_web
 from tocsin.oncall.store import ScheduleOverride
 from tocsin.web.ui_session import COOKIE, TRUSTED_HEADER_ENV
 
@@ -166,3 +166,20 @@ def test_the_header_is_ignored_unless_configured(ui: Web):
     response = ui.client.get("/ui/", headers={"X-Forwarded-User": "alice"},
                              follow_redirects=False)
     assert response.status_code == 303
+
+
+def test_home_lists_coverage_gaps_in_the_schedules_zone_with_a_link(ui: Web):
+    log_in(ui.client)
+    page = ui.client.get("/ui/").text
+    section = page.split('id="coverage-heading"')[1].split("</section>")[0]
+
+    assert 'href="/ui/schedules/office"' in section
+    assert 'data-schedule="primary"' not in section
+    # 03:00 UTC is 04:00 in Berlin: the night's gap is under way, the next one starts at 17:00.
+    assert "15 gaps (Europe/Berlin)" in section
+    assert "Mon 02 Mar 04:00 (now) to Mon 02 Mar 09:00" in section
+    assert "Mon 02 Mar 17:00 to Tue 03 Mar 09:00" in section
+    assert "10 more on the schedule" in section
+    gaps = ui.client.get("/api/v1/schedules/office/gaps",
+                         headers={"Authorization": f"Bearer {READ_TOKEN}"}).json()["gaps"]
+    assert len(gaps) == 15  # the same function as the API and `tocsin check`

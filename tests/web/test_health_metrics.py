@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import AM_KEY, Web, alertmanager_body, close_web, make_web
+from tests.web.conftest import AM_KEY, PAGING, USERS, Web, alertmanager_body, close_web, make_web
 from tocsin.clock import FakeClock
 
 
@@ -116,3 +116,21 @@ def test_a_wrong_method_gets_the_documented_error_shape(web):
 
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_metrics_count_alerts_no_route_takes(tmp_path, db_url, clock):
+    # Only databases alerts are routed, and the alert's service has no policy.
+    config = (USERS + PAGING).replace("routes:\n  - {notify: critical}",
+                                      "routes:\n  - {match: {team: databases}, notify: critical}")
+    config = config.replace("  - {name: payment, escalation_policy: critical}",
+                            "  - {name: payment}")
+    web = make_web(tmp_path, db_url, clock, config)
+    try:
+        before = web.metric("tocsin_alerts_unrouted_total")
+        response = web.client.post(f"/integrations/{AM_KEY}/alertmanager",
+                                   json=alertmanager_body("fp-unrouted"))
+
+        assert response.status_code == 200
+        assert web.metric("tocsin_alerts_unrouted_total") == before + 1
+    finally:
+        close_web(web)

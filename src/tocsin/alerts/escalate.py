@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import paging
+from tocsin.alerts import maintenance, paging, responders
 from tocsin.alerts.service import add_timeline, get_alert, paging_fallback
 from tocsin.alerts.store import ACKNOWLEDGED, TRIGGERED, Alert
 from tocsin.config.model import Config, EscalationPolicy, Step, Target
@@ -43,6 +43,13 @@ def policy_for(config: Config, name: str | None) -> EscalationPolicy | None:
     return EscalationPolicy(name=name, steps=(step,), implicit=True)
 
 
+def alert_policy(config: Config, alert: Alert) -> EscalationPolicy | None:
+    """The policy an alert runs now: its sender's responders, or its route's policy."""
+    if alert.responders:
+        return responders.policy_for(config, responders.from_json(alert.responders))
+    return policy_for(config, alert.policy)
+
+
 def apply_timer(session: Session, *, config: Config, timer: timers.Timer, now: datetime) -> None:
     alert = get_alert(session, timer.alert_id, lock=True)
     timer.state = timers.DONE
@@ -59,8 +66,13 @@ def apply_timer(session: Session, *, config: Config, timer: timers.Timer, now: d
 def run_from(
     session: Session, *, config: Config, alert: Alert, position: rules.Position, now: datetime,
 ) -> None:
-    """Run the step at `position`; steps that reach nobody hand on at once."""
-    policy = policy_for(config, alert.policy)
+    """Run the step at `position`; steps that reach nobody hand on at once.
+
+    While a maintenance window holds the alert, the step waits for its end.
+    """
+    if maintenance.hold(session, config=config, alert=alert, now=now, position=position):
+        return
+    policy = alert_policy(config, alert)
     if policy is None:
         paging_fallback(session, config=config, alert=alert, now=now,
                         why=f"escalation policy {alert.policy!r} no longer exists")

@@ -11,8 +11,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from tocsin.config.model import Target
+
 Action = Literal["trigger", "acknowledge", "resolve"]
 Outcome = Literal["open", "open_resolved", "update", "acknowledge", "resolve", "ignore"]
+Urgency = Literal["high", "low"]
+
+# Every source's severity words, and the urgency each means. docs/integrations.md
+# shows this table; keep the two in step.
+SEVERITY_URGENCY: dict[str, Urgency] = {
+    "critical": "high", "error": "high", "warning": "low", "info": "low",
+    "p1": "high", "p2": "high", "p3": "low", "p4": "low", "p5": "low",
+    "sev1": "high", "sev2": "high", "sev3": "high", "sev4": "low",
+    "high": "high", "low": "low",
+}
+
+
+def urgency_for(severity: str | None) -> Urgency:
+    """The urgency a severity means, in any source's words and any case.
+
+    A missing or unknown severity is high: a word we do not know must never
+    make a page quieter than its sender meant.
+    """
+    if severity is None:
+        return "high"
+    return SEVERITY_URGENCY.get(severity.strip().lower().replace("-", ""), "high")
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,20 @@ class IncomingEvent:
     details: dict[str, Any] = field(default_factory=dict)
     source_url: str | None = None
     runbook_url: str | None = None
+    # Who the sender says to page (Opsgenie's `responders`), already looked
+    # up in the config: when given, they are paged instead of the route's target.
+    responders: tuple[Target, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncomingChange:
+    """A change (a deploy, a config push) from a source: it pages nobody."""
+
+    summary: str
+    source: str | None = None
+    timestamp: datetime | None = None  # when the source says it happened
+    details: Any = None
+    links: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

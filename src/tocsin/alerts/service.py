@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin import audit
-from tocsin.alerts import paging
-from tocsin.alerts.rules import AlertState, IncomingEvent, decide
+from tocsin.alerts import maintenance, paging, responders
+from tocsin.alerts.routes import RouteDecision, decide_route
+from tocsin.alerts.rules import AlertState, Decision, IncomingEvent, decide
 from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED, TRIGGERED, Alert, AlertEvent
 from tocsin.config.model import Config, Integration
 from tocsin.db import MAX_ID
@@ -26,7 +27,8 @@ from tocsin.escalation import store as timers
 from tocsin.escalation.rules import MAX_WAIT_MINUTES
 from tocsin.logs import event
 from tocsin.notify import store as deliveries
-from tocsin.routing.rules import alert_labels, choose_route
+from tocsin.routing.rules import RouteChoice
+from tocsin.telemetry import UNROUTED
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +68,32 @@ def ingest(
 ) -> IngestResult:
     """Apply one event from a source to the alert its key names."""
     current = _latest(session, integration.name, incoming.dedup_key)
+    decision = decide_event(current, incoming)
+    if decision.outcome in ("open", "open_resolved"):
+        alert = build_alert(integration=integration, incoming=incoming, now=now,
+                            resolved=decision.outcome == "open_resolved")
+        session.add(alert)
+        session.flush()
+        record_opened(session, config=config, alert=alert, now=now)
+        return IngestResult(alert.id, decision.outcome, incoming.dedup_key, decision.reason)
+    return apply_decision(session, config=config, integration=integration, incoming=incoming,
+                          current=current, decision=decision, now=now)
+
+
+def decide_event(current: Alert | None, incoming: IncomingEvent) -> Decision:
+    """What `incoming` does, given the latest alert with its key (None: never seen)."""
     state = None
     if current is not None:
         state = AlertState(current.status, current.instance, current.source_time)
-    decision = decide(state, incoming)
+    return decide(state, incoming)
+
+
+def apply_decision(
+    session: Session, *, config: Config, integration: Integration, incoming: IncomingEvent,
+    current: Alert | None, decision: Decision, now: datetime,
+) -> IngestResult:
+    """Apply a decision other than opening an alert to the latest alert of the key."""
     source_actor = f"integration:{integration.name}"
-    if decision.outcome in ("open", "open_resolved"):
-        alert = _open(session, config=config, integration=integration, incoming=incoming,
-                      now=now, resolved=decision.outcome == "open_resolved")
-        return IngestResult(alert.id, decision.outcome, incoming.dedup_key, decision.reason)
     assert current is not None or decision.outcome == "ignore"
     if current is None:
         event(log, "alert.event_dropped", integration=integration.name,
@@ -96,12 +115,12 @@ def ingest(
     return IngestResult(current.id, decision.outcome, incoming.dedup_key, decision.reason)
 
 
-def _open(
-    session: Session, *, config: Config, integration: Integration, incoming: IncomingEvent,
-    now: datetime, resolved: bool,
+def build_alert(
+    *, integration: Integration, incoming: IncomingEvent, now: datetime, resolved: bool,
 ) -> Alert:
+    """A new alert for `incoming`, not yet in any session: the caller adds and flushes it."""
     service = incoming.service or integration.service
-    alert = Alert(
+    return Alert(
         integration=integration.name, dedup_key=incoming.dedup_key,
         open_key=None if resolved else incoming.dedup_key, instance=incoming.instance,
         status=RESOLVED if resolved else TRIGGERED, title=incoming.title or incoming.dedup_key,
@@ -110,50 +129,81 @@ def _open(
         source_url=incoming.source_url, runbook_url=incoming.runbook_url,
         triggered_at=now, last_event_at=now, source_time=incoming.instance_time,
         event_count=1, step=-1, pass_number=0,
+        responders=responders.to_json(incoming.responders) or None,
         resolved_at=now if resolved else None,
         resolved_by=f"integration:{integration.name}" if resolved else None,
     )
-    session.add(alert)
-    session.flush()
-    if resolved:
+
+
+def record_opened(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
+    """Once a new alert has its id: its first timeline row, then its route if it fires."""
+    if alert.status == RESOLVED:
         add_timeline(session, alert, kind="resolved", now=now, surface="source",
                      actor=alert.resolved_by,
                      message="resolve received for an alert never seen; kept, nobody paged")
-        event(log, "alert.resolved_unseen", alert_id=alert.id, integration=integration.name)
-        return alert
+        event(log, "alert.resolved_unseen", alert_id=alert.id, integration=alert.integration)
+        return
     add_timeline(session, alert, kind="triggered", now=now, surface="source",
-                 actor=f"integration:{integration.name}", message=f"triggered: {alert.title}")
-    event(log, "alert.triggered", alert_id=alert.id, integration=integration.name,
+                 actor=f"integration:{alert.integration}", message=f"triggered: {alert.title}")
+    event(log, "alert.triggered", alert_id=alert.id, integration=alert.integration,
           dedup_key=alert.dedup_key, severity=alert.severity, service=alert.service)
     _route(session, config=config, alert=alert, now=now)
-    return alert
 
 
 def _route(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
-    labels = alert_labels(alert.labels, severity=alert.severity, service=alert.service)
-    choice = choose_route(config.routes, labels)
-    if choice is None:
+    decision = decide_route(config, alert.labels, severity=alert.severity,
+                            service=alert.service, at=now)
+    alert.urgency = decision.urgency
+    if maintenance.hold(session, config=config, alert=alert, now=now):
+        return  # routed and paged when the window ends (maintenance_release)
+    if alert.responders:
+        _route_to_responders(session, alert=alert, choice=decision.choice, now=now)
+        return
+    if decision.policy is None:
         alert.route = None
         add_timeline(session, alert, kind="unrouted", now=now,
                      message="no route matched; paging the fallback contact")
         event(log, "alert.unrouted", level=logging.WARNING, alert_id=alert.id)
+        UNROUTED.inc()
         paging_fallback(session, config=config, alert=alert, now=now, why="no route matched")
         return
-    route = choice.route
-    policy = _policy_name(config, route.notify.kind, route.notify.name)
-    alert.route = f"routes[{choice.index}] (line {route.line}): {choice.why}"
-    alert.policy = policy
-    alert.urgency = route.urgency
-    alert.channels = list(route.channels) if route.channels is not None else None
+    alert.route = decision.where
+    alert.policy = decision.policy
+    alert.channels = list(decision.channels) if decision.channels is not None else None
     add_timeline(session, alert, kind="routed", now=now,
-                 message=f"route {choice.index + 1} matched ({choice.why}); policy {policy}")
+                 message=f"{_taken(decision)}; policy {decision.policy}")
     timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now, now=now)
 
 
-def _policy_name(config: Config, kind: str, name: str) -> str:
-    if kind == "escalation_policy":
-        return name
-    return f"implicit:{name}"
+def route_alert(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
+    """Route an alert and start paging it now, as if it had just triggered."""
+    _route(session, config=config, alert=alert, now=now)
+
+
+def _taken(decision: RouteDecision) -> str:
+    if decision.choice is None:
+        return f"no route matched; service {decision.labels.get('service')} names its policy"
+    return f"{decision.choice.route.path} matched ({decision.choice.why})"
+
+
+def _route_to_responders(
+    session: Session, *, alert: Alert, choice: RouteChoice | None, now: datetime,
+) -> None:
+    # The sender named who to page: a matching route still sets the channels
+    # and explains itself, but its target gives way to the responders.
+    targets = responders.from_json(alert.responders)
+    alert.policy = responders.policy_name(targets)
+    if choice is not None:
+        route = choice.route
+        alert.route = f"{route.path} (line {route.line}): {choice.why}"
+        alert.channels = list(route.channels) if route.channels is not None else None
+    names = ", ".join(f"{t.kind.replace('_', ' ')} {t.name}" for t in targets)
+    matched = "no route matched" if choice is None else (
+        f"{choice.route.path} matched ({choice.why})")
+    add_timeline(session, alert, kind="routed", now=now,
+                 message=f"{matched}; paging the responders the sender named ({names}) "
+                         "instead of a route's target", data={"responders": alert.responders})
+    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now, now=now)
 
 
 def _update(
@@ -178,17 +228,20 @@ def _update(
 
 
 def _reroute(*, config: Config, alert: Alert, session: Session, now: datetime) -> None:
-    labels = alert_labels(alert.labels, severity=alert.severity, service=alert.service)
-    choice = choose_route(config.routes, labels)
-    if choice is None:
-        return
-    policy = _policy_name(config, choice.route.notify.kind, choice.route.notify.name)
-    if policy != alert.policy:
+    decision = decide_route(config, alert.labels, severity=alert.severity,
+                            service=alert.service, at=now)
+    if decision.urgency != alert.urgency:
+        add_timeline(session, alert, kind="urgency_changed", now=now,
+                     message=f"urgency {alert.urgency} -> {decision.urgency}")
+        alert.urgency = decision.urgency
+    if decision.policy is None or alert.responders:
+        return  # responders named by the sender stay its targets
+    if decision.policy != alert.policy:
         add_timeline(session, alert, kind="rerouted", now=now,
-                     message=f"route {choice.index + 1} now matches; later steps use {policy}")
-        alert.route = f"routes[{choice.index}] (line {choice.route.line}): {choice.why}"
-        alert.policy = policy
-        alert.channels = list(choice.route.channels) if choice.route.channels else None
+                     message=f"{_taken(decision)}; later steps use {decision.policy}")
+        alert.route = decision.where
+        alert.policy = decision.policy
+        alert.channels = list(decision.channels) if decision.channels else None
 
 
 def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:

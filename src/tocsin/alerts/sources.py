@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tocsin.alerts.rules import Action, IncomingEvent
+from tocsin.alerts.rules import Action, IncomingChange, IncomingEvent
 
 PD_SEVERITIES = ("critical", "error", "warning", "info")
 PD_ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -85,7 +85,7 @@ def parse_timestamp(text: str) -> datetime:
         raise ValueError("timestamp is out of range") from exc
 
 
-def _string_map(value: Any, path: str, errors: list[FieldError]) -> dict[str, str]:
+def string_map(value: Any, path: str, errors: list[FieldError]) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -100,7 +100,7 @@ def _string_map(value: Any, path: str, errors: list[FieldError]) -> dict[str, st
     return result
 
 
-def _optional_str(value: Any, path: str, errors: list[FieldError]) -> str | None:
+def optional_str(value: Any, path: str, errors: list[FieldError]) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -118,18 +118,30 @@ def parse_alertmanager(body: Any) -> tuple[list[IncomingEvent], list[FieldError]
     A body that is not an Alertmanager webhook at all raises SourceError; one
     bad alert among many does not cost the others.
     """
+    return _parse_alert_list(body, _alertmanager_alert)
+
+
+# (alert, its path, the body's status, commonLabels, errors to add to) -> event
+_AlertParser = Callable[
+    [Any, str, str | None, dict[str, str], list[FieldError]], IncomingEvent | None
+]
+
+
+def _parse_alert_list(
+    body: Any, parse_one: _AlertParser,
+) -> tuple[list[IncomingEvent], list[FieldError]]:
     if not isinstance(body, dict):
         raise SourceError([FieldError("body", "must be a JSON object")])
     alerts = body.get("alerts")
     if not isinstance(alerts, list):
         raise SourceError([FieldError("alerts", "must be a list of alerts")])
     group_status = body.get("status") if body.get("status") in ("firing", "resolved") else None
-    common = _string_map(body.get("commonLabels"), "commonLabels", [])
+    common = string_map(body.get("commonLabels"), "commonLabels", [])
     events: list[IncomingEvent] = []
     errors: list[FieldError] = []
     for index, alert in enumerate(alerts):
         alert_errors: list[FieldError] = []
-        event = _alertmanager_alert(alert, f"alerts[{index}]", group_status, common, alert_errors)
+        event = parse_one(alert, f"alerts[{index}]", group_status, common, alert_errors)
         if event is None or alert_errors:
             errors += alert_errors
         else:
@@ -139,14 +151,14 @@ def parse_alertmanager(body: Any) -> tuple[list[IncomingEvent], list[FieldError]
 
 def _alertmanager_alert(
     alert: Any, path: str, group_status: str | None, common: dict[str, str],
-    errors: list[FieldError],
+    errors: list[FieldError], default_title: str = "Alertmanager alert",
 ) -> IncomingEvent | None:
     if not isinstance(alert, dict):
         errors.append(FieldError(path, "must be an object"))
         return None
     errors += check_text(alert, path)
-    labels = _string_map(alert.get("labels"), f"{path}.labels", errors)
-    annotations = _string_map(alert.get("annotations"), f"{path}.annotations", errors)
+    labels = string_map(alert.get("labels"), f"{path}.labels", errors)
+    annotations = string_map(alert.get("annotations"), f"{path}.annotations", errors)
     status = alert.get("status") or group_status
     if status not in ("firing", "resolved"):
         errors.append(FieldError(f"{path}.status", "must be 'firing' or 'resolved'"))
@@ -171,7 +183,7 @@ def _alertmanager_alert(
     if errors:
         return None
     action: Action = "trigger" if status == "firing" else "resolve"
-    title = annotations.get("summary") or labels.get("alertname") or "Alertmanager alert"
+    title = annotations.get("summary") or labels.get("alertname") or default_title
     return IncomingEvent(
         action=action,
         dedup_key=fingerprint or _fingerprint(labels),
@@ -186,7 +198,7 @@ def _alertmanager_alert(
         source=labels.get("instance") or labels.get("job"),
         labels=labels,
         details={"annotations": annotations},
-        source_url=_optional_str(alert.get("generatorURL"), f"{path}.generatorURL", errors),
+        source_url=optional_str(alert.get("generatorURL"), f"{path}.generatorURL", errors),
         runbook_url=annotations.get("runbook_url") or annotations.get("runbook"),
     )
 
@@ -207,6 +219,43 @@ def _am_time(value: Any, path: str, errors: list[FieldError]) -> datetime | None
 def _fingerprint(labels: dict[str, str]) -> str:
     canonical = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(labels.items()))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+# --- Grafana alerting webhook --------------------------------------------
+
+# The links Grafana puts on each alert, as (field, name in details["links"]).
+_GRAFANA_LINKS = (("generatorURL", "rule"), ("panelURL", "panel"),
+                  ("dashboardURL", "dashboard"), ("silenceURL", "silence"),
+                  ("imageURL", "image"))
+
+
+def parse_grafana(body: Any) -> tuple[list[IncomingEvent], list[FieldError]]:
+    """Grafana's webhook: Alertmanager's shape with links and query values added.
+
+    The alert rule (generatorURL) is the source link, else the panel, else
+    the dashboard; every link and the query values are kept in details.
+    """
+    return _parse_alert_list(body, _grafana_alert)
+
+
+def _grafana_alert(
+    alert: Any, path: str, group_status: str | None, common: dict[str, str],
+    errors: list[FieldError],
+) -> IncomingEvent | None:
+    event = _alertmanager_alert(alert, path, group_status, common, errors,
+                                default_title="Grafana alert")
+    if event is None:
+        return None
+    links = {name: optional_str(alert.get(field), f"{path}.{field}", errors)
+             for field, name in _GRAFANA_LINKS}
+    details: dict[str, Any] = {**event.details,
+                               "links": {name: url for name, url in links.items() if url}}
+    if alert.get("values") is not None:
+        details["values"] = alert["values"]
+    if isinstance(alert.get("valueString"), str) and alert["valueString"]:
+        details["value_string"] = alert["valueString"]
+    source_url = links["rule"] or links["panel"] or links["dashboard"]
+    return replace(event, source_url=source_url, details=details)
 
 
 # --- PagerDuty Events API v2 ---------------------------------------------
@@ -274,7 +323,7 @@ def _pd_event(
         source=str(source), labels={**labels, "severity": str(severity), "source": str(source)},
         details={"custom_details": details} if details is not None else {},
         source_time=when, instance_time=when,
-        source_url=_first_link(body.get("links")) or _optional_str(body.get("client_url"),
+        source_url=_first_link(body.get("links")) or optional_str(body.get("client_url"),
                                                                      "client_url", errors),
     )
 
@@ -296,3 +345,54 @@ def _first_link(links: Any) -> str | None:
             if isinstance(link, dict) and isinstance(link.get("href"), str):
                 return str(link["href"])
     return None
+
+
+# --- PagerDuty change events ---------------------------------------------
+
+
+def parse_pagerduty_change(body: Any) -> tuple[str, IncomingChange]:
+    """The routing key and the change, or SourceError listing every problem."""
+    if not isinstance(body, dict):
+        raise SourceError([FieldError("body", "must be a JSON object")])
+    errors = check_text(body, "")
+    routing_key = body.get("routing_key")
+    if not isinstance(routing_key, str) or not routing_key:
+        errors.append(FieldError("routing_key", "is required and must be a string"))
+    payload = body.get("payload")
+    if not isinstance(payload, dict):
+        raise SourceError([*errors, FieldError("payload", "is required and must be an object")])
+    summary = payload.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        errors.append(FieldError("payload.summary", "is required and must be a string"))
+    elif len(summary) > MAX_SUMMARY:
+        errors.append(FieldError("payload.summary", f"must be at most {MAX_SUMMARY} characters"))
+    source = optional_str(payload.get("source"), "payload.source", errors)
+    when = _pd_time(payload, errors)
+    links = parse_links(body.get("links"), "links", errors)
+    if errors:
+        raise SourceError(errors)
+    assert isinstance(routing_key, str) and isinstance(summary, str)
+    return routing_key, IncomingChange(summary=summary, source=source, timestamp=when,
+                                       details=payload.get("custom_details"), links=links)
+
+
+def parse_links(value: Any, path: str, errors: list[FieldError]) -> list[dict[str, str]]:
+    """A list of {href, text}: href required, text optional."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.append(FieldError(path, "must be a list of {href, text} objects"))
+        return []
+    links: list[dict[str, str]] = []
+    for index, link in enumerate(value):
+        at = f"{path}[{index}]"
+        if not isinstance(link, dict):
+            errors.append(FieldError(at, "must be an object with href and text"))
+            continue
+        href = link.get("href")
+        if not isinstance(href, str) or not href:
+            errors.append(FieldError(f"{at}.href", "is required and must be a string"))
+            continue
+        text = optional_str(link.get("text"), f"{at}.text", errors)
+        links.append({"href": href, "text": text or href})
+    return links

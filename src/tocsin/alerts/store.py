@@ -1,4 +1,4 @@
-"""Tables for alerts and their timelines."""
+"""Tables for alerts, their timelines, and the changes sources report."""
 
 from __future__ import annotations
 
@@ -49,6 +49,9 @@ class Alert(Base):
     policy: Mapped[str | None] = mapped_column(String(200), nullable=True)
     urgency: Mapped[str] = mapped_column(String(10), default="high")
     channels: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # Targets the sender named for this alert ([{kind, name}]), paged instead
+    # of the route's; NULL for alerts that follow their route.
+    responders: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
     step: Mapped[int] = mapped_column(Integer, default=-1)
     pass_number: Mapped[int] = mapped_column(Integer, default=0)
     event_count: Mapped[int] = mapped_column(Integer, default=1)
@@ -75,3 +78,21 @@ class AlertEvent(Base):
     surface: Mapped[str | None] = mapped_column(String(40), nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChangeEvent(Base):
+    """A change a source reported (a deploy, a flag flip): shown beside alerts, pages nobody."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (Index("ix_change_events_service", "service", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integration: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    summary: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # When the source says the change happened; when it does not say, when it arrived.
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    details: Mapped[Any] = mapped_column(JSON, nullable=True)
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli import alerts, oncall, overrides, serve, users
+from tocsin.cli import alerts, maintenance, oncall, overrides, routes, serve, users
 from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
 from tocsin.cli.coverage_check import coverage_warnings
 from tocsin.config.loader import ConfigError, load_config
@@ -23,6 +23,8 @@ app.add_typer(alerts.alert_app, name="alert")
 app.add_typer(alerts.incident_app, name="incident")
 app.add_typer(overrides.override_app, name="override")
 app.add_typer(users.user_app, name="user")
+app.add_typer(routes.route_app, name="route")
+app.add_typer(maintenance.maintenance_app, name="maintenance")
 app.command("oncall")(oncall.oncall)
 app.command("shifts")(oncall.shifts)
 app.command("serve")(serve.serve)

@@ -102,18 +102,19 @@ def override_add(
 @override_app.command("list")
 def override_list(
     schedule: Annotated[str | None, typer.Argument(help="Only this schedule")] = None,
-    include_past: Annotated[bool, typer.Option(
-        "--all", help="Include overrides that have ended")] = False,
+    include_all: Annotated[bool, typer.Option(
+        "--all", help="Include overrides that have ended or were deleted")] = False,
     as_json: JsonOption = False, config: ConfigOption = None, db: DbOption = None,
 ) -> None:
-    """Overrides that have not ended yet (with --all, ended ones too), by start."""
+    """Overrides that have not ended yet (with --all, ended and deleted ones too), by start."""
     loaded = load(config)
     if schedule is not None:
         _zone(loaded, schedule)
     _engine, sessions = open_database(db_url(db))
     with sessions() as session:
         found = [overrides.describe(row) for row in overrides.list_overrides(
-            session, schedule=schedule, include_past=include_past, now=_now())]
+            session, schedule=schedule, include_past=include_all,
+            include_deleted=include_all, now=_now())]
     if as_json:
         sys.stdout.write(json.dumps({"overrides": found}) + "\n")
         return
@@ -121,12 +122,17 @@ def override_list(
         sys.stdout.write("no overrides\n")
         return
     table = Table()
-    for column in ("id", "schedule", "who", "kind", "from", "to", "by"):
+    columns = ["id", "schedule", "who", "kind", "from", "to", "by"]
+    deleted = any(item["deleted_at"] for item in found)
+    for column in [*columns, "deleted"] if deleted else columns:
         table.add_column(column)
     for item in found:
         who = item["user"] + (f" for {item['replaces']}" if item["replaces"] else "")
-        table.add_row(str(item["id"]), item["schedule"], who, item["kind"], item["start"],
-                      item["end"], f"{item['created_by']} ({item['surface']})")
+        cells = [str(item["id"]), item["schedule"], who, item["kind"], item["start"],
+                 item["end"], f"{item['created_by']} ({item['surface']})"]
+        if deleted:
+            cells.append(_deletion(item))
+        table.add_row(*cells)
     Console().print(table)
 
 
@@ -145,8 +151,17 @@ def override_remove(
             shown = overrides.describe(row)
     except TocsinError as exc:
         _fail_with(exc)
-    state = "deleted" if shown["deleted_at"] else f"ended at {shown['end']}"
-    sys.stdout.write(f"override {shown['id']}: {state}\n")
+    sys.stdout.write(f"override {shown['id']}: {_deletion(shown)}\n")
+
+
+def _deletion(item: dict[str, Any]) -> str:
+    """How an override was deleted: gone before it began, or ended early while running."""
+    if not item["deleted_at"]:
+        return ""
+    # A running override is ended at the moment it is deleted; its end says so.
+    if item["end"] == item["deleted_at"]:
+        return f"ended at {item['end']} by {item['deleted_by']}"
+    return f"deleted by {item['deleted_by']} at {item['deleted_at']}"
 
 
 def _summary(item: dict[str, Any]) -> str:

@@ -34,7 +34,9 @@ from tocsin.config.convert import (
 )
 from tocsin.config.model import CONTACT_CHANNELS, Config
 from tocsin.config.schema import (
+    Convert,
     Fields,
+    Items,
     Key,
     NotBuilt,
     Problem,
@@ -54,6 +56,10 @@ _FILE = "(file)"  # the path shown for problems with the file as a whole
 # schedule a calendar-busting one anyway. Repeats past 100 are a paging loop.
 MAX_MINUTES = 4 * 7 * 24 * 60
 MAX_REPEAT = 100
+# A body is held in memory while it is parsed; past 256 MiB that is a typo.
+MAX_BODY_KIB = 256 * 1024
+# A rotation longer than a year would hand off less than once a year: a typo.
+MAX_EVERY_HOURS, MAX_EVERY_DAYS, MAX_EVERY_WEEKS = 366 * 24, 366, 52
 
 
 class ConfigError(Exception):
@@ -141,19 +147,37 @@ def _top_mapping(root: yaml.Node | None, problems: Problems) -> yaml.MappingNode
 # Converters for values only this format has.
 
 
-def _rotation(reader: Reader, node: yaml.Node, path: str) -> str | None:
+def _rotation(reader: Reader, node: yaml.Node, path: str) -> str | tuple[str, int] | None:
+    """`daily`, `weekly`, or `{every: N}` read as (kind, N) with kind hours, days or weeks."""
     if isinstance(node, yaml.MappingNode):
-        reader.error(
-            node,
-            path,
-            "a rotation of the form {every: ...} is recognised but not built yet in this release",
-            "use daily or weekly (planned: rotations of any length)",
-        )
-        return None
+        fields = reader.shape(node, path, _EVERY)
+        return None if fields is None else fields.get("every")
     rotation: str | None = _DAILY_OR_WEEKLY(reader, node, path)
     return rotation
 
 
+_EVERY_UNITS = {"h": ("hours", MAX_EVERY_HOURS), "d": ("days", MAX_EVERY_DAYS),
+                "w": ("weeks", MAX_EVERY_WEEKS)}
+_EVERY_FIX = "write every: 12h (hours, elapsed), every: 3d (days) or every: 2w (weeks)"
+
+
+def _every(reader: Reader, node: yaml.Node, path: str) -> tuple[str, int] | None:
+    value = reader.string(node, path)
+    if value is None:
+        return None
+    found = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", value)
+    if found is None:
+        reader.error(node, path, f"'{value}' is not a rotation length", _EVERY_FIX)
+        return None
+    count, (kind, most) = int(found[1]), _EVERY_UNITS[found[2]]
+    if not 1 <= count <= most:
+        reader.error(node, path, f"every {count} {kind} is out of range",
+                     f"use 1 to {most} {kind}")
+        return None
+    return kind, count
+
+
+_EVERY: Shape = {"every": Key(_every, required=True, example="every: 12h")}
 _DAILY_OR_WEEKLY = choice("daily", "weekly")
 
 
@@ -174,13 +198,13 @@ def _url(reader: Reader, node: yaml.Node, path: str) -> str | None:
 
 
 def _integration_key(reader: Reader, node: yaml.Node, path: str) -> str | None:
-    # The key is part of the integration's URL, so it must need no escaping.
+    # An integration's key is part of its URL, so it must need no escaping.
     value = reader.string(node, path)
     if value is not None and not re.fullmatch(r"[A-Za-z0-9._~-]+", value):
         reader.error(
             node,
             path,
-            "an integration key must be non-empty and hold only letters, digits and - _ . ~",
+            "a key must be non-empty and hold only letters, digits and - _ . ~",
             "use a random string such as one from `openssl rand -hex 16`",
         )
         return None
@@ -272,6 +296,9 @@ _SCHEDULE: Shape = {
     **_ROTATION_KEYS,
     "layers": Key(_LAYERS),
     "overrides": Key(seq(shape(_OVERRIDE))),
+    "team": Key(nonblank),
+    # Coverage is checked 14 days ahead, so a notice cannot be sent earlier.
+    "gap_notice_days": Key(number(maximum=14)),
 }
 
 # With layers, the top-level rotation keys are still read (so that writing
@@ -315,22 +342,28 @@ _ROUTE: Shape = {
     "match": Key(text_map()),
     "match_re": Key(text_map(_regex)),
     "urgency": Key(choice("high", "low")),
-    "notify": Key(nonblank, required=True, example="notify: production-critical"),
+    "notify": Key(nonblank),
     "channels": Key(seq(choice(*ROUTE_CHANNELS), non_empty=True)),
     "group_by": NotBuilt("group_by is", "alert grouping"),
-    "active": NotBuilt("active time windows are", "routes active only at set times"),
+    "active": Key(shape(_RESTRICTION)),
     "continue": NotBuilt("continue is", "routes that fall through to later routes"),
-    "routes": NotBuilt("nested routes are", "nested routes"),
+    "routes": Key(lambda reader, node, path: _nested_routes(reader, node, path)),
 }
+
+
+def _nested_routes(reader: Reader, node: yaml.Node, path: str) -> Items | None:
+    # A route's shape holds routes of the same shape, so this reads it late.
+    nested = seq(shape(_ROUTE), non_empty=True,
+                 empty_fix="list at least one nested route, or remove routes")
+    items: Items | None = nested(reader, node, path)
+    return items
 
 _INTEGRATION_TYPE = choice(
     "alertmanager",
     "pagerduty",
-    not_built={
-        "grafana": "Grafana alerting webhooks",
-        "generic": "the generic JSON integration",
-        "opsgenie": "the Opsgenie-compatible alert API",
-    },
+    "opsgenie",
+    "grafana",
+    "generic",
 )
 
 _INTEGRATION: Shape = {
@@ -338,6 +371,58 @@ _INTEGRATION: Shape = {
     "type": Key(_INTEGRATION_TYPE, required=True, example="type: alertmanager"),
     "key": Key(_integration_key, required=True, example='key: "${PROM_KEY}"'),
     "service": Key(nonblank),
+    "max_body_kib": Key(number(above=True, maximum=MAX_BODY_KIB)),
+}
+
+_HEARTBEAT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,98}[A-Za-z0-9._-])?")
+
+
+def _heartbeat_name(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    # The name is part of the ping URL (Opsgenie's names may hold spaces).
+    value = reader.string(node, path)
+    if value is not None and not _HEARTBEAT_NAME.fullmatch(value):
+        reader.error(
+            node,
+            path,
+            f"bad heartbeat name '{value[:100]}': it must be 1 to 100 letters, digits, "
+            "spaces and - _ . that start with a letter or digit and do not end with a space",
+            "pick a name such as nightly-backup",
+        )
+        return None
+    return value
+
+
+_HEARTBEAT: Shape = {
+    "name": Key(_heartbeat_name, required=True, example="name: nightly-backup"),
+    "interval_minutes": Key(
+        number(above=True, maximum=MAX_MINUTES), required=True, example="interval_minutes: 60"
+    ),
+    "grace_minutes": Key(number(maximum=MAX_MINUTES)),
+    "service": Key(nonblank),
+    "severity": Key(nonblank),
+    "key": Key(_integration_key),
+}
+
+def _whole_map(value: Convert) -> Convert:
+    """A label map that is None when any entry is unusable, never a narrower map."""
+    read = text_map(value)
+
+    def convert(reader: Reader, node: yaml.Node, path: str) -> dict[str, str] | None:
+        before = len(reader.problems.by_line())
+        found: dict[str, str] | None = read(reader, node, path)
+        return None if len(reader.problems.by_line()) > before else found
+
+    return convert
+
+
+_MAINTENANCE: Shape = {
+    "name": _name("db-upgrade"),
+    "services": Key(seq(nonblank, non_empty=True, empty_fix="name a service, or remove services")),
+    "match": Key(_whole_map(text)),
+    "match_re": Key(_whole_map(_regex)),
+    "start": Key(a_time, required=True, example="start: 2026-03-02T22:00"),
+    "end": Key(a_time, required=True, example="end: 2026-03-03T02:00"),
+    "reason": Key(text),
 }
 
 _SLACK: Shape = {
@@ -398,6 +483,8 @@ TOP: Shape = {
     "escalation_policies": Key(seq(shape(_POLICY))),
     "routes": Key(seq(shape(_ROUTE))),
     "integrations": Key(seq(shape(_INTEGRATION))),
+    "heartbeats": Key(seq(shape(_HEARTBEAT))),
+    "maintenance": Key(seq(shape(_MAINTENANCE))),
     "notifications": Key(shape(_NOTIFICATIONS)),
     "api_tokens": Key(seq(shape(_API_TOKEN))),
     "severities": Key(seq(shape(_SEVERITY), non_empty=True)),

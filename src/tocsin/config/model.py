@@ -9,7 +9,7 @@ a user whose id is that address.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -70,15 +70,17 @@ class Restriction:
 class Layer:
     """One rotation: who holds the shift, handing off at a local wall time."""
 
-    rotation: Literal["daily", "weekly"]
+    # daily and weekly, or {every: N} as hours (elapsed), days or weeks (wall clock)
+    rotation: Literal["daily", "weekly", "hours", "days", "weeks"]
     participants: tuple[str, ...]  # user ids, in rotation order
     start_time: time = time(0, 0)
-    start_day: Weekday = "mon"  # weekly only
+    start_day: Weekday = "mon"  # weekly and weeks only
     start_date: date | None = None  # None: anchor at 1970-01-05 local
     name: str = "rotation"
     # Empty: on call all the time. Otherwise only inside these windows; a
     # rotation period with no time inside them uses up nobody's turn.
     restrictions: tuple[Restriction, ...] = ()
+    every: int = 1  # N of {every: N}; 1 for daily and weekly
 
 
 OverrideKind = Literal["replace", "add", "whole"]
@@ -104,6 +106,10 @@ class Schedule:
     timezone: str
     layers: tuple[Layer, ...]
     overrides: tuple[Override, ...] = ()
+    # Who hears of a coverage gap ahead: this team; without it, the teams whose
+    # services' escalation policies target the schedule; else its participants.
+    team: str | None = None
+    gap_notice_days: float = 3  # notice gaps starting this far ahead; 0: never
     # Where the schedule starts in the file, for warnings. Moving it in the
     # file does not change the schedule, so it takes no part in equality.
     line: int = field(default=0, compare=False)
@@ -134,20 +140,70 @@ class EscalationPolicy:
 
 @dataclass(frozen=True)
 class Route:
-    notify: Target
+    """A node of the routing tree. A route with nested `routes` tries them
+    first and handles the alert itself only when none of them takes it;
+    nested routes inherit notify, channels and urgency where they leave them
+    out. `notify` is None only for a route that just groups nested ones."""
+
+    notify: Target | None
     match: dict[str, str] = field(default_factory=dict)
     match_re: dict[str, str] = field(default_factory=dict)
     channels: tuple[str, ...] | None = None  # None: every contact channel
-    urgency: Urgency = "high"
+    urgency: Urgency | None = None  # None: from the alert's severity
     line: int = 0  # where the route starts in the file, for explanations
+    # Only while the config's local clock is inside this window; None: always.
+    active: Restriction | None = None
+    routes: tuple[Route, ...] = ()
+    path: str = ""  # where it is in the tree, e.g. routes[1].routes[0]
 
 
 @dataclass(frozen=True)
 class Integration:
     name: str
-    type: Literal["alertmanager", "pagerduty"]
+    # "heartbeat": made by the engine for a missed heartbeat, never written in the file
+    type: Literal["alertmanager", "pagerduty", "opsgenie", "grafana", "generic", "heartbeat"]
     key: str
     service: str | None = None
+    max_body_kib: float | None = None  # None: the default for the type
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A ping expected every `interval_minutes`.
+
+    With no ping for `interval_minutes + grace_minutes` the heartbeat is
+    missed and raises an alert; the next ping resolves it. `key`, when set,
+    is a secret that pings this heartbeat (API tokens of write scope ping
+    every heartbeat).
+    """
+
+    name: str
+    interval_minutes: float
+    grace_minutes: float
+    service: str | None = None
+    severity: str = "critical"
+    key: str | None = None
+
+
+# Longer than any planned maintenance: a longer window is a typo in a year, and it
+# would silence paging for good. The file and the API check the same limit.
+MAX_MAINTENANCE = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """Planned maintenance written in the file: while it is in force, alerts
+    it matches are recorded but page nobody (see `alerts.maintenance_rules`).
+    `start` and `end` are aware UTC instants, end exclusive."""
+
+    name: str
+    start: datetime
+    end: datetime
+    services: tuple[str, ...] = ()
+    match: dict[str, str] = field(default_factory=dict)
+    match_re: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -247,6 +303,8 @@ class Config:
     api_tokens: tuple[ApiToken, ...] = ()
     severities: tuple[Severity, ...] = DEFAULT_SEVERITIES
     working_hours: WorkingHours = field(default_factory=WorkingHours)
+    heartbeats: dict[str, Heartbeat] = field(default_factory=dict)
+    maintenance: tuple[MaintenanceWindow, ...] = ()
 
     def user_by_email_or_id(self, name: str) -> User | None:
         if name in self.users:

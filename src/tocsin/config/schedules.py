@@ -10,6 +10,7 @@ once the zone is known.
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tocsin.config.convert import local_to_utc
@@ -56,9 +57,12 @@ class _ScheduleBuilder:
         in_rotation = {user for layer in layers for user in layer.participants}
         overrides = self._overrides(ZoneInfo(zone), in_rotation if complete else None)
         name = self.entry.get("name")
+        team = self.names.ref(self.entry, "team", ("team",), "a schedule's team")
         if name is None or not complete or overrides is None:
             return None
-        return Schedule(name, zone, layers, overrides, line=self.entry.spot.line)
+        notice_days = self.entry.get("gap_notice_days", Schedule.gap_notice_days)
+        return Schedule(name, zone, layers, overrides, team=team, gap_notice_days=notice_days,
+                        line=self.entry.spot.line)
 
     def _layer_entries(self) -> list[tuple[Fields, str]]:
         """Each layer's fields with its name: the schedule itself when it has no layers."""
@@ -99,14 +103,22 @@ class _ScheduleBuilder:
 
     def _layer(self, fields: Fields, name: str) -> Layer | None:
         participants = self.names.user_ids(fields.get("participants"), "a participant")
-        if fields.get("rotation") == "daily" and fields.written("start_day"):
+        rotation, every = _rotation_kind(fields.get("rotation"))
+        if rotation not in (None, "weekly", "weeks") and fields.written("start_day"):
             self.problems.warning(
                 fields.at("start_day"),
-                "start_day has no effect on a daily rotation",
-                "remove start_day, or make the rotation weekly",
+                f"start_day has no effect on {_UNIT_WORDS[rotation]}",
+                "remove start_day, or make the rotation weekly or {every: Nw}",
             )
         restrictions = _restrictions(fields, self.problems)
-        rotation = fields.get("rotation")
+        if rotation == "hours" and restrictions:
+            self.problems.error(
+                fields.at("restrictions"),
+                "restrictions cannot be combined with a rotation by hours, whose handoffs "
+                "drift against the wall clock across daylight-saving changes",
+                "use a daily rotation with restrictions, or one layer per window",
+            )
+            return None
         if rotation is None or not participants or restrictions is None:
             return None
         return Layer(
@@ -117,6 +129,7 @@ class _ScheduleBuilder:
             start_date=fields.get("start_date"),
             name=name,
             restrictions=restrictions,
+            every=every,
         )
 
     def _overrides(
@@ -223,3 +236,14 @@ def _instant(written: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 def _shown(when: datetime, zone: ZoneInfo) -> str:
     return when.astimezone(zone).isoformat(timespec="minutes")
+
+
+_UNIT_WORDS = {"daily": "a daily rotation", "hours": "a rotation by hours",
+               "days": "a rotation by days"}
+
+
+def _rotation_kind(value: str | tuple[str, int] | None) -> tuple[Any, int]:
+    """`daily` or `weekly` as they are, `{every: N}` as its unit and N."""
+    if isinstance(value, tuple):
+        return value
+    return value, 1

@@ -8,8 +8,10 @@ away by the caller.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from tocsin.config.maintenance import build_maintenance
 from tocsin.config.model import (
     CONTACT_CHANNELS,
     DEFAULT_SEVERITIES,
@@ -17,8 +19,10 @@ from tocsin.config.model import (
     ApiToken,
     Config,
     EscalationPolicy,
+    Heartbeat,
     Integration,
     Notifications,
+    Restriction,
     Route,
     Service,
     Severity,
@@ -37,6 +41,9 @@ from tocsin.config.schema import Fields, Items, Problems, Spot, closest
 ROUTE_CHANNELS: tuple[str, ...] = (*CONTACT_CHANNELS, "console")
 # Channels a file may name today though no sender for them exists yet.
 _NO_PROVIDER_YET = ("phone", "sms", "email")
+# A heartbeat's grace defaults to its interval, but never more than an hour: a daily
+# job that misses its run pages 25 hours after its last ping, not 48.
+_GRACE_CAP_MINUTES = 60
 
 
 def build_config(top: Fields, file: str, problems: Problems) -> Config:
@@ -73,6 +80,8 @@ class _Builder:
             routes=routes,
             escalation_policies=self.policies,
             integrations=self._integrations(services),
+            heartbeats=self._heartbeats(services),
+            maintenance=build_maintenance(self.top, self.problems, services),
             notifications=self._notifications(),
             api_tokens=self._api_tokens(),
             severities=self._severities(),
@@ -192,7 +201,12 @@ class _Builder:
             _warn_short(self.problems, entry.at("ack_timeout_minutes"), ack)
 
     def _routes(self) -> tuple[Route, ...]:
-        entries = listed(self.top, "routes")
+        return self._route_list(listed(self.top, "routes"), "routes", None)
+
+    def _route_list(
+        self, entries: list[Fields], path: str, parent: Route | None,
+    ) -> tuple[Route, ...]:
+        """One level of the tree; `parent` is the route the entries are nested in."""
         for entry in entries[:-1]:
             if _is_catch_all(entry):
                 self.problems.warning(
@@ -200,35 +214,62 @@ class _Builder:
                     "this route matches every alert, so the routes after it never match",
                     "move it to the end of routes",
                 )
-        if entries and not _is_catch_all(entries[-1]):
+        # Nested routes may leave alerts to their parent; only the top must catch all.
+        if parent is None and entries and not _is_catch_all(entries[-1]):
             self.problems.warning(
                 entries[-1].spot,
                 "no catch-all route: an alert that matches no route reaches only the "
                 "fallback contact",
                 "add a last route with no match or match_re, e.g. - notify: production-critical",
             )
-        routes = [self._route(entry) for entry in entries]
+        routes = [
+            self._route(entry, f"{path}[{index}]", parent) for index, entry in enumerate(entries)
+        ]
         return tuple(route for route in routes if route is not None)
 
-    def _route(self, entry: Fields) -> Route | None:
+    def _route(self, entry: Fields, path: str, parent: Route | None) -> Route | None:
         channels: Items | None = entry.get("channels")
         for spot, channel in channels.each() if channels is not None else ():
             self._check_channel(channel, spot, "this route's pages")
-        notify = entry.get("notify")
-        spot = entry.at("notify")
-        target = None if notify is None else self.names.target(notify, spot, ANY_TARGET, "notify")
-        if target is None:
+        target = self._route_target(entry, parent)
+        active = _active_window(entry, self.problems)
+        if target is None and not entry.written("routes"):
             return None
-        if target.kind != "escalation_policy":
-            self._add_implicit_policy(target, spot)
-        return Route(
+        route = Route(
             notify=target,
             match=entry.get("match", {}),
             match_re=entry.get("match_re", {}),
-            channels=None if channels is None else tuple(channels.values),
-            urgency=entry.get("urgency", "high"),
+            channels=tuple(channels.values) if channels is not None else (
+                parent.channels if parent else None),
+            urgency=entry.get("urgency", parent.urgency if parent else None),
             line=entry.spot.line,
+            active=active,
+            path=path,
         )
+        nested: Items | None = entry.get("routes")
+        if nested is None:
+            return route
+        children = self._route_list(list(nested.values), f"{path}.routes", route)
+        return dataclasses.replace(route, routes=children)
+
+    def _route_target(self, entry: Fields, parent: Route | None) -> Target | None:
+        """The route's own notify, else its parent's; reported when neither exists."""
+        notify = entry.get("notify")
+        if notify is None:
+            inherited = parent.notify if parent is not None else None
+            if entry.written("notify") or inherited is not None or entry.written("routes"):
+                return inherited
+            self.problems.error(
+                entry.spot, "missing required key 'notify'",
+                "add notify: production-critical (a policy, a schedule or a user)"
+                + ("; the route it is nested in notifies nobody" if parent else ""),
+            )
+            return None
+        spot = entry.at("notify")
+        target = self.names.target(notify, spot, ANY_TARGET, "notify")
+        if target is not None and target.kind != "escalation_policy":
+            self._add_implicit_policy(target, spot)
+        return target
 
     def _add_implicit_policy(self, target: Target, spot: Spot) -> None:
         name = f"implicit:{target.name}"
@@ -279,8 +320,42 @@ class _Builder:
                 self._unknown_service(service, entry.at("service"), services)
             name, kind, key = entry.get("name"), entry.get("type"), entry.get("key")
             if name is not None and kind is not None and key is not None:
-                found.append(Integration(name=name, type=kind, key=key, service=service))
+                found.append(Integration(name=name, type=kind, key=key, service=service,
+                                         max_body_kib=entry.get("max_body_kib")))
         return tuple(found)
+
+    def _heartbeats(self, services: dict[str, Service]) -> dict[str, Heartbeat]:
+        entries = listed(self.top, "heartbeats")
+        self._check_unique(entries, "name", "heartbeat")
+        tokens = listed(self.top, "api_tokens")
+        writers = [token for token in tokens if token.get("scope", "write") != "read"]
+        found: dict[str, Heartbeat] = {}
+        for entry in entries:
+            service = entry.get("service")
+            if service is not None and service not in services:
+                self._unknown_service(service, entry.at("service"), services)
+            if not entry.written("key") and not writers:
+                self.problems.warning(
+                    entry.spot,
+                    "this heartbeat has no key and no api token of write scope exists, "
+                    "so nothing can ping it",
+                    'add key: "${HEARTBEAT_KEY}" to it, or an api token of scope write',
+                )
+            name, interval = entry.get("name"), entry.get("interval_minutes")
+            if interval is not None and interval < 1:
+                _warn_short(self.problems, entry.at("interval_minutes"), interval)
+            grace = entry.get("grace_minutes")
+            if grace is not None and 0 < grace < 1:
+                _warn_short(self.problems, entry.at("grace_minutes"), grace)
+            if name is None or interval is None:
+                continue
+            found.setdefault(name, Heartbeat(
+                name=name, interval_minutes=interval,
+                grace_minutes=min(interval, _GRACE_CAP_MINUTES) if grace is None else grace,
+                service=service, severity=entry.get("severity", "critical"),
+                key=entry.get("key"),
+            ))
+        return found
 
     def _notifications(self) -> Notifications:
         entry: Fields | None = self.top.get("notifications")
@@ -347,6 +422,24 @@ def _warn_short(problems: Problems, spot: Spot, minutes: float) -> None:
         f"{minutes:g} minutes is under one minute",
         "fine in tests; use whole minutes in production",
     )
+
+
+def _active_window(entry: Fields, problems: Problems) -> Restriction | None:
+    window: Fields | None = entry.get("active")
+    if window is None:
+        return None
+    start, end, days = window.get("from"), window.get("to"), window.get("days")
+    if start is None or end is None:
+        return None
+    if start == end:
+        problems.error(
+            window.at("to"), f"from and to are both {start:%H:%M}",
+            "remove active to keep the route on all day, or pick different times "
+            '(to before from runs overnight: from: "18:00", to: "09:00")',
+        )
+        return None
+    chosen = set(days.values) if days is not None else set()
+    return Restriction(start, end, tuple(day for day in WEEKDAYS if day in chosen))
 
 
 def _is_catch_all(route: Fields) -> bool:

@@ -23,13 +23,13 @@ from tocsin.alerts.store import Alert
 from tocsin.clock import Clock
 from tocsin.config.model import Config
 from tocsin.db import transaction
-from tocsin.engine import delivery, handoffs, recorder
+from tocsin.engine import delivery, gap_notices, handoffs, heartbeats, maintenance, recorder
 from tocsin.escalation import store as timers
 from tocsin.links import LinkSigner
 from tocsin.logs import event
 from tocsin.notify import store as outbox
 from tocsin.notify.base import Notifier
-from tocsin.oncall import handoff_store
+from tocsin.oncall import gap_notice_store, handoff_store
 from tocsin.telemetry import ENGINE_FAILURES, ENGINE_LAG
 
 log = logging.getLogger(__name__)
@@ -59,23 +59,31 @@ class Engine:
             sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
             lease=self._lease, rng=self._rng,
         )
+        self._gap_notices = gap_notices.GapNotices(
+            sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
+            lease=self._lease, rng=self._rng,
+        )
         self._recorder = recorder.Recorder(sessions=sessions, config=config, clock=clock)
+        self._releases = maintenance.Releases(sessions=sessions, config=config, clock=clock)
+        self._heartbeats = heartbeats.Watch(sessions=sessions, config=config, clock=clock,
+                                            started=clock.now())
         self.last_loop: datetime | None = None
 
     # -- one pass -----------------------------------------------------------
 
     def run_due(self) -> int:
-        """Apply every due timer, then send every due delivery; repeat until idle.
+        """Raise missed heartbeats, release alerts whose maintenance is over,
+        apply every due timer, then send every due delivery; repeat until idle.
 
-        Then record past shifts and plan and send handoff notices, once per pass.
+        Then record past shifts and plan and send handoff and gap notices, once per pass.
         """
-        total = 0
+        total = self._run_heartbeats() + self._run_releases()
         while True:
             done = self._run_timers() + self._run_deliveries()
             total += done
             if done == 0:
                 self._run_recorder()
-                return total + self._run_handoffs()
+                return total + self._run_handoffs() + self._run_gap_notices()
 
     def _run_recorder(self) -> None:
         try:
@@ -85,6 +93,24 @@ class Engine:
             # must never keep the engine from paging.
             log.exception("engine.recorder_failed")
 
+    def _run_heartbeats(self) -> int:
+        try:
+            return self._heartbeats.run_due()
+        except Exception:
+            # The database failed while looking; a miss stays due and the
+            # next pass raises it. Timers and deliveries must still run.
+            log.exception("engine.heartbeats_failed")
+            return 0
+
+    def _run_releases(self) -> int:
+        try:
+            return self._releases.run_due()
+        except Exception:
+            # The database failed while looking; the holds stay and the next
+            # pass releases them. Timers and deliveries must still run.
+            log.exception("engine.releases_failed")
+            return 0
+
     def _run_handoffs(self) -> int:
         try:
             return self._handoffs.run_due()
@@ -92,6 +118,14 @@ class Engine:
             # A notice is a courtesy and its rows stay queued for the next
             # pass; a failure here must never keep the engine from paging.
             log.exception("engine.handoffs_failed")
+            return 0
+
+    def _run_gap_notices(self) -> int:
+        try:
+            return self._gap_notices.run_due()
+        except Exception:
+            # Like handoff notices: a courtesy whose rows wait for the next pass.
+            log.exception("engine.gap_notices_failed")
             return 0
 
     def _run_timers(self) -> int:
@@ -150,7 +184,8 @@ class Engine:
     def next_due(self) -> datetime | None:
         with self._sessions() as session:
             times = [timers.earliest_due(session), outbox.earliest_due(session),
-                     handoff_store.earliest_due(session)]
+                     handoff_store.earliest_due(session), self._heartbeats.next_due(session),
+                     gap_notice_store.earliest_due(session), self._releases.next_due(session)]
         found = [t for t in times if t is not None]
         return min(found) if found else None
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 def config_secrets(config: Config) -> list[str]:
     """Every secret a config holds, for the log redactor."""
     found = [i.key for i in config.integrations] + [t.token for t in config.api_tokens]
+    found += [h.key for h in config.heartbeats.values() if h.key]
     slack = config.notifications.slack
     if slack is not None:
         found += [slack.token, slack.signing_secret or ""]

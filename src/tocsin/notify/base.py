@@ -51,14 +51,14 @@ class Notifier(Protocol):
 
 @dataclass(frozen=True)
 class Notice:
-    """A message to one person that is not about an alert (a handoff notice).
+    """A message to one person that is not about an alert (a handoff or gap notice).
 
     It has no ack link and no buttons: there is nothing to acknowledge.
     """
 
     notice_id: int
     idempotency_key: str  # the same across retries of one notice
-    kind: str  # "handoff.upcoming" | "handoff.started"
+    kind: str  # "handoff.upcoming" | "handoff.started" | "gap.upcoming"
     user_id: str
     user_name: str
     address: str  # as for a Page: a Slack user id, a URL, an address

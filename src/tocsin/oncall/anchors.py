@@ -62,7 +62,7 @@ def _unique(schedule: Schedule) -> set[str]:
     return {name for name, count in counts.items() if count == 1}
 
 
-def _anchored_layer(layer: Layer, anchor: RotationAnchor | None) -> Layer:
+def _anchored_layer(layer: Layer, anchor: RotationAnchor | None, timezone: str) -> Layer:
     if anchor is None or anchor.from_file or anchor.first_participant is None:
         return layer
     # An anchor is for the list it was made for; a list the engine has not
@@ -71,15 +71,22 @@ def _anchored_layer(layer: Layer, anchor: RotationAnchor | None) -> Layer:
         return layer
     if anchor.first_participant not in layer.participants:
         return layer
-    return replace(layer, start_date=anchor.anchor_date,
-                   participants=rotated(layer.participants, anchor.first_participant))
+    in_order = rotated(layer.participants, anchor.first_participant)
+    if layer.rotation != "hours":
+        return replace(layer, start_date=anchor.anchor_date, participants=in_order)
+    # Periods by elapsed hours do not start on a date at start_time, so the
+    # grid stays and the list turns until the period of the edit is theirs.
+    turn = rules.period_index(layer, timezone, anchor.created_at)
+    back = -max(turn, 0) % len(in_order)
+    return replace(layer, participants=(*in_order[back:], *in_order[:back]))
 
 
 def anchored(schedule: Schedule, anchors: Mapping[str, RotationAnchor]) -> Schedule:
     """`schedule` with each layer's anchor in force applied."""
     unique = _unique(schedule)
     layers = tuple(
-        _anchored_layer(layer, anchors.get(layer.name)) if layer.name in unique else layer
+        _anchored_layer(layer, anchors.get(layer.name), schedule.timezone)
+        if layer.name in unique else layer
         for layer in schedule.layers
     )
     return replace(schedule, layers=layers)

@@ -56,6 +56,11 @@ def union(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
+def covers(cover: Sequence[Interval], start: datetime, end: datetime) -> bool:
+    """Whether `cover` (sorted, disjoint, as `union` makes it) holds all of [start, end)."""
+    return any(low <= start and end <= high for low, high in cover)
+
+
 def subtract(piece: Piece, cover: Sequence[Interval]) -> list[Piece]:
     """What is left of `piece` outside `cover` (sorted, disjoint), in pieces."""
     left: list[Piece] = []
@@ -125,15 +130,20 @@ def joins(first: Piece, second: Piece) -> bool:
 def join(pieces: Iterable[Piece]) -> list[Piece]:
     """Join touching pieces per `joins`; sorted by start, then user."""
     joined: list[Piece] = []
+    # With several people on call at once the piece to join need not be the
+    # last one: look it up by where it ends, whose it is and where from.
+    open_ends: dict[tuple[datetime, str, str], list[int]] = {}
     for piece in sorted(set(pieces), key=_order):
-        # With several people on call at once the piece to join need not be
-        # the last one, so look back for the one that ends where this starts.
-        for index in range(len(joined) - 1, -1, -1):
+        candidates = open_ends.get((piece.start, piece.user, piece.source), [])
+        for position, index in enumerate(candidates):
             if joins(joined[index], piece):
                 joined[index] = replace(piece, start=joined[index].start)
+                del candidates[position]
                 break
         else:
+            index = len(joined)
             joined.append(piece)
+        open_ends.setdefault((piece.end, piece.user, piece.source), []).append(index)
     return sorted(joined, key=_order)
 
 

@@ -4,13 +4,17 @@ These rows are read back by `service.final_shifts` / `service.on_call`, so an
 override made here changes what the CLI, the API and the engine answer.
 
 Deleting respects "edits take effect from now": past shifts never change.
+The row is kept either way, with who deleted it and when (deleted_by,
+deleted_at), so `list --all` and the API's `include_deleted` can show it.
 
-    not started yet   soft-deleted (deleted_at, deleted_by); it no longer applies
+    not started yet   deleted: it no longer applies at all
     in progress       ended now: its end moves to `now`, so the part already
-                      served stays in the record and the rotation takes over
+                      served stays in force and the rotation takes over
     already ended     refused (409): that time is history
     already deleted   a no-op that answers the row again, like acking an acked
                       alert, so a retried DELETE is harmless
+
+Rows deleted before this rule (an ended one had no deleted_at) read the same.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tocsin.db import MAX_ID
 from tocsin.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tocsin.logs import event
 from tocsin.oncall.rules import format_utc
-from tocsin.oncall.store import ScheduleOverride
+from tocsin.oncall.store import ScheduleOverride, in_force
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +143,17 @@ def _check_range(start: datetime, end: datetime, now: datetime) -> list[FieldPro
 
 def list_overrides(
     session: Session, *, schedule: str | None = None, include_past: bool = False,
-    now: datetime,
+    include_deleted: bool = False, now: datetime,
 ) -> list[ScheduleOverride]:
-    """Undeleted overrides by start; only those not yet ended unless `include_past`."""
-    query = select(ScheduleOverride).where(ScheduleOverride.deleted_at.is_(None))
+    """Overrides in force, by start; only those not yet ended unless `include_past`.
+
+    With `include_deleted`, deleted ones too: those deleted before they began
+    (an override ended early while running is listed anyway, since its
+    served part is still in force).
+    """
+    query = select(ScheduleOverride)
+    if not include_deleted:
+        query = query.where(in_force())
     if schedule is not None:
         query = query.where(ScheduleOverride.schedule == schedule)
     if not include_past:
@@ -171,12 +182,11 @@ def delete_override(
         raise Conflict(f"override {row.id} ended at {format_utc(row.end_at)}; past shifts "
                        "are kept as they were")
     before = describe(row)
+    how = "deleted"
     if row.start_at < now:
         row.end_at = now
         how = "ended"
-    else:
-        row.deleted_at, row.deleted_by = now, actor
-        how = "deleted"
+    row.deleted_at, row.deleted_by = now, actor
     audit.record(session, now=now, actor=actor, surface=surface, action="override.delete",
                  object_type="override", object_id=row.id, before=before, after=describe(row))
     event(log, "override.deleted", override_id=row.id, schedule=row.schedule, how=how,

@@ -36,20 +36,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from tocsin.config.model import WEEKDAYS, Layer, Override, Schedule
-from tocsin.oncall.overlay import Piece, apply_overrides, join, joins, subtract, union
+from tocsin.oncall.overlay import (
+    Piece,
+    apply_overrides,
+    covers,
+    join,
+    joins,
+    subtract,
+    union,
+)
 
 # The anchor of a layer without start_date. A Monday, so that weekly
 # rotations without a date line up the same way on every installation.
 DEFAULT_ANCHOR_DATE = date(1970, 1, 5)
 
-_PERIOD_DAYS = {"daily": 1, "weekly": 7}
 _ONE_SECOND = timedelta(seconds=1)
+_MAX_BOUNDARIES = 20_000  # per layer: decades of daily handoffs
 _TICK = timedelta(microseconds=1)  # the resolution of datetime
 _ACCEPTED_FORMS = (
     "use ISO 8601: 2026-03-08T09:00:00Z, 2026-03-08T09:00+07:00, "
@@ -159,55 +167,79 @@ def format_utc(when: datetime) -> str:
 # --- One layer -----------------------------------------------------------------
 
 
+def _period_days(layer: Layer) -> int | None:
+    """A period's length in wall-clock days; None for a rotation by elapsed hours."""
+    return {"daily": 1, "weekly": 7, "days": layer.every, "weeks": 7 * layer.every}.get(
+        layer.rotation
+    )
+
+
 @dataclass(frozen=True)
 class _Rotation:
     """A layer with its zone, anchor and turn counting worked out.
 
     Period k (k >= 0) starts on the local date `anchor + k * period_days` at
     the layer's start_time and ends where period k + 1 starts, so periods
-    tile time from the anchor on. Restrictions cut each period to their
-    windows; `open_in_cycle[k % cycle]` says whether period k has any time
-    left, and only such periods take a turn (see the module docstring).
+    tile time from the anchor on. A rotation by hours instead steps from its
+    first handoff by elapsed time: `every: 12h` hands off at 09:00 and 21:00
+    until a daylight-saving change, then at 10:00 and 22:00 (or 08:00 and
+    20:00). Restrictions (never on a rotation by hours) cut each period to
+    their windows; `open_in_cycle[k % cycle]` says whether period k has any
+    time left, and only such periods take a turn (see the module docstring).
     """
 
     layer: Layer
     zone: ZoneInfo
     anchor: date
-    period_days: int
+    period_days: int | None  # None: `elapsed` hours
+    elapsed: timedelta | None
     begins: datetime  # the start of period 0, UTC
     open_in_cycle: tuple[bool, ...]  # one flag per period of a weekly cycle
+    # Per period of the cycle, its windows as offsets from the period's start
+    # on the wall clock: the same for every period in that place of the cycle.
+    windows_in_cycle: tuple[tuple[tuple[timedelta, timedelta], ...], ...] = ()
+    # Period starts already worked out. Rotations are cached per layer, so
+    # these outlive one query: the engine asks about the same days all day.
+    _boundaries: dict[int, datetime] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    _pieces: dict[tuple[int, int], tuple[Piece, ...]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @classmethod
     def of(cls, layer: Layer, zone: ZoneInfo) -> _Rotation:
-        anchor = layer.start_date or DEFAULT_ANCHOR_DATE
-        period_days = _PERIOD_DAYS[layer.rotation]
-        if layer.rotation == "weekly":
-            ahead = (WEEKDAYS.index(layer.start_day) - anchor.weekday()) % 7
-            anchor += timedelta(days=ahead)
-        begins = local_to_utc(datetime.combine(anchor, layer.start_time), zone)
-        # Windows repeat every 7 days, so whether a period is open repeats
-        # every lcm(period_days, 7) days: `cycle` periods.
-        cycle = 7 // math.gcd(period_days, 7)
-        rotation = cls(layer, zone, anchor, period_days, begins, ())
-        flags = tuple(bool(rotation.wall_windows(k)) for k in range(cycle))
-        return replace(rotation, open_in_cycle=flags)
+        return _rotation_of(layer, zone)
 
     def day(self, k: int) -> date:
+        """The local date period k starts on."""
+        if self.period_days is None:
+            return _wall(self.boundary(k), self.zone).date()
         return self.anchor + timedelta(days=k * self.period_days)
 
     def boundary(self, k: int) -> datetime:
-        return local_to_utc(datetime.combine(self.day(k), self.layer.start_time), self.zone)
+        """Where period k starts, UTC."""
+        known = self._boundaries.get(k)
+        if known is not None:
+            return known
+        if self.elapsed is not None:
+            return self.begins + k * self.elapsed
+        if len(self._boundaries) >= _MAX_BOUNDARIES:
+            self._boundaries.clear()
+        found = local_to_utc(datetime.combine(self.day(k), self.layer.start_time), self.zone)
+        self._boundaries[k] = found
+        return found
 
     def index_at(self, at: datetime) -> int:
         """The period holding `at`; -1 before the anchor.
 
-        A period is 24 h or 7 x 24 h give or take the offset changes since
-        the anchor, so dividing the elapsed UTC time lands on the right
-        period or next to it; a step or two corrects it. No walk from 1970.
+        A period is its length give or take the offset changes since the
+        anchor, so dividing the elapsed UTC time lands on the right period
+        or next to it; a step or two corrects it. No walk from 1970.
         """
         if at < self.begins:
             return -1
-        k = (at - self.begins) // timedelta(days=self.period_days)
+        k = (at - self.begins) // (self.elapsed or timedelta(days=self.period_days or 1))
         while self.boundary(k) > at:
             k -= 1
         while self.boundary(k + 1) <= at:
@@ -215,11 +247,16 @@ class _Rotation:
         return k
 
     def wall_windows(self, k: int) -> list[tuple[datetime, datetime]]:
-        """Period k cut to the restriction windows, in naive local wall time."""
+        """Period k of a restricted rotation by days cut to its windows, in local wall time."""
+        begin = datetime.combine(self.day(k), self.layer.start_time)
+        return [(begin + opens, begin + closes)
+                for opens, closes in self.windows_in_cycle[k % len(self.windows_in_cycle)]]
+
+    def _cut_to_windows(self, k: int) -> list[tuple[datetime, datetime]]:
+        """`wall_windows` the long way, from the restrictions themselves."""
+        assert self.period_days is not None, "a rotation by hours has no restrictions"
         begin = datetime.combine(self.day(k), self.layer.start_time)
         finish = datetime.combine(self.day(k + 1), self.layer.start_time)
-        if not self.layer.restrictions:
-            return [(begin, finish)]
         found = []
         # A window that starts the day before the period may run into it.
         for offset in range(-1, self.period_days + 1):
@@ -241,19 +278,31 @@ class _Rotation:
         whole, rest = divmod(k, cycle)
         return whole * sum(self.open_in_cycle) + sum(self.open_in_cycle[:rest])
 
-    def period_pieces(self, k: int, index: int) -> list[Piece]:
+    def period_pieces(self, k: int, index: int) -> tuple[Piece, ...]:
         """The on-call pieces of period k; `index` is the layer's position."""
+        known = self._pieces.get((k, index))
+        if known is not None:
+            return known
+        if len(self._pieces) >= _MAX_BOUNDARIES:
+            self._pieces.clear()
+        found = self._period_pieces(k, index)
+        self._pieces[k, index] = found
+        return found
+
+    def _period_pieces(self, k: int, index: int) -> tuple[Piece, ...]:
         if not self.open_in_cycle[k % len(self.open_in_cycle)]:
-            return []
+            return ()
         participants = self.layer.participants
         user = participants[self.turns_before(k) % len(participants)]
+        if not self.layer.restrictions:
+            return (Piece(user, self.boundary(k), self.boundary(k + 1), self.layer.name, index),)
         # A wall window can hold no instant (all of it in a spring-forward
         # gap, or a whole skipped day); `union` drops those.
         instants = union(
             (local_to_utc(opens, self.zone), local_to_utc(closes, self.zone))
             for opens, closes in self.wall_windows(k)
         )
-        return [Piece(user, start, end, self.layer.name, index) for start, end in instants]
+        return tuple(Piece(user, start, end, self.layer.name, index) for start, end in instants)
 
     def pieces(self, start: datetime, end: datetime, index: int) -> list[Piece]:
         """Whole pieces of this layer overlapping [start, end)."""
@@ -265,6 +314,31 @@ class _Rotation:
             found.extend(p for p in self.period_pieces(k, index) if p.overlaps(start, end))
             k += 1
         return found
+
+
+@lru_cache(maxsize=4096)
+def _rotation_of(layer: Layer, zone: ZoneInfo) -> _Rotation:
+    """The worked-out rotation of `layer`; cached, as a config's layers rarely change."""
+    anchor = layer.start_date or DEFAULT_ANCHOR_DATE
+    period_days = _period_days(layer)
+    elapsed = timedelta(hours=layer.every) if period_days is None else None
+    if layer.rotation in ("weekly", "weeks"):
+        ahead = (WEEKDAYS.index(layer.start_day) - anchor.weekday()) % 7
+        anchor += timedelta(days=ahead)
+    begins = local_to_utc(datetime.combine(anchor, layer.start_time), zone)
+    rotation = _Rotation(layer, zone, anchor, period_days, elapsed, begins, (True,))
+    if period_days is None or not layer.restrictions:
+        return rotation
+    # Windows repeat every 7 days, so the windows of a period (and whether
+    # it is open at all) repeat every lcm(period_days, 7) days: `cycle` periods.
+    cycle = 7 // math.gcd(period_days, 7)
+    windows = []
+    for k in range(cycle):
+        begin = datetime.combine(rotation.day(k), layer.start_time)
+        windows.append(tuple((opens - begin, closes - begin)
+                             for opens, closes in rotation._cut_to_windows(k)))
+    return replace(rotation, open_in_cycle=tuple(bool(found) for found in windows),
+                   windows_in_cycle=tuple(windows))
 
 
 # --- Layers and overrides -------------------------------------------------------
@@ -283,9 +357,15 @@ def _rotations(schedule: Schedule) -> list[_Rotation]:
 def _layered(rotations: list[_Rotation], start: datetime, end: datetime) -> list[Piece]:
     """Whole pieces, after layering, overlapping [start, end)."""
     found: list[Piece] = []
-    for index, rotation in enumerate(rotations):
-        own = rotation.pieces(start, end, index)
+    in_range = [rotation.pieces(start, end, index) for index, rotation in enumerate(rotations)]
+    for index, own in enumerate(in_range):
         if not own:
+            continue
+        # Hidden in the range by the layers above: nothing of it can show,
+        # so the cover of its whole extent need not be worked out.
+        seen = union((max(p.start, start), min(p.end, end))
+                     for later in in_range[index + 1:] for p in later)
+        if all(covers(seen, max(p.start, start), min(p.end, end)) for p in own):
             continue
         extent = (min(p.start for p in own), max(p.end for p in own))
         cover = union(
@@ -360,6 +440,18 @@ def oncall_at(
     """The shifts holding `at` (start <= at < end); [] when nobody is on call."""
     _require_aware(at, "at")
     return shifts(schedule, at, at + _TICK, overrides=overrides)
+
+
+def clear_caches() -> None:
+    """Forget cached rotations and wall-clock conversions (for measuring cold starts)."""
+    _rotation_of.cache_clear()
+    local_to_utc.cache_clear()
+
+
+def period_index(layer: Layer, timezone: str, at: datetime) -> int:
+    """Which rotation period of `layer` holds `at`, counted from 0; -1 before the first."""
+    _require_aware(at, "at")
+    return _Rotation.of(layer, ZoneInfo(timezone)).index_at(at)
 
 
 def turn_at(layer: Layer, timezone: str, at: datetime) -> tuple[date, str] | None:

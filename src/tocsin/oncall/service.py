@@ -29,12 +29,14 @@ def stored_overrides(
     if session is None:
         return []
     rows = store.live_overlapping(session, schedule=schedule.name, start=start, end=end)
-    return [
-        Override(user=row.user_id, start=row.start_at, end=row.end_at,
-                 kind=row.kind,  # type: ignore[arg-type]
-                 replaces=row.replaces, id=str(row.id))
-        for row in rows
-    ]
+    return [as_override(row) for row in rows]
+
+
+def as_override(row: store.ScheduleOverride) -> Override:
+    """A stored override as the rotation maths reads one, with its id as a string."""
+    return Override(user=row.user_id, start=row.start_at, end=row.end_at,
+                    kind=row.kind,  # type: ignore[arg-type]
+                    replaces=row.replaces, id=str(row.id))
 
 
 def computed_shifts(

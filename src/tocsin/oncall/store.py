@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, select
+from sqlalchemy import ColumnElement, Index, Integer, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tocsin.db import Base, UTCDateTime
 
 
 class ScheduleOverride(Base):
-    """One override, kept after deletion (with who deleted it) for the audit trail."""
+    """One override, kept after deletion (with who deleted it) for the audit trail.
+
+    Deleting one before it begins takes it out of force; deleting one that is
+    running ends it then (`end_at` moves to `deleted_at`) and keeps the part
+    served. So a row is in force unless it was deleted at or before its start.
+    """
 
     __tablename__ = "schedule_overrides"
     __table_args__ = (Index("ix_schedule_overrides_range", "schedule", "end_at"),)
@@ -30,15 +35,21 @@ class ScheduleOverride(Base):
     deleted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+def in_force() -> ColumnElement[bool]:
+    """The rows that still apply over [start_at, end_at): see the class docstring."""
+    return or_(ScheduleOverride.deleted_at.is_(None),
+               ScheduleOverride.deleted_at > ScheduleOverride.start_at)
+
+
 def live_overlapping(
     session: Session, *, schedule: str, start: datetime, end: datetime,
 ) -> list[ScheduleOverride]:
-    """Undeleted overrides of `schedule` that overlap [start, end), oldest first."""
+    """Overrides of `schedule` in force that overlap [start, end), oldest first."""
     query = (
         select(ScheduleOverride)
         .where(
             ScheduleOverride.schedule == schedule,
-            ScheduleOverride.deleted_at.is_(None),
+            in_force(),
             ScheduleOverride.start_at < end,
             ScheduleOverride.end_at > start,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 
 from tocsin.alerts import service, views
 from tocsin.alerts.sources import parse_timestamp
@@ -13,7 +13,7 @@ from tocsin.config.loader import ConfigError
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import FieldProblem, InvalidInput
-from tocsin.web.auth import actor, require
+from tocsin.web.auth import ADMIN, READ, WRITE, Caller
 
 STATUSES = ("triggered", "acknowledged", "resolved")
 
@@ -23,48 +23,46 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/alerts")
     def list_alerts(
-        authorization: str | None = Header(None), status: str | None = None,
-        dedup_key: str | None = None, service_name: str | None = Query(None, alias="service"),
+        status: str | None = None, dedup_key: str | None = None,
+        service_name: str | None = Query(None, alias="service"),
         since: str | None = None, limit: int = Query(100, ge=1, le=1000),
+        _caller: Caller = READ,
     ) -> dict[str, Any]:
-        require(runtime.config_now(), authorization, "read")
         if status is not None and status not in STATUSES:
             raise InvalidInput("unknown status", [FieldProblem(
                 "status", "must be one of " + ", ".join(STATUSES))])
         with runtime.sessions() as session:
             found = views.list_alerts(session, status=status, dedup_key=dedup_key,
-                                      service=service_name, since=_since(since), limit=limit)
+                                      service=service_name, since=parse_since(since), limit=limit)
             return {"alerts": [views.alert_summary(a) for a in found]}
 
     @router.get("/alerts/{alert_id}")
-    def get_alert(alert_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
-        require(runtime.config_now(), authorization, "read")
+    def get_alert(alert_id: int, _caller: Caller = READ) -> dict[str, Any]:
         with runtime.sessions() as session:
             return views.alert_detail(session, service.get_alert(session, alert_id))
 
     @router.post("/alerts/{alert_id}/ack")
-    def ack(alert_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
-        token = require(runtime.config_now(), authorization, "write")
+    def ack(alert_id: int, caller: Caller = WRITE) -> dict[str, Any]:
         with transaction(runtime.sessions) as session:
             alert = service.acknowledge(session, config=runtime.config_now(), alert_id=alert_id,
-                                        actor=actor(token), surface="api", now=runtime.clock.now())
+                                        actor=caller.actor, surface=caller.surface,
+                                        now=runtime.clock.now())
             result = views.alert_summary(alert)
         runtime.engine.wake()
         return result
 
     @router.post("/alerts/{alert_id}/resolve")
-    def resolve(alert_id: int, authorization: str | None = Header(None)) -> dict[str, Any]:
-        token = require(runtime.config_now(), authorization, "write")
+    def resolve(alert_id: int, caller: Caller = WRITE) -> dict[str, Any]:
         with transaction(runtime.sessions) as session:
             alert = service.resolve(session, config=runtime.config_now(), alert_id=alert_id,
-                                    actor=actor(token), surface="api", now=runtime.clock.now())
+                                    actor=caller.actor, surface=caller.surface,
+                                    now=runtime.clock.now())
             result = views.alert_summary(alert)
         runtime.engine.wake()
         return result
 
     @router.post("/config/reload")
-    def reload(authorization: str | None = Header(None)) -> dict[str, Any]:
-        require(runtime.config_now(), authorization, "admin")
+    def reload(_caller: Caller = ADMIN) -> dict[str, Any]:
         try:
             warnings = runtime.config.reload()
         except ConfigError as exc:
@@ -77,7 +75,7 @@ def build_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-def _since(text: str | None) -> datetime | None:
+def parse_since(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:

@@ -12,11 +12,16 @@ from tocsin.engine.runtime import Runtime
 from tocsin.web import (
     api,
     calendars,
+    changes,
     errors,
     health,
+    heartbeats,
     integrations,
     links,
+    maintenance_api,
+    opsgenie,
     reports,
+    routes_api,
     schedules,
     ui,
 )
@@ -26,7 +31,12 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app = FastAPI(title="Tocsin", version=__version__, docs_url="/docs", redoc_url=None)
     errors.install(app)
     app.include_router(integrations.build_router(runtime))
+    app.include_router(opsgenie.build_router(runtime))
+    app.include_router(heartbeats.build_router(runtime))
+    app.include_router(changes.build_router(runtime))
     app.include_router(api.build_router(runtime))
+    app.include_router(routes_api.build_router(runtime))
+    app.include_router(maintenance_api.build_router(runtime))
     app.include_router(links.build_router(runtime))
     app.include_router(ui.build_router(runtime))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

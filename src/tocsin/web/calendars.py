@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from tocsin import keys
@@ -26,7 +26,7 @@ from tocsin.engine.runtime import Runtime
 from tocsin.errors import NotFound
 from tocsin.oncall import service
 from tocsin.oncall.calendar import FeedEntry, feed_window, render
-from tocsin.web.auth import require
+from tocsin.web.auth import READ, Caller
 
 CALENDAR_FEED = "calendar_feed"  # the name of the secret in tocsin.keys
 MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -103,9 +103,8 @@ def build_router(runtime: Runtime) -> APIRouter:
         })
 
     @router.get("/api/v1/calendars")
-    def list_calendars(authorization: str | None = Header(None)) -> dict[str, Any]:
+    def list_calendars(_caller: Caller = READ) -> dict[str, Any]:
         config = runtime.config_now()
-        require(config, authorization, "read")
         base = config.public_url.rstrip("/")
         listed: dict[str, list[dict[str, str]]] = {"schedules": [], "users": []}
         for feed in all_feeds(config):

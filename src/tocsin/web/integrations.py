@@ -1,8 +1,10 @@
-"""Inbound alert endpoints: Alertmanager webhooks and PagerDuty Events v2.
+"""Inbound alert endpoints: Alertmanager and Grafana webhooks, the generic JSON
+alert, and PagerDuty Events v2.
 
 An event is answered 2xx only after the alert it touched is committed.
 Alertmanager retries 5xx and gives up on 4xx, so 4xx is kept for input that
-can never succeed; a busy database answers 503 with Retry-After.
+can never succeed; a busy database answers 503 with Retry-After. Each
+integration has a body size limit (`max_body_kib`, or its type's default).
 """
 
 from __future__ import annotations
@@ -11,21 +13,29 @@ import hmac
 import logging
 import random
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from tocsin.alerts.batch import ingest_batch
+from tocsin.alerts.generic import parse_generic
 from tocsin.alerts.rules import IncomingEvent
-from tocsin.alerts.service import IngestResult, ingest
-from tocsin.alerts.sources import SourceError, parse_alertmanager, parse_pagerduty
+from tocsin.alerts.service import IngestResult
+from tocsin.alerts.sources import (
+    FieldError,
+    SourceError,
+    parse_alertmanager,
+    parse_grafana,
+    parse_pagerduty,
+)
 from tocsin.config.model import Config, Integration
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
-from tocsin.errors import FieldProblem, InvalidInput, TocsinError, Unauthorized
+from tocsin.errors import FieldProblem, InvalidInput, TocsinError, TooLarge, Unauthorized
 from tocsin.logs import event
 from tocsin.telemetry import ALERTS_RECEIVED, EVENTS_REJECTED
 from tocsin.web.auth import bearer
@@ -34,9 +44,40 @@ from tocsin.web.errors import error_body
 
 log = logging.getLogger(__name__)
 
-ALERTMANAGER_LIMIT = 32 * MIB
-PAGERDUTY_LIMIT = 512 * KIB
+# Storm-sized webhooks (thousands of alerts in one body) must fit: a sender
+# that gets a 4xx never retries. Single events are small.
+DEFAULT_LIMITS = {"alertmanager": 32 * MIB, "grafana": 32 * MIB}
+SMALL_LIMIT = 512 * KIB  # generic, pagerduty and any other type
 _RETRIES = 5
+
+WebhookParser = Callable[[Any], tuple[list[IncomingEvent], list[FieldError]]]
+T = TypeVar("T")
+
+
+def body_limit(integration: Integration) -> int:
+    """The largest body this integration accepts, in bytes."""
+    if integration.max_body_kib is not None:
+        return int(integration.max_body_kib * KIB)
+    return DEFAULT_LIMITS.get(integration.type, SMALL_LIMIT)
+
+
+def too_large(limit: int, whose: str, endpoint: str) -> TooLarge:
+    """413 naming the limit and the config key that raises it; never the key itself."""
+    EVENTS_REJECTED.labels(endpoint=endpoint).inc()
+    event(log, "integration.body_too_large", level=logging.WARNING, endpoint=endpoint,
+          limit_kib=f"{limit / KIB:g}", whose=whose)
+    return TooLarge(f"the body is larger than {limit / KIB:g} KiB, the limit of {whose}; "
+                    "to accept larger bodies set max_body_kib on the integration in the "
+                    "config (integrations[].max_body_kib)")
+
+
+async def read_json(request: Request, integration: Integration, endpoint: str) -> Any:
+    limit = body_limit(integration)
+    try:
+        raw = await read_capped(request, limit)
+    except TooLarge as exc:
+        raise too_large(limit, f"integration '{integration.name}'", endpoint) from exc
+    return decode_json(raw)
 
 
 def find_integration(config: Config, key: str | None, kind: str) -> Integration | None:
@@ -57,7 +98,9 @@ def store_events(
     for attempt in range(_RETRIES):
         try:
             with transaction(runtime.sessions) as session:
-                results = _ingest_batch(session, runtime, integration, events)
+                results = ingest_batch(session, config=runtime.config_now(),
+                                       integration=integration, events=events,
+                                       now=runtime.clock.now())
             break
         except (IntegrityError, OperationalError) as exc:
             if attempt == _RETRIES - 1 or not _worth_retrying(exc):
@@ -69,42 +112,66 @@ def store_events(
     return results
 
 
-def _ingest_batch(
-    session: Session, runtime: Runtime, integration: Integration, events: list[IncomingEvent],
-) -> list[IngestResult]:
-    # Lock alerts in one global order (by dedup key, stable within a key) so
-    # two batches naming the same alerts in different orders cannot deadlock.
-    now, config = runtime.clock.now(), runtime.config_now()
-    results: dict[int, IngestResult] = {}
-    for index in sorted(range(len(events)), key=lambda i: events[i].dedup_key):
-        results[index] = ingest(session, config=config, integration=integration,
-                                incoming=events[index], now=now)
-    return [results[index] for index in range(len(events))]
-
-
 def _worth_retrying(exc: IntegrityError | OperationalError) -> bool:
     # A lost race for a new key, a deadlock or a serialization failure.
     return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in (
         "40P01", "40001")
 
 
+def pagerduty_cap(config: Config) -> int:
+    # The routing key is inside the body, so the body is read under the
+    # largest pagerduty limit, then held to its own integration's limit.
+    limits = [body_limit(i) for i in config.integrations if i.type == "pagerduty"]
+    return max(limits, default=SMALL_LIMIT)
+
+
+async def read_pagerduty(
+    request: Request, config: Config, endpoint: str, parse: Callable[[Any], tuple[str, T]],
+) -> tuple[Integration, T]:
+    """Read, parse and authenticate a PagerDuty-style body (the key is its routing_key)."""
+    cap = pagerduty_cap(config)
+    try:
+        raw = await read_capped(request, cap)
+    except TooLarge as exc:
+        raise too_large(cap, "any pagerduty integration", endpoint) from exc
+    routing_key, parsed = parse(decode_json(raw))
+    integration = find_integration(config, routing_key, "pagerduty")
+    if integration is None:
+        raise InvalidInput("Unknown routing key", [
+            FieldProblem("routing_key", "no pagerduty integration has this key")])
+    if len(raw) > body_limit(integration):
+        raise too_large(body_limit(integration), f"integration '{integration.name}'", endpoint)
+    return integration, parsed
+
+
+def pagerduty_refusal(exc: SourceError | TocsinError, endpoint: str) -> JSONResponse:
+    """PagerDuty's own 4xx shape for an event that will never be accepted."""
+    if isinstance(exc, SourceError):
+        EVENTS_REJECTED.labels(endpoint=endpoint).inc()
+        return _pd_invalid("Event object is invalid",
+                           [f"{e.path}: {e.message}" for e in exc.errors])
+    if not isinstance(exc, TooLarge):  # too_large() counted it already
+        EVENTS_REJECTED.labels(endpoint=endpoint).inc()
+    errors = [f"{f.path}: {f.message}" for f in exc.fields] or [exc.message]
+    return _pd_invalid(exc.message, errors, status=exc.status, code=exc.code)
+
+
 def build_router(runtime: Runtime) -> APIRouter:
     router = APIRouter()
 
-    async def alertmanager(request: Request, key: str | None) -> JSONResponse:
-        integration = find_integration(runtime.config_now(), key, "alertmanager")
-        if integration is None:
-            EVENTS_REJECTED.labels(endpoint="alertmanager").inc()
-            raise Unauthorized("unknown integration key for an alertmanager integration")
-        body = decode_json(await read_capped(request, ALERTMANAGER_LIMIT))
+    async def webhook(
+        request: Request, key: str | None, kind: str, parse: WebhookParser,
+    ) -> JSONResponse:
+        integration = _integration(runtime, key, kind)
+        body = await read_json(request, integration, kind)
         try:
-            events, errors = parse_alertmanager(body)
+            events, errors = parse(body)
         except SourceError as exc:
-            raise _invalid(exc, "alertmanager") from exc
+            raise _invalid(exc, kind) from exc
         if errors and not events:
-            raise _invalid(SourceError(errors), "alertmanager")
+            raise _invalid(SourceError(errors), kind)
         results = await run_in_threadpool(store_events, runtime, integration, events)
-        event(log, "integration.alertmanager", integration=integration.name,
+        event(log, f"integration.{kind}", integration=integration.name,
               accepted=len(results), rejected=len(errors))
         return JSONResponse({
             "status": "ok", "accepted": len(results),
@@ -114,29 +181,52 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/integrations/{key}/alertmanager")
     async def alertmanager_by_path(key: str, request: Request) -> JSONResponse:
-        return await alertmanager(request, key)
+        return await webhook(request, key, "alertmanager", parse_alertmanager)
 
     @router.post("/integrations/alertmanager")
     async def alertmanager_by_header(request: Request) -> JSONResponse:
-        return await alertmanager(request, bearer(request.headers.get("authorization")))
+        key = bearer(request.headers.get("authorization"))
+        return await webhook(request, key, "alertmanager", parse_alertmanager)
+
+    # Grafana's contact point sends with POST or PUT, as its HTTP method setting says.
+    @router.api_route("/integrations/{key}/grafana", methods=["POST", "PUT"])
+    async def grafana_by_path(key: str, request: Request) -> JSONResponse:
+        return await webhook(request, key, "grafana", parse_grafana)
+
+    @router.api_route("/integrations/grafana", methods=["POST", "PUT"])
+    async def grafana_by_header(request: Request) -> JSONResponse:
+        key = bearer(request.headers.get("authorization"))
+        return await webhook(request, key, "grafana", parse_grafana)
+
+    async def generic(request: Request, key: str | None) -> JSONResponse:
+        integration = _integration(runtime, key, "generic")
+        body = await read_json(request, integration, "generic")
+        try:
+            incoming = parse_generic(body)
+        except SourceError as exc:
+            raise _invalid(exc, "generic") from exc
+        [result] = await run_in_threadpool(store_events, runtime, integration, [incoming])
+        return JSONResponse({
+            "status": "ok", "dedup_key": result.dedup_key, "outcome": result.outcome,
+            "message": result.reason or f"{incoming.action} applied",
+            "alerts": [_result_json(result)] if result.alert_id else [],
+        }, status_code=202)
+
+    @router.post("/integrations/{key}/generic")
+    async def generic_by_path(key: str, request: Request) -> JSONResponse:
+        return await generic(request, key)
+
+    @router.post("/integrations/generic")
+    async def generic_by_header(request: Request) -> JSONResponse:
+        return await generic(request, bearer(request.headers.get("authorization")))
 
     @router.post("/v2/enqueue")
     async def pagerduty(request: Request) -> JSONResponse:
         try:
-            body = decode_json(await read_capped(request, PAGERDUTY_LIMIT))
-            routing_key, incoming = parse_pagerduty(body)
-        except SourceError as exc:
-            EVENTS_REJECTED.labels(endpoint="pagerduty").inc()
-            return _pd_invalid("Event object is invalid",
-                               [f"{e.path}: {e.message}" for e in exc.errors])
-        except TocsinError as exc:
-            EVENTS_REJECTED.labels(endpoint="pagerduty").inc()
-            return _pd_invalid(exc.message, [exc.message], status=exc.status, code=exc.code)
-        integration = find_integration(runtime.config_now(), routing_key, "pagerduty")
-        if integration is None:
-            EVENTS_REJECTED.labels(endpoint="pagerduty").inc()
-            return _pd_invalid("Unknown routing key",
-                               ["routing_key: no pagerduty integration has this key"])
+            integration, incoming = await read_pagerduty(
+                request, runtime.config_now(), "pagerduty", parse_pagerduty)
+        except (SourceError, TocsinError) as exc:
+            return pagerduty_refusal(exc, "pagerduty")
         [result] = await run_in_threadpool(store_events, runtime, integration, [incoming])
         message = "Event processed" if result.outcome != "ignore" else (
             f"Event dropped: {result.reason}")
@@ -149,6 +239,14 @@ def build_router(runtime: Runtime) -> APIRouter:
     return router
 
 
+def _integration(runtime: Runtime, key: str | None, kind: str) -> Integration:
+    integration = find_integration(runtime.config_now(), key, kind)
+    if integration is None:
+        EVENTS_REJECTED.labels(endpoint=kind).inc()
+        raise Unauthorized(f"unknown integration key for a {kind} integration")
+    return integration
+
+
 def _result_json(result: IngestResult) -> dict[str, Any]:
     return {"id": result.alert_id, "dedup_key": result.dedup_key, "outcome": result.outcome}
 
@@ -156,7 +254,8 @@ def _result_json(result: IngestResult) -> dict[str, Any]:
 def _invalid(exc: SourceError, endpoint: str) -> InvalidInput:
     EVENTS_REJECTED.labels(endpoint=endpoint).inc()
     problems = [FieldProblem(e.path, e.message) for e in exc.errors]
-    return InvalidInput(f"invalid {endpoint} webhook: {exc}"[:500], problems)
+    what = "alert" if endpoint == "generic" else "webhook"
+    return InvalidInput(f"invalid {endpoint} {what}: {exc}"[:500], problems)
 
 
 def _pd_invalid(

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +23,7 @@ from tocsin.engine.runtime import Runtime
 from tocsin.errors import FieldProblem, InvalidInput, NotFound
 from tocsin.oncall import overrides, service
 from tocsin.oncall.rules import Shift, format_utc, parse_time
-from tocsin.web.auth import actor, require
+from tocsin.web.auth import READ, WRITE, Caller
 from tocsin.web.body import KIB, decode_json, read_capped
 
 BODY_LIMIT = 16 * KIB
@@ -41,9 +41,8 @@ def build_router(runtime: Runtime) -> APIRouter:
 
 def _add_shift_routes(router: APIRouter, runtime: Runtime) -> None:
     @router.get("/oncall")
-    def oncall_now(authorization: str | None = Header(None)) -> dict[str, Any]:
+    def oncall_now(_caller: Caller = READ) -> dict[str, Any]:
         config = runtime.config_now()
-        require(config, authorization, "read")
         now = runtime.clock.now()
         with runtime.sessions() as session:
             found = [
@@ -56,11 +55,10 @@ def _add_shift_routes(router: APIRouter, runtime: Runtime) -> None:
 
     @router.get("/schedules/{name}/shifts")
     def schedule_shifts(
-        name: str, authorization: str | None = Header(None),
+        name: str, _caller: Caller = READ,
         start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"),
     ) -> dict[str, Any]:
         config = runtime.config_now()
-        require(config, authorization, "read")
         schedule = _schedule(config, name)
         span = _Span.parse(start, end, ZoneInfo(schedule.timezone), runtime.clock.now())
         with runtime.sessions() as session:
@@ -70,11 +68,10 @@ def _add_shift_routes(router: APIRouter, runtime: Runtime) -> None:
 
     @router.get("/users/{user_id}/shifts")
     def user_shifts(
-        user_id: str, authorization: str | None = Header(None),
+        user_id: str, _caller: Caller = READ,
         start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"),
     ) -> dict[str, Any]:
         config = runtime.config_now()
-        require(config, authorization, "read")
         user = config.user_by_email_or_id(user_id)
         if user is None:
             raise NotFound(f"no user {user_id!r} in the config")
@@ -99,24 +96,24 @@ def _shifts_of(session: Session, config: Config, user: User, span: _Span) -> lis
 def _add_override_routes(router: APIRouter, runtime: Runtime) -> None:
     @router.get("/schedules/{name}/overrides")
     def list_overrides(
-        name: str, authorization: str | None = Header(None),
-        include_past: bool = Query(False, alias="all"),
+        name: str, _caller: Caller = READ,
+        include_past: bool = Query(False, alias="all"), include_deleted: bool = False,
     ) -> dict[str, Any]:
         config = runtime.config_now()
-        require(config, authorization, "read")
         schedule = _schedule(config, name)
         with runtime.sessions() as session:
             rows = overrides.list_overrides(session, schedule=schedule.name,
-                                            include_past=include_past, now=runtime.clock.now())
+                                            include_past=include_past,
+                                            include_deleted=include_deleted,
+                                            now=runtime.clock.now())
             return {"schedule": schedule.name,
                     "overrides": [overrides.describe(row) for row in rows]}
 
     @router.post("/schedules/{name}/overrides", status_code=201)
     async def create_override(
-        name: str, request: Request, authorization: str | None = Header(None),
+        name: str, request: Request, caller: Caller = WRITE,
     ) -> dict[str, Any]:
         config = runtime.config_now()
-        token = require(config, authorization, "write")
         schedule = _schedule(config, name)
         fields = _override_fields(decode_json(await read_capped(request, BODY_LIMIT)),
                                   ZoneInfo(schedule.timezone))
@@ -124,20 +121,19 @@ def _add_override_routes(router: APIRouter, runtime: Runtime) -> None:
         def store() -> dict[str, Any]:
             with transaction(runtime.sessions) as session:
                 row = overrides.create_override(
-                    session, config=config, schedule=schedule.name, actor=actor(token),
-                    surface="api", now=runtime.clock.now(), **fields)
+                    session, config=config, schedule=schedule.name, actor=caller.actor,
+                    surface=caller.surface, now=runtime.clock.now(), **fields)
                 return overrides.describe(row)
 
         return await run_in_threadpool(store)
 
     @router.delete("/overrides/{override_id}")
     def delete_override(
-        override_id: int, authorization: str | None = Header(None),
+        override_id: int, caller: Caller = WRITE,
     ) -> dict[str, Any]:
-        token = require(runtime.config_now(), authorization, "write")
         with transaction(runtime.sessions) as session:
             row = overrides.delete_override(session, override_id=override_id,
-                                            actor=actor(token), surface="api",
+                                            actor=caller.actor, surface=caller.surface,
                                             now=runtime.clock.now())
             return overrides.describe(row)
 

@@ -24,16 +24,20 @@ from tocsin import accounts
 from tocsin.config.model import Config, Override, Schedule
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
+from tocsin.errors import TocsinError
 from tocsin.logs import event
-from tocsin.oncall import service
-from tocsin.web import ui_forms, ui_views
+from tocsin.oncall import coverage, overrides, service
+from tocsin.oncall.store import ScheduleOverride
+from tocsin.web import ui_alerts, ui_forms, ui_views
 from tocsin.web.ui_session import (
+    STALE_FORM,
     Sessions,
     UiSession,
     Viewer,
     csrf_ok,
     is_secure,
     trusted_header_name,
+    viewer_zone,
 )
 
 log = logging.getLogger(__name__)
@@ -45,14 +49,16 @@ _TEMPLATES = Environment(
 _HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    # Inline style attributes place the timeline's bars; no script runs at all.
+    # Inline style attributes place the timeline's bars. The only script is the
+    # vendored HTMX file, which fetches fragments from this server: nothing inline.
     "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; connect-src 'self'; "
                                "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
                                "base-uri 'none'",
     "Referrer-Policy": "same-origin",
 }
-STALE_FORM = ("This form has expired or did not come from Tocsin. "
-              "Reload the page and try again.")
+# Gaps listed per schedule on the home page; the schedule's page shows them all.
+GAPS_LISTED = 5
 
 
 class Pages:
@@ -93,10 +99,6 @@ def safe_next(target: str) -> str:
     return "/ui/"
 
 
-def viewer_zone(config: Config, viewer: Viewer) -> ZoneInfo:
-    return ZoneInfo(viewer.user.timezone or config.timezone)
-
-
 def build_router(runtime: Runtime, *, trusted_header: str | None = None) -> APIRouter:
     router = APIRouter(prefix="/ui")
     sessions = Sessions(runtime, trusted_header=trusted_header or trusted_header_name())
@@ -104,6 +106,7 @@ def build_router(runtime: Runtime, *, trusted_header: str | None = None) -> APIR
     _login_routes(router, pages)
     _page_routes(router, pages)
     _override_routes(router, pages)
+    ui_alerts.add_routes(router, pages)
     return router
 
 
@@ -166,11 +169,14 @@ def _page_routes(router: APIRouter, pages: Pages) -> None:
             items = [_now_item(session, config, schedule, now, zone)
                      for _name, schedule in sorted(config.schedules.items())]
         return pages.render(request, "home.html", viewer=viewer, title="On call now",
-                            schedules=items, now_viewer=ui_views.local_time(now, zone),
-                            viewer_zone=zone.key)
+                            nav="home", schedules=items, now_viewer=ui_views.local_time(now, zone),
+                            viewer_zone=zone.key, horizon=coverage.COVERAGE_HORIZON.days,
+                            gappy=[item for item in items if item["gaps"]],
+                            gap_limit=GAPS_LISTED)
 
     @router.get("/schedules/{name}", response_class=HTMLResponse)
-    def schedule_page(request: Request, name: str, start: str = "", added: str = "") -> Response:
+    def schedule_page(request: Request, name: str, start: str = "", added: str = "",
+                      deleted: str = "") -> Response:
         viewer = sessions.viewer(request)
         if viewer is None:
             return pages.to_login(request)
@@ -178,7 +184,8 @@ def _page_routes(router: APIRouter, pages: Pages) -> None:
         if schedule is None:
             return pages.message(request, 404, "No such schedule",
                                  f"There is no schedule named {name!r}.", viewer=viewer)
-        notice = f"Override #{added} added." if added.isdigit() else ""
+        notice = (f"Override #{added} added." if added.isdigit() else
+                  f"Override #{deleted} deleted." if deleted.isdigit() else "")
         context = _schedule_context(runtime, viewer, schedule, start)
         return pages.render(request, "schedule.html", viewer=viewer, notice=notice,
                             form=ui_forms.OverrideForm(), errors=[], **context)
@@ -213,6 +220,45 @@ def _override_routes(router: APIRouter, pages: Pages) -> None:
         return RedirectResponse(f"/ui/schedules/{quote(name)}?start={shown.isoformat()}"
                                 f"&added={made_id}", status_code=303)
 
+    @router.post("/schedules/{name}/overrides/{override_id}/delete",
+                 response_class=HTMLResponse)
+    def delete_override(request: Request, name: str, override_id: int, csrf: str = Form(""),
+                        confirmed: str = Form("")) -> Response:
+        """Without `confirmed`, a page that asks; with it, the deletion (no script runs)."""
+        viewer = sessions.viewer(request)
+        back = f"/ui/schedules/{quote(name)}"
+        if viewer is None or not csrf_ok(viewer.session, csrf):
+            return pages.message(request, 403, "Form expired", STALE_FORM, viewer=viewer,
+                                 back=back)
+        schedule = runtime.config_now().schedules.get(name)
+        with runtime.sessions() as session:
+            row = ui_forms.find(session, schedule, override_id) if schedule else None
+        if schedule is None or row is None:
+            return pages.message(request, 404, "No such override",
+                                 f"Schedule {name!r} has no override #{override_id}.",
+                                 viewer=viewer, back=back)
+        if confirmed != "yes":
+            return pages.render(request, "delete_override.html", viewer=viewer,
+                                **_confirm_context(runtime, schedule, row))
+        problem = _delete_override(runtime, override_id, viewer)
+        if problem is not None:
+            return pages.message(request, problem.status, "Not deleted", problem.message,
+                                 viewer=viewer, back=back)
+        return RedirectResponse(f"{back}?deleted={override_id}", status_code=303)
+
+
+def _delete_override(runtime: Runtime, override_id: int, viewer: Viewer) -> TocsinError | None:
+    """Delete (or end now) an override, audited as the viewer; why not, if it cannot be."""
+    try:
+        with transaction(runtime.sessions) as session:
+            overrides.delete_override(session, override_id=override_id, actor=viewer.user.id,
+                                      surface="ui", now=runtime.clock.now())
+    except TocsinError as exc:
+        return exc
+    # The engine may be waiting on a handoff the deletion just moved.
+    runtime.engine.wake()
+    return None
+
 
 def _add_override(runtime: Runtime, schedule: Schedule, form: ui_forms.OverrideForm,
                   viewer: Viewer) -> tuple[int, date] | list[str]:
@@ -229,6 +275,16 @@ def _add_override(runtime: Runtime, schedule: Schedule, form: ui_forms.OverrideF
     return made_id, first
 
 
+def _confirm_context(runtime: Runtime, schedule: Schedule,
+                     row: ScheduleOverride) -> dict[str, Any]:
+    now = runtime.clock.now()
+    zone = ZoneInfo(schedule.timezone)
+    item = _override_item(runtime.config_now(), service.as_override(row), zone, now)
+    return {"title": f"Delete override #{row.id}", "name": schedule.name, "zone": zone.key,
+            "item": item, "running": row.start_at < now,
+            "back": f"/ui/schedules/{quote(schedule.name)}"}
+
+
 def _now_item(session: Session, config: Config, schedule: Schedule, now: datetime,
               zone: ZoneInfo) -> dict[str, Any]:
     own = ZoneInfo(schedule.timezone)
@@ -240,7 +296,17 @@ def _now_item(session: Session, config: Config, schedule: Schedule, now: datetim
          "end_viewer": ui_views.local_time(s.end, zone)}
         for s in service.on_call(session, schedule, now)
     ]
-    return {"name": schedule.name, "zone": schedule.timezone, "shifts": shifts}
+    return {"name": schedule.name, "zone": schedule.timezone, "shifts": shifts,
+            "gaps": _coverage_gaps(session, schedule, now)}
+
+
+def _coverage_gaps(session: Session, schedule: Schedule, now: datetime) -> list[dict[str, Any]]:
+    """Gaps in the next 14 days, as `tocsin check` and the API find them, in the schedule's zone."""
+    start, end = coverage.upcoming_range(now)
+    found = coverage.gaps(service.final_shifts(session, schedule, start, end), start, end)
+    own = ZoneInfo(schedule.timezone)
+    return [{"start": ui_views.local_time(a, own), "end": ui_views.local_time(b, own),
+             "ongoing": a <= now, "open": b >= end} for a, b in found]
 
 
 def _first_day(text: str, today: date) -> date:
@@ -263,7 +329,7 @@ def _schedule_context(runtime: Runtime, viewer: Viewer, schedule: Schedule,
     with runtime.sessions() as session:
         found = service.final_shifts(session, schedule, begin, finish)
         stored = service.stored_overrides(session, schedule, begin, finish)
-    overrides = [o for o in (*schedule.overrides, *stored) if o.start < finish and o.end > begin]
+    listed = [o for o in (*schedule.overrides, *stored) if o.start < finish and o.end > begin]
     you = viewer_zone(config, viewer)
     return {
         "title": f"Schedule {schedule.name}", "name": schedule.name, "zone": schedule.timezone,
@@ -274,7 +340,7 @@ def _schedule_context(runtime: Runtime, viewer: Viewer, schedule: Schedule,
         "last_label": f"{last - timedelta(days=1):%a %d %b %Y}",
         "rows": ui_views.timeline(config, found, first, zone, now),
         "stretches": ui_views.stretches(config, found, begin, finish, zone, you),
-        "overrides": [_override_item(config, o, zone) for o in overrides],
+        "overrides": [_override_item(config, o, zone, now) for o in listed],
         "users": sorted(({"id": u.id, "label": u.display if u.display == u.id
                           else f"{u.display} ({u.id})"} for u in config.users.values()),
                         key=lambda u: u["label"].lower()),
@@ -282,9 +348,13 @@ def _schedule_context(runtime: Runtime, viewer: Viewer, schedule: Schedule,
     }
 
 
-def _override_item(config: Config, override: Override, zone: ZoneInfo) -> dict[str, str]:
-    ident = "config file" if override.id.startswith("config:") else f"#{override.id}"
-    return {"id": ident, "who": ui_views.display_name(config, override.user),
+def _override_item(config: Config, override: Override, zone: ZoneInfo,
+                   now: datetime) -> dict[str, Any]:
+    stored = not override.id.startswith("config:")
+    return {"id": f"#{override.id}" if stored else "config file", "number": override.id,
+            # The file's own overrides are changed in the file; ended ones are history.
+            "deletable": stored and override.end > now,
+            "who": ui_views.display_name(config, override.user),
             "kind": override.kind,
             "replaces": ui_views.display_name(config, override.replaces)
             if override.replaces else "",

@@ -1,4 +1,4 @@
-"""The UI's override form: read what a person typed and hand it to the override service.
+"""The UI's override forms: read what a person typed and hand it to the override service.
 
 Times in the form are wall-clock times in the schedule's zone, read with
 the same rule as the CLI (`parse_time`), so "09:00" means the same instant
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from tocsin.config.model import Config, Schedule
-from tocsin.errors import InvalidInput
+from tocsin.errors import InvalidInput, NotFound
 from tocsin.oncall import overrides
 from tocsin.oncall.rules import parse_time
 from tocsin.oncall.store import ScheduleOverride
@@ -71,3 +71,12 @@ def _time(text: str, schedule: Schedule, field: str, problems: list[str]) -> dat
     except (ValueError, OverflowError):
         problems.append(f"{field}: not a date and time; use the form 2026-03-08T09:00")
         return None
+
+
+def find(session: Session, schedule: Schedule, override_id: int) -> ScheduleOverride | None:
+    """The stored override `override_id`, if it belongs to `schedule`."""
+    try:
+        row = overrides.get_override(session, override_id)
+    except NotFound:
+        return None
+    return row if row.schedule == schedule.name else None

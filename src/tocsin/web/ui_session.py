@@ -17,6 +17,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -27,9 +28,14 @@ from tocsin.config.model import Config, User
 from tocsin.engine.runtime import Runtime
 
 COOKIE = "tocsin_ui"
+# The cookie's path is "/", so it reaches /api/v1 too, which takes a UI
+# session; it was "/ui" before, and a cookie left there is deleted.
+LEGACY_PATH = "/ui"
 KEY_NAME = "ui_session"
 LIFETIME = timedelta(hours=12)
 TRUSTED_HEADER_ENV = "TOCSIN_TRUSTED_USER_HEADER"
+STALE_FORM = ("This form has expired or did not come from Tocsin. "
+              "Reload the page and try again.")
 
 
 @dataclass(frozen=True)
@@ -108,11 +114,19 @@ class Sessions:
     def write(self, response: Response, session: UiSession, *, secure: bool) -> None:
         value = self._serializer.dumps({"u": session.user_id, "c": session.csrf,
                                         "e": session.expires})
-        response.set_cookie(COOKIE, value, max_age=int(LIFETIME.total_seconds()), path="/ui",
+        response.set_cookie(COOKIE, value, max_age=int(LIFETIME.total_seconds()), path="/",
                             httponly=True, samesite="lax", secure=secure)
+        self._forget_legacy(response, secure=secure)
 
     def clear(self, response: Response, *, secure: bool) -> None:
-        response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="lax", secure=secure)
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
+        self._forget_legacy(response, secure=secure)
+
+    @staticmethod
+    def _forget_legacy(response: Response, *, secure: bool) -> None:
+        # Cookies were once scoped to /ui; a stale one there would shadow the new one.
+        response.delete_cookie(COOKIE, path=LEGACY_PATH, httponly=True, samesite="lax",
+                               secure=secure)
 
 
 def csrf_ok(session: UiSession | None, presented: str) -> bool:
@@ -124,3 +138,8 @@ def csrf_ok(session: UiSession | None, presented: str) -> bool:
 def is_secure(request: Request, config: Config) -> bool:
     """Mark cookies Secure when the UI is served over HTTPS, directly or behind a proxy."""
     return request.url.scheme == "https" or config.public_url.startswith("https://")
+
+
+def viewer_zone(config: Config, viewer: Viewer) -> ZoneInfo:
+    """The zone a person reads times in: their own, else the config's."""
+    return ZoneInfo(viewer.user.timezone or config.timezone)

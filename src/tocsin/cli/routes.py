@@ -1,0 +1,65 @@
+"""`tocsin route test`: which route an alert takes, and why, rule by rule."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from tocsin.alerts.routes import decide_route, decision_json
+from tocsin.cli.common import ConfigOption, JsonOption, fail, load
+from tocsin.oncall.rules import parse_time
+
+route_app = typer.Typer(no_args_is_help=True, help="The routing tree.")
+
+
+def _labels(pairs: list[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            fail(f"label {pair!r} is not NAME=VALUE; write it as severity=critical", code=2)
+        labels[name.strip()] = value
+    return labels
+
+
+@route_app.command("test")
+def route_test(
+    labels: Annotated[list[str], typer.Argument(help="Alert labels as NAME=VALUE")],
+    at: Annotated[str | None, typer.Option(
+        help="When the alert fires (for active windows); ISO 8601, without an offset in "
+             "the config's zone [now]")] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Explain which route an alert with LABELS takes, rule by rule, and who it pages.
+
+    `severity` and `service` are labels like any other, as for a real alert.
+    """
+    loaded = load(config)
+    given = _labels(labels)
+    zone = ZoneInfo(loaded.timezone)
+    try:
+        when = parse_time(at, zone) if at else datetime.now(UTC)
+    except (ValueError, OverflowError) as exc:
+        fail(f"--at: {exc}", code=2)
+    decision = decide_route(loaded, given, severity=given.get("severity"),
+                            service=given.get("service"), at=when)
+    if as_json:
+        sys.stdout.write(json.dumps(decision_json(decision), indent=2) + "\n")
+        return
+    for line in decision.explanation:
+        sys.stdout.write(line + "\n")
+    if decision.target is None:
+        fallback = ", ".join(loaded.notifications.fallback) or "the console"
+        sys.stdout.write(f"=> unrouted: the fallback contact ({fallback}) is paged\n")
+        return
+    channels = ", ".join(decision.channels) if decision.channels else "every contact channel"
+    target = f"{decision.target.kind.replace('_', ' ')} {decision.target.name}"
+    if decision.target.kind != "escalation_policy":
+        target += " (one step, no escalation)"
+    sys.stdout.write(f"=> {target}, urgency {decision.urgency}, {channels}\n")

@@ -1,0 +1,144 @@
+"""The alert pages in a real browser: Debian's chromium, driven by Playwright, on `tocsin serve`.
+
+The list's live update is HTMX polling a fragment; the test proves the new
+row arrived without a reload by leaving a mark on the page's window object
+first and finding it still there after the row appears.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import TocsinServer
+from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _tocsin, sync_api
+
+pytestmark = pytest.mark.e2e
+
+KEY = "generic-key-4b7e19c2"
+SCREENSHOTS = Path("/tmp")
+CONFIG = f"""
+    timezone: UTC
+    users:
+      - {{id: alice, name: Alice Archer}}
+      - {{id: bob, name: Bob Baker}}
+    services:
+      - {{name: checkout, escalation_policy: web}}
+    escalation_policies:
+      - name: web
+        steps:
+          - {{targets: [alice], timeout_minutes: 30}}
+          - {{targets: [bob], timeout_minutes: 30}}
+    routes:
+      - {{match: {{severity: critical}}, notify: web}}
+    integrations:
+      - {{name: checks, type: generic, key: {KEY}, service: checkout}}
+    """
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TocsinServer]:
+    folder = tmp_path_factory.mktemp("ui-alerts-browser")
+    config = folder / "tocsin.yaml"
+    config.write_text(textwrap.dedent(CONFIG), encoding="utf-8")
+    db = f"sqlite:///{folder / 'tocsin.db'}"
+    assert _tocsin("db", "upgrade", "--db", db).returncode == 0
+    made = _tocsin("user", "set-password", "alice", "--password-stdin", "--config", str(config),
+                   "--db", db, stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    with TocsinServer(config, db, folder / "logs") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, served):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=served.base_url, viewport={"width": 1400,
+                                                                       "height": 900})
+    # Only our own server: anything else the page asks for is refused.
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith(served.base_url) else route.abort())
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("console", lambda message: problems.append(message.text)
+              if message.type == "error" else None)
+    yield opened
+    context.close()
+    # A script blocked by the content security policy shows up here.
+    assert problems == []
+
+
+def _log_in(page, path: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(path)
+    page.get_by_label("User id or e-mail").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def _fire(served: TocsinServer, summary: str, dedup_key: str) -> int:
+    response = httpx.post(served.url(f"/integrations/{KEY}/generic"), json={
+        "summary": summary, "severity": "critical", "dedup_key": dedup_key,
+        "labels": {"team": "web"}, "runbook_url": "https://runbooks.example/checkout"})
+    assert response.status_code == 202, response.text
+    alert_id: int = response.json()["alerts"][0]["id"]
+    return alert_id
+
+
+def test_a_new_alert_appears_live_and_is_acknowledged_with_the_button(
+        page, served) -> None:  # type: ignore[no-untyped-def]
+    _log_in(page, "/ui/alerts")
+    assert page.url.endswith("/ui/alerts")
+    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts")\
+        .get_attribute("aria-current") == "page"
+    page.evaluate("window.tocsinNoReload = 'still here'")
+
+    alert_id = _fire(served, "Checkout latency above 2 s", "checkout-latency")
+
+    link = page.get_by_role("link", name="Checkout latency above 2 s")
+    link.wait_for(state="visible", timeout=20_000)  # the list polls every 5 s
+    assert page.evaluate("window.tocsinNoReload") == "still here"
+    row = page.locator(f'tr[data-alert="{alert_id}"]')
+    assert "triggered" in row.inner_text() and "checkout" in row.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "ui-alerts.png"), full_page=True)
+
+    link.click()
+    assert page.url.endswith(f"/ui/alerts/{alert_id}")
+    assert page.get_by_role("heading", name="Today's routing").is_visible()
+    page.get_by_role("button", name="Acknowledge").click()
+
+    assert page.get_by_role("status").inner_text().startswith("Acknowledged.")
+    entry = page.locator('tr[data-kind="acknowledged"]')
+    assert "acknowledged by alice via ui" in entry.inner_text()
+    assert "Alice Archer" in entry.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "ui-alert.png"), full_page=True)
+    told = json.loads(_tocsin("alert", "show", str(alert_id), "--db", served.db_url).stdout)
+    assert (told["status"], told["acknowledged_by"]) == ("acknowledged", "alice")
+    assert [e["surface"] for e in told["timeline"] if e["kind"] == "acknowledged"] == ["ui"]
+
+
+def test_the_list_filters_without_script(page, served) -> None:  # type: ignore[no-untyped-def]
+    quiet = _fire(served, "Payment queue backing up", "payment-queue")
+    acked = _fire(served, "Search index stale", "search-index")
+    done = _tocsin("alert", "ack", str(acked), "--as", "bob", "--config",
+                   str(served.config_path), "--db", served.db_url)
+    assert done.returncode == 0, done.stderr
+    _log_in(page, "/ui/alerts")
+    page.get_by_label("Status").select_option("acknowledged")
+    page.get_by_role("button", name="Show alerts").click()
+    assert "status=acknowledged" in page.url
+    row = page.locator(f'tr[data-alert="{acked}"]')
+    assert "Bob Baker" in row.inner_text()  # who acknowledged it
+    assert page.locator(f'tr[data-alert="{quiet}"]').count() == 0
