@@ -24,7 +24,8 @@ END = START + timedelta(hours=2)
 
 
 def window(key: str = "1", end: datetime = END, **matchers: object) -> Window:
-    return Window(key=key, label=f"#{key}", start=START, end=end, **matchers)  # type: ignore[arg-type]
+    return Window(key=key, label=f"#{key}", start=START, end=end,
+                  **matchers)  # type: ignore[arg-type]
 
 
 def labels(**extra: str) -> dict[str, str]:

@@ -8,8 +8,6 @@ and an office-hours schedule with a gap every night.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,22 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import TocsinServer, tocsin_command
+from tests.support.server import TocsinServer
+from tests.ui.browsing import (
+    PASSWORD,
+    launch,
+    new_context,
+    serve_with_alice,
+    tocsin,
+)
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-# Root in a container has no user namespaces for the sandbox; the rest keeps
-# the browser from calling out to Google while the tests run.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PASSWORD = "correct horse battery"
 SCREENSHOT = Path("/tmp/ui-schedule.png")
-
-sync_api = pytest.importorskip("playwright.sync_api")
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
-
 
 def _config(today: datetime) -> str:
     return textwrap.dedent(f"""
@@ -58,41 +52,20 @@ def _config(today: datetime) -> str:
         """)
 
 
-def _tocsin(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*tocsin_command(), *args], input=stdin, capture_output=True,
-                          text=True, timeout=60, check=False)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TocsinServer]:
     folder = tmp_path_factory.mktemp("ui-browser")
-    config = folder / "tocsin.yaml"
-    config.write_text(_config(datetime.now(UTC)), encoding="utf-8")
-    db = f"sqlite:///{folder / 'tocsin.db'}"
-    assert _tocsin("db", "upgrade", "--db", db).returncode == 0
-    made = _tocsin("user", "set-password", "alice", "--password-stdin", "--config", str(config),
-                   "--db", db, stdin=PASSWORD + "\n")
-    assert made.returncode == 0, made.stderr
-    with TocsinServer(config, db, folder / "logs") as server:
-        yield server
+    yield from serve_with_alice(folder, _config(datetime.now(UTC)))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        yield launched
-        launched.close()
+    yield from launch()
 
 
 @pytest.fixture
 def page(browser, served):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=served.base_url, viewport={"width": 1400,
-                                                                       "height": 900})
-    # Only our own server: anything else the page asks for is refused.
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(served.base_url) else route.abort())
+    context = new_context(browser, served)
     opened = context.new_page()
     yield opened
     context.close()
@@ -124,7 +97,7 @@ def test_home_shows_who_the_rotation_puts_on_call(  # type: ignore[no-untyped-de
     _log_in(page)
     row = page.locator("tr", has=page.get_by_role("link", name="primary"))
     assert "Alice Archer" in row.inner_text()
-    told = json.loads(_tocsin("oncall", "primary", "--json", "--config",
+    told = json.loads(tocsin("oncall", "primary", "--json", "--config",
                               str(served.config_path), "--db", served.db_url).stdout)
     assert [shift["user"] for shift in told["oncall"]] == ["alice"]
     # Alice reads handoffs in her own zone (Bangkok, UTC+7) and the schedule's (UTC).
@@ -155,7 +128,7 @@ def test_the_override_form_adds_an_override_the_cli_reports(
     bar = page.locator(".bar.override")
     assert bar.count() == 1 and "Carol Chen" in bar.inner_text()
     page.screenshot(path=str(SCREENSHOT), full_page=True)
-    told = json.loads(_tocsin("oncall", "primary", "--json", "--at", f"{tomorrow}T11:00",
+    told = json.loads(tocsin("oncall", "primary", "--json", "--at", f"{tomorrow}T11:00",
                               "--config", str(served.config_path), "--db", served.db_url).stdout)
     assert [(s["user"], s["source"]) for s in told["oncall"]] == [("carol", "override:1")]
 
@@ -187,7 +160,7 @@ def test_an_override_is_deleted_after_a_confirm_page_and_the_cli_lists_it(
     assert page.get_by_role("heading", name=f"Delete override {made}?").is_visible()
     page.get_by_role("button", name=f"Delete override {made}").click()
     assert page.get_by_role("status").inner_text() == f"Override {made} deleted."
-    listed = json.loads(_tocsin("override", "list", "primary", "--all", "--json", "--config",
+    listed = json.loads(tocsin("override", "list", "primary", "--all", "--json", "--config",
                                 str(served.config_path), "--db", served.db_url).stdout)
     found = {f"#{o['id']}": o["deleted_by"] for o in listed["overrides"]}
     assert found[made] == "alice"

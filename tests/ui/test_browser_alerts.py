@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.server import TocsinServer
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _tocsin, sync_api
+from tests.ui.browsing import PASSWORD, launch, new_context, serve_with_alice, tocsin
 
 pytestmark = pytest.mark.e2e
 
@@ -44,33 +44,17 @@ CONFIG = f"""
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TocsinServer]:
     folder = tmp_path_factory.mktemp("ui-alerts-browser")
-    config = folder / "tocsin.yaml"
-    config.write_text(textwrap.dedent(CONFIG), encoding="utf-8")
-    db = f"sqlite:///{folder / 'tocsin.db'}"
-    assert _tocsin("db", "upgrade", "--db", db).returncode == 0
-    made = _tocsin("user", "set-password", "alice", "--password-stdin", "--config", str(config),
-                   "--db", db, stdin=PASSWORD + "\n")
-    assert made.returncode == 0, made.stderr
-    with TocsinServer(config, db, folder / "logs") as server:
-        yield server
+    yield from serve_with_alice(folder, textwrap.dedent(CONFIG))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        yield launched
-        launched.close()
+    yield from launch()
 
 
 @pytest.fixture
 def page(browser, served):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=served.base_url, viewport={"width": 1400,
-                                                                       "height": 900})
-    # Only our own server: anything else the page asks for is refused.
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(served.base_url) else route.abort())
+    context = new_context(browser, served)
     opened = context.new_page()
     problems: list[str] = []
     opened.on("console", lambda message: problems.append(message.text)
@@ -124,7 +108,7 @@ def test_a_new_alert_appears_live_and_is_acknowledged_with_the_button(
     assert "acknowledged by alice via ui" in entry.inner_text()
     assert "Alice Archer" in entry.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "ui-alert.png"), full_page=True)
-    told = json.loads(_tocsin("alert", "show", str(alert_id), "--db", served.db_url).stdout)
+    told = json.loads(tocsin("alert", "show", str(alert_id), "--db", served.db_url).stdout)
     assert (told["status"], told["acknowledged_by"]) == ("acknowledged", "alice")
     assert [e["surface"] for e in told["timeline"] if e["kind"] == "acknowledged"] == ["ui"]
 
@@ -132,7 +116,7 @@ def test_a_new_alert_appears_live_and_is_acknowledged_with_the_button(
 def test_the_list_filters_without_script(page, served) -> None:  # type: ignore[no-untyped-def]
     quiet = _fire(served, "Payment queue backing up", "payment-queue")
     acked = _fire(served, "Search index stale", "search-index")
-    done = _tocsin("alert", "ack", str(acked), "--as", "bob", "--config",
+    done = tocsin("alert", "ack", str(acked), "--as", "bob", "--config",
                    str(served.config_path), "--db", served.db_url)
     assert done.returncode == 0, done.stderr
     _log_in(page, "/ui/alerts")

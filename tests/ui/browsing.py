@@ -1,0 +1,63 @@
+"""What the browser tests share: Debian's chromium under Playwright, and a served Tocsin.
+
+A module importing this is skipped (a failure under CI=true) when Playwright
+or chromium is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.server import TocsinServer, tocsin_command
+
+CHROMIUM = "/usr/bin/chromium"
+# Root in a container has no user namespaces for the sandbox; the rest keeps
+# the browser from calling out to Google while the tests run.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "correct horse battery"
+
+sync_api = pytest.importorskip("playwright.sync_api")
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def tocsin(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*tocsin_command(), *args], input=stdin, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def serve_with_alice(folder: Path, config_text: str) -> Iterator[TocsinServer]:
+    """`tocsin serve` on a new SQLite database, with alice's password set by the CLI."""
+    config = folder / "tocsin.yaml"
+    config.write_text(config_text, encoding="utf-8")
+    db = f"sqlite:///{folder / 'tocsin.db'}"
+    assert tocsin("db", "upgrade", "--db", db).returncode == 0
+    made = tocsin("user", "set-password", "alice", "--password-stdin", "--config", str(config),
+                  "--db", db, stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    with TocsinServer(config, db, folder / "logs") as server:
+        yield server
+
+
+def launch() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield launched
+        launched.close()
+
+
+def new_context(browser: Any, served: TocsinServer) -> Any:
+    """A browser context that may reach our own server and nothing else."""
+    context = browser.new_context(base_url=served.base_url, viewport={"width": 1400,
+                                                                       "height": 900})
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith(served.base_url) else route.abort())
+    return context
