@@ -47,3 +47,52 @@ def test_a_severity_change_reroutes_through_the_tree(make_harness):
     assert alert.policy == "office"
     assert any(line.startswith("rerouted: routes[0].routes[0] matched") for line in
                harness.timeline(alert_id))
+
+
+def test_a_raised_severity_starts_the_new_policy_when_the_old_one_has_run_out(make_harness):
+    # Found by a trial user: a warning paged erin (one step, then nothing);
+    # the same alert turning critical must page the critical policy.
+    harness = make_harness("""
+escalation_policies:
+  - name: critical
+    steps:
+      - {targets: [bob], timeout_minutes: 5}
+      - {targets: [carol], timeout_minutes: 0}
+routes:
+  - {match: {severity: critical}, notify: critical}
+  - {notify: erin}
+""")
+    alert_id = harness.fire("disk-db-9", severity="warning")
+    harness.advance(2)
+    harness.fire("disk-db-9", severity="critical")
+    harness.advance(6)
+
+    assert [(minute, user) for minute, user, _step in harness.paged()] == [
+        (0, "erin"), (2, "bob"), (7, "carol")]
+    assert any("no step was waiting; critical starts now" in line
+               for line in harness.timeline(alert_id))
+
+
+def test_a_raised_severity_mid_escalation_leaves_the_waiting_step_alone(make_harness):
+    harness = make_harness("""
+escalation_policies:
+  - name: slow
+    steps:
+      - {targets: [erin], timeout_minutes: 10}
+      - {targets: [dave], timeout_minutes: 0}
+  - name: critical
+    steps:
+      - {targets: [bob], timeout_minutes: 5}
+      - {targets: [carol], timeout_minutes: 0}
+routes:
+  - {match: {severity: critical}, notify: critical}
+  - {notify: slow}
+""")
+    harness.fire("latency", severity="warning")
+    harness.advance(2)
+    harness.fire("latency", severity="critical")
+    harness.advance(10)
+
+    # Step 2 was already waiting (due at minute 10): it runs from the new policy.
+    assert [(minute, user) for minute, user, _step in harness.paged()] == [
+        (0, "erin"), (10, "carol")]

@@ -110,7 +110,7 @@ def test_grafana_may_send_its_key_as_a_bearer_header(web: Web) -> None:
     for refused in (wrong, other_type):
         assert refused.status_code == 401, refused.text
         assert refused.json()["error"]["message"] == (
-            "unknown integration key for a grafana integration")
+            "unknown key for an integration of type grafana")
         assert GENERIC_KEY not in refused.text
     assert len(alerts(web)) == 1
 

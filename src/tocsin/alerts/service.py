@@ -236,12 +236,22 @@ def _reroute(*, config: Config, alert: Alert, session: Session, now: datetime) -
         alert.urgency = decision.urgency
     if decision.policy is None or alert.responders:
         return  # responders named by the sender stay its targets
-    if decision.policy != alert.policy:
-        add_timeline(session, alert, kind="rerouted", now=now,
-                     message=f"{_taken(decision)}; later steps use {decision.policy}")
-        alert.route = decision.where
-        alert.policy = decision.policy
-        alert.channels = list(decision.channels) if decision.channels else None
+    if decision.policy == alert.policy:
+        return
+    add_timeline(session, alert, kind="rerouted", now=now,
+                 message=f"{_taken(decision)}; later steps use {decision.policy}")
+    alert.route = decision.where
+    alert.policy = decision.policy
+    alert.channels = list(decision.channels) if decision.channels else None
+    if alert.status != TRIGGERED:
+        return
+    if timers.has_pending(session, alert_id=alert.id, kind=timers.ESCALATE):
+        return
+    # The old policy had run out (or never started): the new one starts from
+    # its first step at once, so a raised severity is never left unpaged.
+    add_timeline(session, alert, kind="rerouted", now=now,
+                 message=f"no step was waiting; {decision.policy} starts now")
+    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now, now=now)
 
 
 def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:

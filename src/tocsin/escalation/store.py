@@ -62,6 +62,16 @@ def cancel_for_alert(session: Session, *, alert_id: int, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def has_pending(session: Session, *, alert_id: int, kind: str) -> bool:
+    """Whether a timer of `kind` waits for the alert, written or still in the session."""
+    if any(isinstance(obj, Timer) and obj.alert_id == alert_id and obj.kind == kind
+           and obj.state == PENDING for obj in session.new):
+        return True
+    query = select(Timer.id).where(
+        Timer.alert_id == alert_id, Timer.kind == kind, Timer.state == PENDING).limit(1)
+    return session.scalars(query).first() is not None
+
+
 def claim_due(session: Session, *, now: datetime) -> Timer | None:
     """The oldest due timer, locked so no other worker can take it.
 

@@ -173,6 +173,10 @@ def build_router(runtime: Runtime) -> APIRouter:
         results = await run_in_threadpool(store_events, runtime, integration, events)
         event(log, f"integration.{kind}", integration=integration.name,
               accepted=len(results), rejected=len(errors))
+        for error in errors:
+            # The sender got a 2xx and will not resend: say loudly what was left out.
+            event(log, "integration.alert_rejected", level=logging.WARNING,
+                  integration=integration.name, path=error.path, reason=error.message)
         return JSONResponse({
             "status": "ok", "accepted": len(results),
             "alerts": [_result_json(r) for r in results],
@@ -243,7 +247,7 @@ def _integration(runtime: Runtime, key: str | None, kind: str) -> Integration:
     integration = find_integration(runtime.config_now(), key, kind)
     if integration is None:
         EVENTS_REJECTED.labels(endpoint=kind).inc()
-        raise Unauthorized(f"unknown integration key for a {kind} integration")
+        raise Unauthorized(f"unknown key for an integration of type {kind}")
     return integration
 
 
