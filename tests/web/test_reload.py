@@ -147,3 +147,14 @@ def test_a_token_removed_from_the_file_stops_working_after_reload(web: Web):
 
     assert web.call("GET", "/api/v1/alerts", READ_TOKEN).status_code == 401
     assert web.call("GET", "/api/v1/alerts", WRITE_TOKEN).status_code == 200
+
+
+def test_warnings_beside_a_refusing_error_are_marked_as_warnings(web: Web):
+    web.rewrite_config(BROKEN.replace("timeout_minutes: 5", "timeout_minutes: 0.05"))
+
+    fields = _reload(web).json()["error"]["fields"]
+
+    warnings = [f for f in fields if f["message"].startswith("warning: ")]
+    assert len(warnings) == 1
+    assert "timeout_minutes" in warnings[0]["path"]
+    assert not fields[0]["message"].startswith("warning: ")

@@ -66,9 +66,13 @@ def build_router(runtime: Runtime) -> APIRouter:
         try:
             warnings = runtime.config.reload()
         except ConfigError as exc:
+            # Errors first; warnings say so, since they alone would not refuse the file.
+            problems = sorted(exc.problems, key=lambda p: p.severity != "error")
             raise InvalidInput("the new configuration is invalid; the old one keeps running", [
-                FieldProblem(f"{p.file}:{p.line}:{p.path}", f"{p.message}; fix: {p.fix}")
-                for p in exc.problems
+                FieldProblem(f"{p.file}:{p.line}:{p.path}",
+                             ("warning: " if p.severity != "error" else "")
+                             + f"{p.message}; fix: {p.fix}")
+                for p in problems
             ]) from exc
         return {"status": "reloaded", "warnings": [p.format() for p in warnings]}
 
