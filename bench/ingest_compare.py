@@ -47,30 +47,17 @@ import psycopg
 from loadgen import Outcome, Poller, Request, Target, closed_loop, open_loop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ingest import CONFIG as SERVER_CONFIG
+from ingest import KEY
 from tests.support.server import TocsinServer, free_port, wait_until
 
-KEY = "bench-compare-am-key"
 TOKEN = uuid.uuid4().hex  # the pollers' read token, new each run
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ALERTMANAGER = "prometheus-alertmanager"
 DUPLICATES = (0.1, 0.5, 0.9)
 
-CONFIG = f"""
-timezone: UTC
-users:
-  - {{id: alice, name: Alice}}
-schedules:
-  - {{name: primary, rotation: daily, start_time: "00:00", participants: [alice]}}
-escalation_policies:
-  - name: bench
-    steps:
-      - {{targets: [primary], timeout_minutes: 0}}
-routes:
-  - {{notify: bench}}
-services:
-  - {{name: bench, escalation_policy: bench}}
-integrations:
-  - {{name: prom, type: alertmanager, key: {KEY}, service: bench}}
+# bench/ingest.py's server config, plus a read token for the pollers.
+CONFIG = SERVER_CONFIG + f"""\
 api_tokens:
   - {{name: poll, token: {TOKEN}, user: alice, scope: read}}
 """
