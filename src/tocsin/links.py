@@ -1,4 +1,4 @@
-"""Signed, expiring links that let the person paged act on an alert.
+"""Signed, expiring links that let the person paged act on an alert, or on a bundle.
 
 The signing key is kept in the database (see `keys`), so every process
 checks links alike and nobody has to configure it.
@@ -7,6 +7,7 @@ checks links alike and nobody has to configure it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -14,11 +15,19 @@ from tocsin.clock import Clock
 
 LINK_MAX_AGE_SECONDS = 24 * 3600
 _SALT = "tocsin.alert-link"
+# Its own salt: an alert's link can never be read as a bundle's, nor the reverse.
+_BUNDLE_SALT = "tocsin.bundle-link"
 
 
 @dataclass(frozen=True)
 class LinkClaim:
     alert_id: int
+    user_id: str
+
+
+@dataclass(frozen=True)
+class BundleClaim:
+    bundle_id: int
     user_id: str
 
 
@@ -34,6 +43,7 @@ class LinkSigner:
 
         signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": stamp})
         self._serializer = URLSafeTimedSerializer(secret, salt=_SALT, signer=signer)
+        self._bundles = URLSafeTimedSerializer(secret, salt=_BUNDLE_SALT, signer=signer)
         self.public_url = public_url  # swapped on config reload
 
     def token(self, alert_id: int, user_id: str) -> str:
@@ -43,10 +53,24 @@ class LinkSigner:
         return f"{self.public_url.rstrip('/')}/a/{self.token(alert_id, user_id)}"
 
     def check(self, token: str) -> LinkClaim:
-        try:
-            data = self._serializer.loads(token, max_age=LINK_MAX_AGE_SECONDS)
-        except SignatureExpired as exc:
-            raise LinkError("this link has expired; open the alert in Tocsin instead") from exc
-        except BadSignature as exc:
-            raise LinkError("this link is not valid") from exc
+        data = _load(self._serializer, token, "the alert")
         return LinkClaim(alert_id=int(data["a"]), user_id=str(data["u"]))
+
+    def bundle_url(self, bundle_id: int, user_id: str) -> str:
+        """The link in a storm bundle: it acknowledges every alert the bundle lists."""
+        token = str(self._bundles.dumps({"b": bundle_id, "u": user_id}))
+        return f"{self.public_url.rstrip('/')}/b/{token}"
+
+    def check_bundle(self, token: str) -> BundleClaim:
+        data = _load(self._bundles, token, "the alerts")
+        return BundleClaim(bundle_id=int(data["b"]), user_id=str(data["u"]))
+
+
+def _load(serializer: URLSafeTimedSerializer, token: str, what: str) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = serializer.loads(token, max_age=LINK_MAX_AGE_SECONDS)
+    except SignatureExpired as exc:
+        raise LinkError(f"this link has expired; open {what} in Tocsin instead") from exc
+    except BadSignature as exc:
+        raise LinkError("this link is not valid") from exc
+    return data

@@ -1,15 +1,19 @@
 """Every table, imported in one place so metadata and migrations see them all."""
 
 from tocsin.accounts import UserPassword
+from tocsin.alerts.flapping_store import KeyChanges
+from tocsin.alerts.group_store import AlertGroup
 from tocsin.alerts.heartbeat_store import HeartbeatState
 from tocsin.alerts.maintenance_store import MaintenanceHold, StoredWindow
 from tocsin.alerts.request_store import AlertRequest
 from tocsin.alerts.store import Alert, AlertEvent, ChangeEvent
+from tocsin.alerts.storm_store import RouteStorm
 from tocsin.audit import AuditEntry
 from tocsin.db import Base
-from tocsin.escalation.store import Timer
+from tocsin.escalation.store import Chain, Timer
 from tocsin.incidents.store import Incident
 from tocsin.keys import AppSecret
+from tocsin.notify.bundle_store import StormBundle, StormBundleItem
 from tocsin.notify.store import Delivery, DeliveryAttempt
 from tocsin.oncall.anchor_store import RotationAnchor
 from tocsin.oncall.gap_notice_store import GapNotice
@@ -18,10 +22,11 @@ from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
 
 __all__ = [
-    "Alert", "AlertEvent", "AlertRequest", "AppSecret", "AuditEntry", "Base", "ChangeEvent",
+    "Alert", "AlertEvent", "AlertGroup", "AlertRequest", "AppSecret", "AuditEntry", "Base",
+    "Chain", "ChangeEvent",
     "Delivery",
-    "DeliveryAttempt", "GapNotice", "HandoffNotice", "HeartbeatState", "Incident",
-    "MaintenanceHold", "RecordedShift", "RotationAnchor", "ScheduleOverride", "ShiftWatermark",
-    "StoredWindow", "Timer",
+    "DeliveryAttempt", "GapNotice", "HandoffNotice", "HeartbeatState", "Incident", "KeyChanges",
+    "MaintenanceHold", "RecordedShift", "RotationAnchor", "RouteStorm", "ScheduleOverride",
+    "ShiftWatermark", "StoredWindow", "StormBundle", "StormBundleItem", "Timer",
     "UserPassword",
 ]

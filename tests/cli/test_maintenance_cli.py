@@ -188,8 +188,11 @@ def test_no_database_is_refused_and_none_is_created(tmp_path: Path):
 def test_a_window_made_by_the_cli_holds_alerts_in_the_server(cli, tmp_path, db_url):
     web = make_web(tmp_path, db_url, FakeClock(NOW + timedelta(minutes=1)))
     try:
-        created = _json(cli("maintenance", "add", "--service", "payment", "--to", SOON,
-                            "--reason", "db upgrade", "--json", config_path=web.config_path))
+        # The server's clock is fake and the CLI's is real: start the window
+        # at the server's "now" so a slow run cannot leave the alert outside it.
+        created = _json(cli("maintenance", "add", "--service", "payment", "--from", _z(NOW),
+                            "--to", SOON, "--reason", "db upgrade", "--json",
+                            config_path=web.config_path))
         alert_id = web.fire()
         listed = web.call("GET", "/api/v1/maintenance", READ_TOKEN).json()["maintenance"]
 

@@ -84,3 +84,53 @@ def test_a_label_without_a_value_is_a_usage_error(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "label 'severity' is not NAME=VALUE" in result.stderr
+
+
+CONTINUING = """\
+users:
+  - {id: alice, email: alice@company.com}
+  - {id: bob, email: bob@company.com}
+escalation_policies:
+  - name: payments
+    steps: [{targets: [alice], timeout_minutes: 5}, {targets: [bob], timeout_minutes: 0}]
+  - name: leadership
+    steps: [{targets: [bob], timeout_minutes: 0}]
+routes:
+  - match: {service: payment}
+    notify: payments
+    continue: true
+  - match: {severity: critical}
+    notify: leadership
+  - notify: bob
+"""
+
+
+def run_continuing(tmp_path: Path, *args: str):
+    path = tmp_path / "tocsin.yaml"
+    path.write_text(CONTINUING, encoding="utf-8")
+    return CliRunner().invoke(app, ["route", "test", *args, "--config", str(path)])
+
+
+def test_routes_that_continue_show_every_policy_the_alert_pages(tmp_path: Path) -> None:
+    result = run_continuing(tmp_path, "service=payment", "severity=critical")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "routes[0] (line 10): yes, matched service=payment",
+        "routes[0] (line 10): takes the alert, notify payments",
+        "routes[0] (line 10): continue is set, so the walk goes on",
+        "routes[1] (line 13): yes, matched severity=critical",
+        "routes[1] (line 13): takes the alert too, notify leadership",
+        "=> escalation policy payments, urgency high, every contact channel",
+        "=> also escalation policy leadership, from routes[1] (line 13), escalating beside it",
+    ]
+
+
+def test_routes_that_continue_are_listed_in_the_json(tmp_path: Path) -> None:
+    result = run_continuing(tmp_path, "service=payment", "severity=warning", "--json")
+
+    decision = json.loads(result.stdout)
+    assert decision["policy"] == "payments"
+    assert decision["also"] == [{"route": "routes[2]", "line": 15,
+                                 "notify": {"kind": "user", "name": "bob"},
+                                 "policy": "implicit:bob"}]

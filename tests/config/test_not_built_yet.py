@@ -15,16 +15,6 @@ NOT_BUILT = [
         "notification_rules",
     ),
     ("components", ("users:", "components: []\nusers:"), "components"),
-    (
-        "routes[0].group_by",
-        ("- notify: critical", "- notify: critical\n    group_by: [service]"),
-        "group_by",
-    ),
-    (
-        "routes[0].continue",
-        ("- notify: critical", "- notify: critical\n    continue: false"),
-        "continue",
-    ),
 ]
 
 

@@ -88,7 +88,8 @@ def test_a_match_re_that_does_not_compile_is_rejected(tmp_path: Path) -> None:
 
     assert problem.line == line_of(text, "pay(ment")
     assert problem.path == "routes[0].match_re.service"
-    assert problem.message.startswith("bad regular expression: missing ), unterminated")
+    assert problem.message == "bad regular expression: missing ): pay(ment"
+    assert "RE2 syntax" in problem.fix
 
 
 def test_an_unknown_route_channel_is_a_bad_value(tmp_path: Path) -> None:
@@ -116,7 +117,7 @@ def test_route_channels_without_a_provider_are_warnings(tmp_path: Path) -> None:
         ),
         (
             "routes[0].channels[2]",
-            "no provider for sms exists yet in this release, so this route's pages skip it",
+            "no twilio provider is configured, so this route's pages skip it",
         ),
     ]
     assert warnings[0].fix == "add notifications.slack, or remove slack here"
@@ -159,7 +160,9 @@ def test_user_contacts_are_data_but_warn_without_a_provider(tmp_path: Path) -> N
         "users[0].contacts.email",
         "users[0].contacts.phone",
     ]
-    assert "no provider for phone exists yet" in warnings[2].message
+    assert warnings[2].message == "no twilio provider is configured, so pages to this user skip it"
+    assert warnings[2].fix == "add notifications.twilio, or remove phone here"
+    assert warnings[1].fix == "add notifications.email, or remove email here"
 
 
 def test_an_unknown_contact_channel_is_an_unknown_key(tmp_path: Path) -> None:

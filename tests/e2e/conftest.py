@@ -112,6 +112,15 @@ class TocsinApi:
         self.close()
 
 
+def alert_pages(receiver: WebhookReceiver) -> list[ReceivedRequest]:
+    """The alert pages the receiver got, without handoff notices.
+
+    The server runs on the real clock, so a run near a shift's handoff also
+    sends its participants a notice through the same webhook.
+    """
+    return [r for r in list(receiver.requests) if "alert" in r.json]
+
+
 def pages_for(receiver: WebhookReceiver, alert_id: int) -> list[ReceivedRequest]:
     """The pages the receiver got for one alert, in arrival order."""
     return [r for r in list(receiver.requests) if r.json.get("alert", {}).get("id") == alert_id]

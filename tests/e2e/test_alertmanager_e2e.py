@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     StartAlertmanager,
     StartTocsin,
     TocsinApi,
+    alert_pages,
     pages_for,
     write_config,
 )
@@ -124,7 +125,7 @@ def test_alertmanager_sends_a_group_of_alerts_each_becomes_one_alert(
         wait_until(lambda: _all_named(api, name, 3), timeout=20,
                    message="three alerts from one Alertmanager group")
         ids = {a["id"] for a in _all_named(api, name, 3) or []}
-        wait_until(lambda: ids <= {r.json["alert"]["id"] for r in list(receiver.requests)},
+        wait_until(lambda: ids <= {r.json["alert"]["id"] for r in alert_pages(receiver)},
                    timeout=20, message="a page for each of the three alerts")
         found = _all_named(api, name, 0) or []
     assert len(found) == 3

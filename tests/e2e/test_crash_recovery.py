@@ -18,7 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import AM_KEY, StartTocsin, TocsinApi, sqlite_url, write_config
+from tests.e2e.conftest import (
+    AM_KEY,
+    StartTocsin,
+    TocsinApi,
+    alert_pages,
+    sqlite_url,
+    write_config,
+)
 from tests.support.server import wait_until
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -90,6 +97,8 @@ def test_sigkill_mid_burst_loses_no_alert_and_runs_each_step_once(
     tmp_path: Path, receiver: WebhookReceiver, start_tocsin: StartTocsin,
 ) -> None:
     config_path = write_config(tmp_path, receiver.base_url, STEPS)
+    with config_path.open("a", encoding="utf-8") as config:
+        config.write("storm: off\n")  # follow each page through the crash, not bundles
     server = start_tocsin(config_path, sqlite_url(tmp_path))
     burst = Burst(server.url(f"/integrations/{AM_KEY}/alertmanager"),
                   [_webhook(batch) for batch in range(REQUESTS)])
@@ -121,7 +130,7 @@ def test_sigkill_mid_burst_loses_no_alert_and_runs_each_step_once(
 
 def _assert_no_duplicate_pages(receiver: WebhookReceiver) -> None:
     keys: defaultdict[tuple[int, int, str], set[str | None]] = defaultdict(set)
-    for request in list(receiver.requests):
+    for request in alert_pages(receiver):
         body = request.json
         keys[(body["alert"]["id"], body["step"], body["user"]["id"])].add(
             request.idempotency_key)
@@ -130,7 +139,7 @@ def _assert_no_duplicate_pages(receiver: WebhookReceiver) -> None:
 
 
 def _assert_sent_pages_arrived(receiver: WebhookReceiver, details: list[dict[str, Any]]) -> None:
-    received = {r.json["delivery_id"] for r in list(receiver.requests)}
+    received = {r.json["delivery_id"] for r in alert_pages(receiver)}
     webhook = [n for d in details for n in d["notifications"] if n["channel"] == "webhook"]
     assert not [n for n in webhook if n["status"] == "failed"]
     missing = [n["id"] for n in webhook if n["status"] == "sent" and n["id"] not in received]
@@ -146,7 +155,7 @@ def test_sigterm_lets_the_page_in_flight_finish(
     with TocsinApi(server.base_url) as api:
         [alert] = api.alertmanager(_webhook(0, count=1)).json()["alerts"]
         alert_id = alert["id"]
-        wait_until(lambda: receiver.requests, timeout=20, message="the page to be on its way")
+        wait_until(lambda: alert_pages(receiver), timeout=20, message="the page to be on its way")
         exit_code = server.stop()
 
     server.start()

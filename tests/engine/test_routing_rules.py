@@ -57,6 +57,15 @@ def test_service_from_the_alert_overrides_a_label():
     assert labels["service"] == "payment"
 
 
+def test_severity_from_the_alert_overrides_a_label():
+    # A severity mapped from another field (`fields:`) is the one routes match.
+    labels = alert_labels({"severity": "warning", "sev": "SEV1"}, severity="SEV1", service=None)
+
+    assert labels["severity"] == "SEV1"
+    assert alert_labels({"severity": "warning"}, severity=None, service=None) == {
+        "severity": "warning"}
+
+
 # --- The routing tree -------------------------------------------------------------
 
 DB_TEAM = Route(notify=Target("escalation_policy", "database"), match={"team": "db"},

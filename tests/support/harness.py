@@ -24,6 +24,7 @@ from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime, build_runtime
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
+from tocsin.notify.bundles import BundlePage
 
 
 @dataclass
@@ -38,6 +39,8 @@ class FakeChannel:
     lock: threading.Lock = field(default_factory=threading.Lock)
     notices: list[Notice] = field(default_factory=list)
     notice_times: list[datetime] = field(default_factory=list)
+    bundles: list[BundlePage] = field(default_factory=list)
+    bundle_times: list[datetime] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.start = self.clock.now()
@@ -57,6 +60,14 @@ class FakeChannel:
                 return self.failures.pop(0)
             self.notices.append(notice)
             self.notice_times.append(self.clock.now())
+            return DeliveryOutcome(ok=True, detail="fake delivered")
+
+    def send_bundle(self, page: BundlePage) -> DeliveryOutcome:
+        with self.lock:
+            if self.failures:
+                return self.failures.pop(0)
+            self.bundles.append(page)
+            self.bundle_times.append(self.clock.now())
             return DeliveryOutcome(ok=True, detail="fake delivered")
 
     def fail_next(self, count: int, *, retryable: bool = True) -> None:

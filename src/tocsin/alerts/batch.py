@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import InstanceState, Session, class_mapper
 
-from tocsin.alerts import batch_store, service
+from tocsin.alerts import batch_store, flapping, service
 from tocsin.alerts.rules import Decision, IncomingEvent
 from tocsin.alerts.service import IngestResult
 from tocsin.alerts.store import Alert, AlertEvent
@@ -45,6 +45,8 @@ def ingest_batch(
     # query in between would flush them one alert at a time.
     with session.no_autoflush:
         latest = batch_store.latest_alerts(session, integration.name, keys)
+        flapping.prefetch(session, config=config, integration=integration.name, latest=latest,
+                          events=events, now=now)
         opening = _Opening()
         previous: str | None = None
         for index in order:
@@ -59,7 +61,7 @@ def ingest_batch(
             if decision.outcome in OPENS:
                 alert = service.build_alert(integration=integration, incoming=incoming,
                                             now=now, resolved=decision.outcome != "open")
-                opening.add(index, alert, decision)
+                opening.add(index, alert, decision, reopened=current is not None)
                 latest[incoming.dedup_key] = alert
                 continue
             results[index] = service.apply_decision(
@@ -67,6 +69,7 @@ def ingest_batch(
                 current=current, decision=decision, now=now)
         results.update(opening.write(session, config=config, now=now))
         write_added_rows(session)
+    flapping.forget(session)
     return [results[index] for index in range(len(events))]
 
 
@@ -98,25 +101,27 @@ def write_added_rows(session: Session) -> None:
 class _Opening:
     """New alerts waiting to be inserted together, with the event index of each."""
 
-    waiting: list[tuple[int, Alert, Decision]] = field(default_factory=list)
+    # (event index, alert, decision, whether an earlier alert of the key resolved)
+    waiting: list[tuple[int, Alert, Decision, bool]] = field(default_factory=list)
 
-    def add(self, index: int, alert: Alert, decision: Decision) -> None:
-        self.waiting.append((index, alert, decision))
+    def add(self, index: int, alert: Alert, decision: Decision, *, reopened: bool) -> None:
+        self.waiting.append((index, alert, decision, reopened))
 
     def write(self, session: Session, *, config: Config, now: datetime,
               ) -> dict[int, IngestResult]:
         """Insert the waiting alerts in one statement, then record and route each."""
         if not self.waiting:
             return {}
-        alerts = [alert for _, alert, _ in self.waiting]
+        alerts = [alert for _, alert, _, _ in self.waiting]
         ids = batch_store.reserve_alert_ids(session, len(alerts))
         for alert, alert_id in zip(alerts, ids, strict=True):
             alert.id = alert_id
         session.add_all(alerts)
         session.flush()
         results = {}
-        for index, alert, decision in self.waiting:
-            service.record_opened(session, config=config, alert=alert, now=now)
+        for index, alert, decision, reopened in self.waiting:
+            service.record_opened(session, config=config, alert=alert, now=now,
+                                  reopened=reopened)
             results[index] = IngestResult(alert.id, decision.outcome, alert.dedup_key,
                                           decision.reason)
         self.waiting.clear()

@@ -9,6 +9,7 @@ needs no row locks: its writers run one at a time (`BEGIN IMMEDIATE`).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy import ColumnElement, func, select, text
@@ -28,6 +29,7 @@ def latest_alerts(session: Session, integration: str, keys: Sequence[str]) -> di
     byte order in UTF-8 and the order the rows are locked in).
     """
     found: dict[str, Alert] = {}
+    lock_keys(session, integration, keys)
     order = _byte_order(session)
     for chunk in _chunks(keys):
         newest = (
@@ -39,6 +41,36 @@ def latest_alerts(session: Session, integration: str, keys: Sequence[str]) -> di
         for alert in session.scalars(query):
             found[alert.dedup_key] = alert
     return found
+
+
+# Keys are locked by bucket: each lock is an entry in PostgreSQL's shared lock
+# table (64 per connection by default), so a storm of thousands of keys must
+# not take one each. Two batches sharing a bucket simply queue.
+KEY_LOCK_BUCKETS = 256
+
+
+def lock_keys(session: Session, integration: str, keys: Sequence[str]) -> None:
+    """On PostgreSQL, hold a transaction lock for each key's bucket, in bucket order.
+
+    Row locks cannot guard a key that has no row yet: two requests opening
+    the same new key would both insert and one would fail on the unique open
+    key. With these locks the second waits for the first to commit and then
+    sees its alert. Buckets are taken in ascending order, so two batches
+    never wait on each other in a circle.
+    """
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return
+    buckets = sorted({zlib.crc32(f"{integration}\0{key}".encode()) % KEY_LOCK_BUCKETS
+                      for key in keys})
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, bucket) FROM unnest(CAST(:buckets AS int[]))"
+             " WITH ORDINALITY AS locks(bucket, n) ORDER BY n"),
+        {"space": _LOCK_SPACE, "buckets": buckets},
+    )
+
+
+# The first key of PostgreSQL's two-key advisory locks: Tocsin's own space.
+_LOCK_SPACE = 0x7473
 
 
 def reserve_alert_ids(session: Session, count: int) -> list[int]:

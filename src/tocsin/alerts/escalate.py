@@ -4,6 +4,11 @@ The engine calls `apply_timer` inside the transaction that claimed the
 timer, with the alert row locked, so each step takes effect exactly once
 even with several workers. A step is resolved at the moment it runs; after
 downtime only the next due step runs and later timers count from now.
+
+An alert may run several policies at once (routes with `continue`): its own
+(timers with no policy) and further ones (timers naming theirs), each a
+chain that advances on its own timers. A lapsed acknowledgement restarts
+every chain from the step it had reached.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import maintenance, paging, responders
+from tocsin.alerts import groups, maintenance, paging, responders
 from tocsin.alerts.service import add_timeline, get_alert, paging_fallback
 from tocsin.alerts.store import ACKNOWLEDGED, TRIGGERED, Alert
 from tocsin.config.model import Config, EscalationPolicy, Step, Target
@@ -59,29 +64,42 @@ def apply_timer(session: Session, *, config: Config, timer: timers.Timer, now: d
         return
     if alert.status != TRIGGERED:
         return
+    if timer.policy is not None and not _runs(session, alert, timer.policy):
+        return  # a severity change took that policy off the alert
     position = rules.Position(timer.step, timer.pass_number)
-    run_from(session, config=config, alert=alert, position=position, now=now)
+    run_from(session, config=config, alert=alert, position=position, now=now,
+             chain=timer.policy)
+
+
+def _runs(session: Session, alert: Alert, chain: str) -> bool:
+    found = timers.chain(session, alert.id, chain)
+    return found is not None and found.stopped_at is None
 
 
 def run_from(
     session: Session, *, config: Config, alert: Alert, position: rules.Position, now: datetime,
+    chain: str | None = None,
 ) -> None:
-    """Run the step at `position`; steps that reach nobody hand on at once.
+    """Run the step at `position` of the chain `chain` (None: the alert's own policy);
+    steps that reach nobody hand on at once.
 
     While a maintenance window holds the alert, the step waits for its end.
     """
-    if maintenance.hold(session, config=config, alert=alert, now=now, position=position):
+    if maintenance.hold(session, config=config, alert=alert, now=now, position=position,
+                        policy=chain):
         return
-    policy = alert_policy(config, alert)
+    policy = alert_policy(config, alert) if chain is None else policy_for(config, chain)
     if policy is None:
+        gone = alert.policy if chain is None else chain
         paging_fallback(session, config=config, alert=alert, now=now,
-                        why=f"escalation policy {alert.policy!r} no longer exists")
+                        why=f"escalation policy {gone!r} no longer exists")
         return
     current: rules.Position | None = rules.clamp(policy, position)
     while current is not None:
         if _run_step(session, config=config, alert=alert, policy=policy, position=current,
-                     now=now):
-            _schedule_next(session, alert=alert, policy=policy, position=current, now=now)
+                     now=now, chain=chain):
+            _schedule_next(session, alert=alert, policy=policy, position=current, now=now,
+                           chain=chain)
             return
         following = rules.after(policy, current)
         if following is None:
@@ -93,11 +111,10 @@ def run_from(
 
 def _run_step(
     session: Session, *, config: Config, alert: Alert, policy: EscalationPolicy,
-    position: rules.Position, now: datetime,
+    position: rules.Position, now: datetime, chain: str | None,
 ) -> bool:
     """Page the step's people; False when it reached nobody."""
-    alert.step = position.step
-    alert.pass_number = position.pass_number
+    _reached(session, alert, chain, position)
     step = policy.steps[position.step]
     label = _label(policy, position)
     people = paging.resolve_targets(session, config, step.targets, now)
@@ -108,9 +125,10 @@ def _run_step(
         why = "nobody is on call" if not people else "nobody has a usable contact"
         add_timeline(session, alert, kind="step_skipped", now=now,
                      message=f"{label} ({names}): {why}; moving on",
-                     data={"step": position.step + 1, "pass": position.pass_number})
-        event(log, "escalation.step_skipped", alert_id=alert.id, step=position.step + 1,
-              pass_number=position.pass_number, why=why)
+                     data={"step": position.step + 1, "pass": position.pass_number,
+                           "policy": policy.name})
+        event(log, "escalation.step_skipped", alert_id=alert.id, policy=policy.name,
+              step=position.step + 1, pass_number=position.pass_number, why=why)
         return False
     paging.queue_pages(session, alert_id=alert.id, reaches=usable, step=position.step + 1,
                        now=now)
@@ -123,15 +141,26 @@ def _run_step(
     add_timeline(session, alert, kind="escalated", now=now,
                  message=f"{label}: paging {names}",
                  data={"step": position.step + 1, "pass": position.pass_number,
-                       "users": [found.user.id for found in usable]})
-    event(log, "escalation.step_started", alert_id=alert.id, step=position.step + 1,
-          pass_number=position.pass_number, users=len(usable))
+                       "policy": policy.name, "users": [found.user.id for found in usable]})
+    event(log, "escalation.step_started", alert_id=alert.id, policy=policy.name,
+          step=position.step + 1, pass_number=position.pass_number, users=len(usable))
     return True
+
+
+def _reached(session: Session, alert: Alert, chain: str | None, position: rules.Position,
+             ) -> None:
+    """Remember the step the chain reached: on the alert for its own policy."""
+    if chain is None:
+        alert.step, alert.pass_number = position.step, position.pass_number
+        return
+    found = timers.chain(session, alert.id, chain)
+    if found is not None:
+        found.step, found.pass_number = position.step, position.pass_number
 
 
 def _schedule_next(
     session: Session, *, alert: Alert, policy: EscalationPolicy, position: rules.Position,
-    now: datetime,
+    now: datetime, chain: str | None,
 ) -> None:
     following = rules.after(policy, position)
     if following is None:
@@ -139,24 +168,36 @@ def _schedule_next(
         return
     due = now + timedelta(minutes=following.after_minutes)
     timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=due, now=now,
-                    step=following.position.step, pass_number=following.position.pass_number)
+                    step=following.position.step, pass_number=following.position.pass_number,
+                    policy=chain)
 
 
 def _label(policy: EscalationPolicy, position: rules.Position) -> str:
-    label = f"step {position.step + 1} of {len(policy.steps)}"
+    label = f"{policy.name}, step {position.step + 1} of {len(policy.steps)}"
     if policy.repeat:
         label += f", pass {position.pass_number + 1} of {policy.repeat + 1}"
     return label
 
 
 def _lapse(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
+    """Re-trigger the alert: its own policy and every further one restart from
+    the step each had reached (one not started yet starts from its first)."""
     if alert.status != ACKNOWLEDGED:
         return
     alert.status = TRIGGERED
+    chains = timers.chains_of(session, alert.id)
+    names = ", ".join(found.policy for found in chains)
+    also = f"; further policies restart too: {names}" if chains else ""
     add_timeline(session, alert, kind="ack_lapsed", now=now,
-                 message=f"acknowledgement by {alert.acknowledged_by} lapsed; re-triggered")
-    event(log, "alert.ack_lapsed", alert_id=alert.id)
+                 message=f"acknowledgement by {alert.acknowledged_by} lapsed; re-triggered"
+                         + also)
+    event(log, "alert.ack_lapsed", alert_id=alert.id, chains=len(chains))
     alert.acknowledged_at = None
     alert.acknowledged_by = None
+    groups.lapsed(session, alert=alert, now=now)  # its group's other members re-trigger too
     position = rules.Position(max(alert.step, 0), alert.pass_number)
     run_from(session, config=config, alert=alert, position=position, now=now)
+    for found in chains:
+        reached = rules.Position(max(found.step, 0), found.pass_number)
+        run_from(session, config=config, alert=alert, position=reached, now=now,
+                 chain=found.policy)

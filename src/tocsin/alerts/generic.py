@@ -17,10 +17,10 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from tocsin.alerts.mapping import FieldPlan, default_plan
 from tocsin.alerts.rules import Action, IncomingEvent
 from tocsin.alerts.sources import (
     MAX_DEDUP_KEY,
-    MAX_DESCRIPTION,
     MAX_SERVICE,
     MAX_SEVERITY,
     MAX_SUMMARY,
@@ -31,15 +31,19 @@ from tocsin.alerts.sources import (
     optional_str,
     parse_links,
     parse_timestamp,
-    shorten,
+    read_fields,
     string_map,
 )
 
 _SUMMARY_FIX = 'send a short text such as "Disk full on db-1"'
 
 
-def parse_generic(body: Any) -> IncomingEvent:
-    """The event a generic JSON alert describes, or SourceError listing every problem."""
+def parse_generic(body: Any, plan: FieldPlan | None = None) -> IncomingEvent:
+    """The event a generic JSON alert describes, or SourceError listing every problem.
+
+    `plan` says where each field comes from (the integration's `fields:`);
+    by default, the generic format's own fields.
+    """
     if not isinstance(body, dict):
         raise SourceError([FieldError("body", "must be a JSON object; " + _SUMMARY_FIX)])
     errors = check_text(body, "")
@@ -51,37 +55,40 @@ def parse_generic(body: Any) -> IncomingEvent:
     summary = _summary(body.get("summary"), action, errors)
     source = optional_str(body.get("source"), "source", errors)
     dedup_key = _dedup_key(body.get("dedup_key"), action, summary, source, errors)
-    severity = _short(body.get("severity"), "severity", MAX_SEVERITY, errors)
-    service = _short(body.get("service"), "service", MAX_SERVICE, errors)
+    _short(body.get("severity"), "severity", MAX_SEVERITY, errors)
+    _short(body.get("service"), "service", MAX_SERVICE, errors)
     labels = string_map(body.get("labels"), "labels", errors)
     details = body.get("details")
     if details is not None and not isinstance(details, dict):
         errors.append(FieldError("details", 'must be an object, such as {"disk": "/var"}'))
     links = parse_links(body.get("links"), "links", errors)
-    description = optional_str(body.get("description"), "description", errors)
-    runbook_url = optional_str(body.get("runbook_url"), "runbook_url", errors)
+    optional_str(body.get("description"), "description", errors)
+    optional_str(body.get("runbook_url"), "runbook_url", errors)
     when = _timestamp(body.get("timestamp"), errors)
+    fields: dict[str, str] = {}
+    if not errors:
+        # Mapped paths see labels as read above (numbers as text).
+        fields = read_fields(plan or default_plan("generic"), {**body, "labels": labels}, errors)
     if errors:
         raise SourceError(errors)
     assert dedup_key is not None
-    return _event(action, dedup_key, summary or "", source, severity, service, labels,
-                  details, links, description, runbook_url, when)
+    return _event(action, dedup_key, summary or "", fields, labels, details, links, when)
 
 
 def _event(
-    action: Action, dedup_key: str, summary: str, source: str | None, severity: str | None,
-    service: str | None, labels: dict[str, str], details: Any, links: list[dict[str, str]],
-    description: str | None, runbook_url: str | None, when: datetime | None,
+    action: Action, dedup_key: str, summary: str, fields: dict[str, str],
+    labels: dict[str, str], details: Any, links: list[dict[str, str]], when: datetime | None,
 ) -> IncomingEvent:
     kept: dict[str, Any] = {"details": details or {}, "links": links}
     if len(summary) > MAX_SUMMARY:
         # Pages carry a short title; the whole summary stays in details.
         kept["summary"] = summary
     return IncomingEvent(
-        action=action, dedup_key=dedup_key, title=shorten(summary, MAX_SUMMARY) or "",
-        description=shorten(description, MAX_DESCRIPTION), severity=severity,
-        service=service, source=source, labels=labels, details=kept,
-        source_url=links[0]["href"] if links else None, runbook_url=runbook_url,
+        action=action, dedup_key=dedup_key, title=fields.get("title", ""),
+        description=fields.get("description"), severity=fields.get("severity"),
+        service=fields.get("service"), source=fields.get("source"), labels=labels,
+        details=kept, source_url=fields.get("source_url"),
+        runbook_url=fields.get("runbook_url"),
         source_time=when, instance_time=when if action == "trigger" else None,
     )
 

@@ -10,11 +10,12 @@ instance is the moment of the miss), never one a person already resolved.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import heartbeat_store as store
+from tocsin.alerts.heartbeat_rules import deadline
 from tocsin.alerts.rules import IncomingEvent
 from tocsin.alerts.service import ingest
 from tocsin.alerts.store import RESOLVED, Alert
@@ -28,19 +29,6 @@ def integration_for(heartbeat: Heartbeat) -> Integration:
     """The integration a heartbeat's alerts belong to: never in the file, never keyed."""
     return Integration(name=f"heartbeat:{heartbeat.name}", type="heartbeat", key="",
                        service=heartbeat.service)
-
-
-def deadline(heartbeat: Heartbeat, *, last_ping: datetime | None,
-             watched_since: datetime) -> datetime:
-    """When the heartbeat counts as missed, absent another ping.
-
-    Interval plus grace after its last ping, or after `watched_since` (when
-    this engine started, or first saw the heartbeat in its config) if that
-    is later: a heartbeat never expires during the first interval and
-    grace after a start-up, however long Tocsin was down.
-    """
-    since = watched_since if last_ping is None else max(last_ping, watched_since)
-    return since + timedelta(minutes=heartbeat.interval_minutes + heartbeat.grace_minutes)
 
 
 @dataclass(frozen=True)

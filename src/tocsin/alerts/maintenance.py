@@ -112,12 +112,14 @@ def windows_by_key(session: Session, *, config: Config, keys: Iterable[str]) -> 
 
 def hold(
     session: Session, *, config: Config, alert: Alert, now: datetime,
-    position: Position | None = None,
+    position: Position | None = None, policy: str | None = None,
 ) -> bool:
     """Hold `alert` if a window in force matches it; True when it is held.
 
     `position` is the escalation step that was about to run, resumed on
     release; None for an alert not routed yet, which is routed on release.
+    `policy` names the chain the step belongs to (None: the alert's own
+    policy); each chain is held, and resumed, on its own.
     The caller holds the alert's row lock.
     """
     windows = windows_at(session, config=config, at=now)
@@ -127,33 +129,39 @@ def hold(
     window = holding(windows, labels, now)
     if window is None:
         return False
-    row = store.held_for(session, alert.id)
+    row = store.held_for(session, alert.id, policy)
     if row is None:
         row = store.MaintenanceHold(alert_id=alert.id, created_at=now, state=store.HELD,
                                     step=None if position is None else position.step,
-                                    pass_number=0 if position is None else position.pass_number)
+                                    pass_number=0 if position is None else position.pass_number,
+                                    policy=policy)
         session.add(row)
     elif row.step is not None and position is not None:
         row.step, row.pass_number = position.step, position.pass_number
     row.window, row.label, row.until = window.key, window.label, window.end
-    _note_silenced(session, alert, window, now, position)
+    _note_silenced(session, alert, window, now, position, policy)
     return True
 
 
 def _note_silenced(
     session: Session, alert: Alert, window: Window, now: datetime, position: Position | None,
+    policy: str | None,
 ) -> None:
     named = f"maintenance {window.label}" + (f" ({window.reason})" if window.reason else "")
     until = format_utc(window.end)
+    chain = policy or alert.policy
     if position is None:
         message = f"silenced by {named} until {until}; nobody is paged"
     else:
-        message = (f"step {position.step + 1} held: silenced by {named} until {until}; "
-                   "the escalation resumes when it ends")
+        # A further policy's step says whose it is; the alert's own reads as it always has.
+        whose = f" of {policy}" if policy else ""
+        message = (f"step {position.step + 1}{whose} held: silenced by {named} until "
+                   f"{until}; the escalation resumes when it ends")
     session.add(AlertEvent(alert_id=alert.id, at=now, kind="silenced", message=message,
-                           data={"maintenance": window.key, "until": until}))
+                           data={"maintenance": window.key, "until": until, "policy": chain}))
     event(log, "alert.silenced", alert_id=alert.id, maintenance=window.key, until=until,
-          step=None if position is None else position.step + 1)
+          step=None if position is None else position.step + 1,
+          policy=None if position is None else chain)
 
 
 def held_alerts(session: Session, key: str) -> list[int]:
@@ -170,8 +178,8 @@ def create_window(
     surface: str, now: datetime,
 ) -> store.StoredWindow:
     """Store one window after checking every field; raises InvalidInput naming them."""
-    problems = _check(services=services, match=match, match_re=match_re, start=start, end=end,
-                      reason=reason, now=now)
+    problems = window_problems(services=services, match=match, match_re=match_re, start=start,
+                               end=end, reason=reason, now=now)
     if problems:
         raise InvalidInput("the maintenance window is invalid", problems)
     row = store.StoredWindow(
@@ -189,10 +197,11 @@ def create_window(
     return row
 
 
-def _check(
+def window_problems(
     *, services: Sequence[str], match: Mapping[str, str], match_re: Mapping[str, str],
     start: datetime, end: datetime, reason: str, now: datetime,
 ) -> list[FieldProblem]:
+    """Everything `create_window` would refuse in these fields, by field; none to store."""
     problems: list[FieldProblem] = []
     for index, service in enumerate(services):
         problems += _text_problems(f"services[{index}]", service, MAX_NAME)

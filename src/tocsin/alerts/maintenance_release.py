@@ -91,12 +91,12 @@ def release(session: Session, *, config: Config, hold_id: int, now: datetime) ->
                  message=f"maintenance {hold.label} {ended}; paging starts",
                  data={"maintenance": hold.window})
     event(log, "alert.released", alert_id=alert.id, maintenance=hold.window,
-          step=None if hold.step is None else hold.step + 1)
+          step=None if hold.step is None else hold.step + 1, policy=hold.policy)
     if hold.step is None:
         route_alert(session, config=config, alert=alert, now=now)
     else:
         timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now, now=now,
-                        step=hold.step, pass_number=hold.pass_number)
+                        step=hold.step, pass_number=hold.pass_number, policy=hold.policy)
     return "released"
 
 

@@ -13,12 +13,12 @@ refused rather than guessed at.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from tocsin.config.model import MAX_MAINTENANCE
+from tocsin.config.patterns import full_match, pattern_problem
 
 NO_MATCHER = (
     "a maintenance window needs at least one matcher: services, match or match_re; "
@@ -58,7 +58,7 @@ def matches(window: Window, labels: Mapping[str, str]) -> bool:
             return False
     for name, pattern in window.match_re.items():
         have = labels.get(name)
-        if have is None or re.fullmatch(pattern, have) is None:
+        if have is None or not full_match(pattern, have):
             return False
     return has_matcher(window.services, window.match, window.match_re)
 
@@ -94,11 +94,9 @@ def span_problem(start: datetime, end: datetime) -> str | None:
 
 
 def regex_problem(pattern: str) -> str | None:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        return f"bad regular expression: {exc}"
-    return None
+    """Why RE2 cannot run `pattern` and the fix, in one sentence, or None."""
+    found = pattern_problem(pattern)
+    return None if found is None else f"{found[0]}; {found[1]}"
 
 
 def unstorable(text: str) -> str | None:

@@ -64,7 +64,9 @@ class StoredWindow(Base):
 class MaintenanceHold(Base):
     """An alert a window holds. `step` is None for an alert held before it was
     routed (it is routed on release); otherwise the escalation step (from 0)
-    and pass to run when it is released."""
+    and pass to run when it is released, of the chain `policy` (None: the
+    alert's own policy; a name: a further policy a route with `continue`
+    added, held on its own row)."""
 
     __tablename__ = "maintenance_holds"
     __table_args__ = (
@@ -79,6 +81,7 @@ class MaintenanceHold(Base):
     until: Mapped[datetime] = mapped_column(UTCDateTime())  # its end as known then
     step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pass_number: Mapped[int] = mapped_column(Integer, default=0)
+    policy: Mapped[str | None] = mapped_column(String(200), nullable=True)
     state: Mapped[str] = mapped_column(String(20), default=HELD)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -124,10 +127,15 @@ def held(session: Session) -> list[MaintenanceHold]:
     return list(session.scalars(query.order_by(MaintenanceHold.id)))
 
 
-def held_for(session: Session, alert_id: int) -> MaintenanceHold | None:
-    """The alert's hold in force, if any; callers hold the alert's row lock."""
+def held_for(
+    session: Session, alert_id: int, policy: str | None = None,
+) -> MaintenanceHold | None:
+    """The hold in force of the alert's chain `policy` (None: its own), if any;
+    callers hold the alert's row lock."""
+    chain = MaintenanceHold.policy.is_(None) if policy is None else (
+        MaintenanceHold.policy == policy)
     query = select(MaintenanceHold).where(MaintenanceHold.alert_id == alert_id,
-                                          MaintenanceHold.state == HELD)
+                                          MaintenanceHold.state == HELD, chain)
     return session.scalars(query.order_by(MaintenanceHold.id.desc()).limit(1)).first()
 
 
@@ -149,6 +157,7 @@ def held_alert_ids(session: Session, window: str) -> list[int]:
         .join(Alert, Alert.id == MaintenanceHold.alert_id)
         .where(MaintenanceHold.state == HELD, MaintenanceHold.window == window,
                Alert.status != RESOLVED)
+        .distinct()  # an alert with several policies may have a hold for each
         .order_by(MaintenanceHold.alert_id)
     )
     return list(session.scalars(query))

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast, get_args
 
+from tocsin.alerts.mapping import FieldPlan, default_plan
 from tocsin.alerts.responders import Resolved, ResponderRef, ResponderType, resolve
 from tocsin.alerts.rules import IncomingEvent
 from tocsin.alerts.sources import (
@@ -22,6 +23,7 @@ from tocsin.alerts.sources import (
     FieldError,
     SourceError,
     check_text,
+    read_fields,
     shorten,
 )
 from tocsin.config.model import Config
@@ -74,16 +76,18 @@ def dedup_key(alias: str) -> str:
 
 def parse_create(
     body: Any, *, config: Config, default_source: str | None = None,
+    plan: FieldPlan | None = None,
 ) -> CreateRequest:
     """The alert a create body describes, or SourceError naming every bad field.
 
     Responders are looked up in `config`; one that names nothing is a bad field.
+    `plan` says where each field comes from (the integration's `fields:`).
     """
     if not isinstance(body, dict):
         raise SourceError([FieldError("body", "must be a JSON object")])
     _check_text(body)
     errors: list[FieldError] = []
-    message = _message(body.get("message"), errors)
+    _message(body.get("message"), errors)
     alias = _text(body, "alias", errors, limit=MAX_ALIAS, cut=False)
     priority = _priority(body.get("priority"), errors)
     refs = _responders(body.get("responders"), errors)
@@ -96,6 +100,12 @@ def parse_create(
     source = _text(body, "source", errors, limit=MAX_SOURCE) or default_source
     user = _text(body, "user", errors, limit=MAX_USER)
     note = _text(body, "note", errors, limit=MAX_NOTE)
+    fields: dict[str, str] = {}
+    if not errors:
+        # Paths see the body as read: priority in capitals, details as text, cuts made.
+        read = {**body, "priority": priority, "details": details, "description": description,
+                "source": source}
+        fields = read_fields(plan or default_plan("opsgenie"), read, errors)
     if errors:
         raise SourceError(errors)
     alias = alias or uuid.uuid4().hex
@@ -110,12 +120,11 @@ def parse_create(
         if body.get(name) is not None:
             kept[name] = body[name]
     event = IncomingEvent(
-        action="trigger", dedup_key=dedup_key(alias), title=message, description=description,
-        severity=priority, service=details.get("service") or None, source=source,
-        labels=labels, details=kept,
-        runbook_url=details.get("runbook_url") or details.get("runbook") or None,
-        source_url=details.get("source_url") or details.get("url") or None,
-        responders=responders.targets,
+        action="trigger", dedup_key=dedup_key(alias), title=fields.get("title", ""),
+        description=fields.get("description"), severity=fields.get("severity"),
+        service=fields.get("service"), source=fields.get("source"), labels=labels,
+        details=kept, runbook_url=fields.get("runbook_url"),
+        source_url=fields.get("source_url"), responders=responders.targets,
     )
     return CreateRequest(event=event, alias=alias, responders=responders, user=user,
                          note=note)

@@ -2,6 +2,11 @@
 
 One function decides it for the ingest path, `tocsin route test` and the
 API alike, so the explanation a user reads is the path alerts really take.
+
+When routes with `continue` let several routes take an alert, the first is
+the primary (its policy, urgency and channels are the alert's); each later
+one whose policy is not already running adds that policy, which escalates
+on the same alert beside the primary one. A policy named twice runs once.
 """
 
 from __future__ import annotations
@@ -11,11 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from tocsin.alerts.group_rules import group_key
 from tocsin.alerts.rules import urgency_for
 from tocsin.config.model import Config, Target, Urgency
 from tocsin.routing.rules import RouteChoice, alert_labels, explain_route
 
 Via = Literal["route", "service", "fallback"]
+
+
+@dataclass(frozen=True)
+class AlsoTarget:
+    """A further route that took the alert, and the policy it adds."""
+
+    choice: RouteChoice
+    policy: str
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,11 @@ class RouteDecision:
     channels: tuple[str, ...] | None  # None: every contact channel
     via: Via
     explanation: tuple[str, ...]
+    also: tuple[AlsoTarget, ...] = ()  # policies that run beside `policy`, in route order
+
+    @property
+    def also_policies(self) -> tuple[str, ...]:
+        return tuple(found.policy for found in self.also)
 
     @property
     def where(self) -> str:
@@ -58,8 +77,10 @@ def decide_route(
     if choice is not None:
         route = choice.route
         urgency = route.urgency or urgency_for(severity)
-        return RouteDecision(seen, choice, choice.notify, policy_name(choice.notify), urgency,
-                             route.channels, "route", lines)
+        policy = policy_name(choice.notify)
+        also, said = _also(choice, policy)
+        return RouteDecision(seen, choice, choice.notify, policy, urgency,
+                             route.channels, "route", (*lines, *said), also)
     urgency = urgency_for(severity)
     catalog = config.services.get(service) if service is not None else None
     if catalog is not None and catalog.escalation_policy is not None:
@@ -69,6 +90,22 @@ def decide_route(
         return RouteDecision(seen, None, target, target.name, urgency, None, "service",
                              (*lines[:-1], line))
     return RouteDecision(seen, None, None, None, urgency, None, "fallback", lines)
+
+
+def _also(choice: RouteChoice, primary: str) -> tuple[tuple[AlsoTarget, ...], list[str]]:
+    """The further routes' policies, each once and never the primary's, and what was dropped."""
+    found: list[AlsoTarget] = []
+    said: list[str] = []
+    running = {primary}
+    for extra in choice.also:
+        policy = policy_name(extra.notify)
+        where = f"{extra.route.path} (line {extra.route.line})"
+        if policy in running:
+            said.append(f"{where}: policy {policy} already runs for this alert; it runs once")
+            continue
+        running.add(policy)
+        found.append(AlsoTarget(extra, policy))
+    return tuple(found), said
 
 
 def decision_json(decision: RouteDecision) -> dict[str, Any]:
@@ -84,5 +121,14 @@ def decision_json(decision: RouteDecision) -> dict[str, Any]:
         "policy": decision.policy,
         "urgency": decision.urgency,
         "channels": list(decision.channels) if decision.channels is not None else None,
+        # The labels and values that group the alert with others (alerts.groups); {}: none.
+        "group_by": (group_key(route.group_by, decision.labels)
+                     if route is not None and route.group_by else {}),
+        "also": [
+            {"route": found.choice.route.path, "line": found.choice.route.line,
+             "notify": {"kind": found.choice.notify.kind, "name": found.choice.notify.name},
+             "policy": found.policy}
+            for found in decision.also
+        ],
         "explanation": list(decision.explanation),
     }

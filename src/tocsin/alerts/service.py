@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin import audit
-from tocsin.alerts import maintenance, paging, responders
-from tocsin.alerts.routes import RouteDecision, decide_route
+from tocsin.alerts import batch_store, flapping, groups, maintenance, paging, responders
+from tocsin.alerts.routes import AlsoTarget, RouteDecision, decide_route
 from tocsin.alerts.rules import AlertState, Decision, IncomingEvent, decide
 from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED, TRIGGERED, Alert, AlertEvent
-from tocsin.config.model import Config, Integration
+from tocsin.config.model import Config, Flapping, Integration
 from tocsin.db import MAX_ID
 from tocsin.errors import Conflict, NotFound
 from tocsin.escalation import store as timers
@@ -52,6 +52,7 @@ def add_timeline(
 
 
 def _latest(session: Session, integration: str, dedup_key: str) -> Alert | None:
+    batch_store.lock_keys(session, integration, [dedup_key])
     query = (
         select(Alert)
         .where(Alert.integration == integration, Alert.dedup_key == dedup_key)
@@ -74,7 +75,8 @@ def ingest(
                             resolved=decision.outcome == "open_resolved")
         session.add(alert)
         session.flush()
-        record_opened(session, config=config, alert=alert, now=now)
+        record_opened(session, config=config, alert=alert, now=now,
+                      reopened=current is not None)
         return IngestResult(alert.id, decision.outcome, incoming.dedup_key, decision.reason)
     return apply_decision(session, config=config, integration=integration, incoming=incoming,
                           current=current, decision=decision, now=now)
@@ -135,8 +137,14 @@ def build_alert(
     )
 
 
-def record_opened(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
-    """Once a new alert has its id: its first timeline row, then its route if it fires."""
+def record_opened(
+    session: Session, *, config: Config, alert: Alert, now: datetime, reopened: bool = False,
+) -> None:
+    """Once a new alert has its id: its first timeline row, then its route if it fires.
+
+    `reopened`: an earlier alert of the key has resolved, so the key firing
+    again is a change of it (see `flapping`).
+    """
     if alert.status == RESOLVED:
         add_timeline(session, alert, kind="resolved", now=now, surface="source",
                      actor=alert.resolved_by,
@@ -147,17 +155,23 @@ def record_opened(session: Session, *, config: Config, alert: Alert, now: dateti
                  actor=f"integration:{alert.integration}", message=f"triggered: {alert.title}")
     event(log, "alert.triggered", alert_id=alert.id, integration=alert.integration,
           dedup_key=alert.dedup_key, severity=alert.severity, service=alert.service)
-    _route(session, config=config, alert=alert, now=now)
+    _route(session, config=config, alert=alert, now=now, reopened=reopened)
 
 
-def _route(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
+def _route(
+    session: Session, *, config: Config, alert: Alert, now: datetime, reopened: bool = False,
+) -> None:
     decision = decide_route(config, alert.labels, severity=alert.severity,
                             service=alert.service, at=now)
     alert.urgency = decision.urgency
+    setting = flapping.setting_for(config, decision)
+    if reopened:
+        flapping.note_change(session, alert=alert, setting=setting, now=now)
     if maintenance.hold(session, config=config, alert=alert, now=now):
         return  # routed and paged when the window ends (maintenance_release)
     if alert.responders:
-        _route_to_responders(session, alert=alert, choice=decision.choice, now=now)
+        _route_to_responders(session, alert=alert, choice=decision.choice, setting=setting,
+                             now=now)
         return
     if decision.policy is None:
         alert.route = None
@@ -172,7 +186,53 @@ def _route(session: Session, *, config: Config, alert: Alert, now: datetime) -> 
     alert.channels = list(decision.channels) if decision.channels is not None else None
     add_timeline(session, alert, kind="routed", now=now,
                  message=f"{_taken(decision)}; policy {decision.policy}")
-    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now, now=now)
+    if groups.join(session, alert=alert, decision=decision, now=now):
+        return  # its group's lead pages for it
+    due = flapping.first_page_at(session, alert=alert, setting=setting, now=now)
+    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=due, now=now)
+    _start_chains(session, alert=alert, also=decision.also, kind="routed", now=now)
+
+
+def _start_chains(
+    session: Session, *, alert: Alert, also: tuple[AlsoTarget, ...], kind: str, now: datetime,
+) -> None:
+    """Start each further policy of a route with `continue` beside the alert's own.
+
+    An acknowledged alert pages nobody now; its chains start if the
+    acknowledgement lapses.
+    """
+    for found in also:
+        route = found.choice.route
+        where = f"{route.path} (line {route.line})"
+        timers.start_chain(session, alert_id=alert.id, policy=found.policy,
+                           route=f"{where}: {found.choice.why}", now=now)
+        add_timeline(session, alert, kind=kind, now=now,
+                     message=f"{route.path} matched too ({found.choice.why}), as the walk "
+                             f"continued; policy {found.policy} escalates beside "
+                             f"{alert.policy}", data={"policy": found.policy, "route": where})
+        event(log, "escalation.chain_started", alert_id=alert.id, policy=found.policy,
+              route=route.path)
+        if alert.status == TRIGGERED:
+            timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now,
+                            now=now, policy=found.policy)
+
+
+def _stop_chains(
+    session: Session, *, alert: Alert, keep: set[str], now: datetime,
+) -> set[str]:
+    """Stop the further policies a changed route no longer adds; the names still running."""
+    running: set[str] = set()
+    for chain in timers.chains_of(session, alert.id):
+        if chain.policy in keep:
+            running.add(chain.policy)
+            continue
+        chain.stopped_at = now
+        timers.cancel_for_chain(session, alert_id=alert.id, policy=chain.policy, now=now)
+        add_timeline(session, alert, kind="rerouted", now=now,
+                     message=f"no route adds policy {chain.policy} any more; its escalation "
+                             "stops", data={"policy": chain.policy})
+        event(log, "escalation.chain_stopped", alert_id=alert.id, policy=chain.policy)
+    return running
 
 
 def route_alert(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
@@ -187,7 +247,8 @@ def _taken(decision: RouteDecision) -> str:
 
 
 def _route_to_responders(
-    session: Session, *, alert: Alert, choice: RouteChoice | None, now: datetime,
+    session: Session, *, alert: Alert, choice: RouteChoice | None, setting: Flapping | None,
+    now: datetime,
 ) -> None:
     # The sender named who to page: a matching route still sets the channels
     # and explains itself, but its target gives way to the responders.
@@ -203,7 +264,8 @@ def _route_to_responders(
     add_timeline(session, alert, kind="routed", now=now,
                  message=f"{matched}; paging the responders the sender named ({names}) "
                          "instead of a route's target", data={"responders": alert.responders})
-    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now, now=now)
+    due = flapping.first_page_at(session, alert=alert, setting=setting, now=now)
+    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=due, now=now)
 
 
 def _update(
@@ -224,34 +286,56 @@ def _update(
                      message=f"severity {alert.severity} -> {incoming.severity}")
         alert.severity = incoming.severity
         _reroute(config=config, alert=alert, session=session, now=now)
+    else:
+        flapping.recheck(session, config=config, alert=alert, now=now)
     event(log, "alert.repeated", alert_id=alert.id, count=alert.event_count)
 
 
 def _reroute(*, config: Config, alert: Alert, session: Session, now: datetime) -> None:
     decision = decide_route(config, alert.labels, severity=alert.severity,
                             service=alert.service, at=now)
+    # A severity change is a change of the key, whatever it does to the route.
+    setting = flapping.setting_for(config, decision)
+    flapping.note_change(session, alert=alert, setting=setting, now=now)
     if decision.urgency != alert.urgency:
         add_timeline(session, alert, kind="urgency_changed", now=now,
                      message=f"urgency {alert.urgency} -> {decision.urgency}")
         alert.urgency = decision.urgency
     if decision.policy is None or alert.responders:
         return  # responders named by the sender stay its targets
-    if decision.policy == alert.policy:
-        return
+    if not groups.follow_route(session, alert=alert, decision=decision, now=now):
+        return  # its group's lead pages for it
+    if decision.policy != alert.policy:
+        _switch_policy(session, alert=alert, decision=decision, policy=decision.policy,
+                       setting=setting, now=now)
+    # Further policies: those the new route adds and none ran start now, from
+    # their first step; those it no longer adds stop.
+    running = _stop_chains(session, alert=alert, keep=set(decision.also_policies), now=now)
+    new = tuple(found for found in decision.also if found.policy not in running)
+    _start_chains(session, alert=alert, also=new, kind="rerouted", now=now)
+
+
+def _switch_policy(
+    session: Session, *, alert: Alert, decision: RouteDecision, policy: str,
+    setting: Flapping | None, now: datetime,
+) -> None:
     add_timeline(session, alert, kind="rerouted", now=now,
-                 message=f"{_taken(decision)}; later steps use {decision.policy}")
+                 message=f"{_taken(decision)}; later steps use {policy}")
     alert.route = decision.where
-    alert.policy = decision.policy
+    alert.policy = policy
     alert.channels = list(decision.channels) if decision.channels else None
     if alert.status != TRIGGERED:
         return
     if timers.has_pending(session, alert_id=alert.id, kind=timers.ESCALATE):
         return
     # The old policy had run out (or never started): the new one starts from
-    # its first step at once, so a raised severity is never left unpaged.
+    # its first step at once, so a raised severity is never left unpaged
+    # (while the key flaps, once the hold on its pages ends).
+    due = flapping.first_page_at(session, alert=alert, setting=setting, now=now)
+    starts = "now" if due <= now else "when the flapping hold ends"
     add_timeline(session, alert, kind="rerouted", now=now,
-                 message=f"no step was waiting; {decision.policy} starts now")
-    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=now, now=now)
+                 message=f"no step was waiting; {policy} starts {starts}")
+    timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=due, now=now)
 
 
 def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
@@ -268,55 +352,106 @@ def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
 
 def acknowledge(
     session: Session, *, config: Config, alert_id: int, actor: str, surface: str,
-    now: datetime,
+    now: datetime, bundle_id: int | None = None,
 ) -> Alert:
-    """Acknowledge: stop the escalation and cancel every queued page."""
+    """Acknowledge: stop the escalation and cancel every queued page.
+
+    `bundle_id`: the storm bundle whose acknowledgement this is, named on the
+    timeline and in the audit row.
+    """
+    groups.lock_group_of(session, alert_id)
     alert = get_alert(session, alert_id, lock=True)
     if alert.status == RESOLVED:
         raise Conflict(f"alert {alert.id} is already resolved by {alert.resolved_by} "
                        f"at {alert.resolved_at:%Y-%m-%dT%H:%M:%SZ}")
     if alert.status == ACKNOWLEDGED:
         return alert
+    # Acknowledging one member of a group acknowledges every firing member.
+    members = [*groups.mates(session, alert, status=TRIGGERED), alert]
+    waiting = groups.with_paging(session, members)
+    for member in members:
+        _acknowledge(session, config=config, alert=member, actor=actor, surface=surface,
+                     now=now, bundle_id=bundle_id, stop=member.id in waiting)
+    groups.acknowledged(session, alert=alert, actor=actor, now=now)
+    return alert
+
+
+def _acknowledge(
+    session: Session, *, config: Config, alert: Alert, actor: str, surface: str,
+    now: datetime, bundle_id: int | None, stop: bool = True,
+) -> None:
     before = {"status": alert.status}
+    bundle = {"bundle_id": bundle_id} if bundle_id is not None else {}
+    grouped = {"group_id": alert.group_id} if alert.group_id is not None else {}
     alert.status = ACKNOWLEDGED
     alert.acknowledged_at = now
     alert.acknowledged_by = actor
-    _stop_paging(session, alert=alert, now=now, reason=f"acknowledged by {actor}")
+    if stop:
+        _stop_paging(session, alert=alert, now=now, reason=f"acknowledged by {actor}")
     policy = config.escalation_policies.get(alert.policy or "")
-    if policy is not None and policy.ack_timeout_minutes:
+    # In a group only the lead's acknowledgement lapses: it re-triggers them all.
+    if policy is not None and policy.ack_timeout_minutes and groups.leads(session, alert):
         due = now + timedelta(minutes=min(policy.ack_timeout_minutes, MAX_WAIT_MINUTES))
         timers.schedule(session, kind=timers.ACK_LAPSE, alert_id=alert.id, due_at=due, now=now,
                         step=max(alert.step, 0), pass_number=alert.pass_number)
     audit.record(session, now=now, actor=actor, surface=surface, action="alert.acknowledge",
                  object_type="alert", object_id=alert.id, before=before,
-                 after={"status": alert.status})
+                 after={"status": alert.status, **bundle, **grouped})
+    with_bundle = f" with storm bundle #{bundle_id}" if bundle else ""
+    with_group = f" with group {alert.group_id}" if grouped else ""
     add_timeline(session, alert, kind="acknowledged", now=now, actor=actor, surface=surface,
-                 message=f"acknowledged by {actor} via {surface}")
-    event(log, "alert.acknowledged", alert_id=alert.id, actor=actor, surface=surface)
-    return alert
+                 message=f"acknowledged by {actor} via {surface}{with_bundle}{with_group}",
+                 data={**bundle, **grouped})
+    event(log, "alert.acknowledged", alert_id=alert.id, actor=actor, surface=surface,
+          **bundle, **grouped)
 
 
 def resolve(
     session: Session, *, config: Config, alert_id: int, actor: str, surface: str,
     now: datetime,
 ) -> Alert:
-    """Resolve: close the alert, free its key, stop everything queued for it."""
+    """Resolve: close the alert, free its key, stop everything queued for it.
+
+    A person resolving a member of a group resolves every member; a source
+    resolves the one alert it names.
+    """
+    whole_group = surface != "source"
+    if whole_group:
+        groups.lock_group_of(session, alert_id)
     alert = get_alert(session, alert_id, lock=True)
     if alert.status == RESOLVED:
         return alert
+    members = groups.resolve_order(session, alert) if whole_group else [alert]
+    waiting = groups.with_paging(session, members)
+    for member in members:
+        _resolve(session, config=config, alert=member, actor=actor, surface=surface, now=now,
+                 stop=member.id in waiting)
+    return alert
+
+
+def _resolve(
+    session: Session, *, config: Config, alert: Alert, actor: str, surface: str, now: datetime,
+    stop: bool = True,
+) -> None:
     before = {"status": alert.status}
+    grouped = {"group_id": alert.group_id} if alert.group_id is not None else {}
     alert.status = RESOLVED
     alert.open_key = None
     alert.resolved_at = now
     alert.resolved_by = actor
-    _stop_paging(session, alert=alert, now=now, reason=f"resolved by {actor}")
     audit.record(session, now=now, actor=actor, surface=surface, action="alert.resolve",
                  object_type="alert", object_id=alert.id, before=before,
-                 after={"status": alert.status})
+                 after={"status": alert.status, **grouped})
+    with_group = f" with group {alert.group_id}" if grouped and surface != "source" else ""
     add_timeline(session, alert, kind="resolved", now=now, actor=actor, surface=surface,
-                 message=f"resolved by {actor} via {surface}")
-    event(log, "alert.resolved", alert_id=alert.id, actor=actor, surface=surface)
-    return alert
+                 message=f"resolved by {actor} via {surface}{with_group}", data=grouped)
+    # Before paging stops: a lead's escalation moves on to a member still firing.
+    groups.member_resolved(session, alert=alert, actor=actor, now=now)
+    if stop:
+        _stop_paging(session, alert=alert, now=now, reason=f"resolved by {actor}")
+    event(log, "alert.resolved", alert_id=alert.id, actor=actor, surface=surface, **grouped)
+    flapping.note_change(session, alert=alert, setting=flapping.setting_now(config, alert, now),
+                         now=now)
 
 
 def _stop_paging(session: Session, *, alert: Alert, now: datetime, reason: str) -> None:
@@ -340,6 +475,7 @@ def paging_fallback(
         event(log, "alert.nobody_paged", level=logging.ERROR, alert_id=alert.id, why=why)
         return
     paging.queue_pages(session, alert_id=alert.id, reaches=reaches, step=0, now=now)
+    flapping.note_page(session, alert=alert, now=now)
     names = ", ".join(found.user.display for found in reaches)
     add_timeline(session, alert, kind="fallback", now=now,
                  message=f"{why}; paged the fallback contact: {names}")

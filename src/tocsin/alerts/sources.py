@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from tocsin.alerts.mapping import FieldPlan, default_plan
 from tocsin.alerts.rules import Action, IncomingChange, IncomingEvent
 
 PD_SEVERITIES = ("critical", "error", "warning", "info")
@@ -109,26 +110,65 @@ def optional_str(value: Any, path: str, errors: list[FieldError]) -> str | None:
     return value
 
 
+# Fields cut to fit a page (the whole text stays in the source's details), and
+# fields refused when longer, as a cut would change what they match.
+_CUT = {"title": MAX_SUMMARY, "description": MAX_DESCRIPTION}
+_MOST = {"severity": MAX_SEVERITY, "service": MAX_SERVICE}
+
+
+def read_fields(
+    plan: FieldPlan, item: Any, errors: list[FieldError], *, at: str = "", group: Any = None,
+) -> dict[str, str]:
+    """The mapped fields of one alert, cut or checked to fit; `at` is the alert's path."""
+    fields: dict[str, str] = {}
+    for name, (value, path, from_group) in plan.pick(item, group).items():
+        where = path if from_group or not at else f"{at}.{path}"
+        if from_group:
+            # The parsers check the alert for unstorable text, not the webhook around it.
+            problems = check_text(value, where)
+            if problems:
+                errors += problems
+                continue
+        most = _MOST.get(name)
+        if most is not None and len(value) > most:
+            errors.append(FieldError(where, f"must be at most {most} characters "
+                                            f"to be the alert's {name}"))
+            continue
+        cut = _CUT.get(name)
+        fields[name] = value if cut is None else (shorten(value, cut) or value)
+    return fields
+
+
 # --- Prometheus Alertmanager (webhook version 4) -------------------------
 
 
-def parse_alertmanager(body: Any) -> tuple[list[IncomingEvent], list[FieldError]]:
+def parse_alertmanager(
+    body: Any, plan: FieldPlan | None = None,
+) -> tuple[list[IncomingEvent], list[FieldError]]:
     """Events for every well-formed alert, and errors for the others.
 
     A body that is not an Alertmanager webhook at all raises SourceError; one
-    bad alert among many does not cost the others.
+    bad alert among many does not cost the others. `plan` says where each
+    field comes from (the integration's `fields:`); by default, the type's.
     """
-    return _parse_alert_list(body, _alertmanager_alert)
+    return _parse_alert_list(body, _alertmanager_alert, plan or default_plan("alertmanager"))
 
 
-# (alert, its path, the body's status, commonLabels, errors to add to) -> event
-_AlertParser = Callable[
-    [Any, str, str | None, dict[str, str], list[FieldError]], IncomingEvent | None
-]
+@dataclass(frozen=True)
+class _Webhook:
+    """What every alert of one webhook shares."""
+
+    body: dict[str, Any]
+    status: str | None  # the body's status, for alerts that leave theirs out
+    plan: FieldPlan
+
+
+# (alert, its path, its webhook, errors to add to) -> event
+_AlertParser = Callable[[Any, str, _Webhook, list[FieldError]], IncomingEvent | None]
 
 
 def _parse_alert_list(
-    body: Any, parse_one: _AlertParser,
+    body: Any, parse_one: _AlertParser, plan: FieldPlan,
 ) -> tuple[list[IncomingEvent], list[FieldError]]:
     if not isinstance(body, dict):
         raise SourceError([FieldError("body", "must be a JSON object")])
@@ -136,12 +176,12 @@ def _parse_alert_list(
     if not isinstance(alerts, list):
         raise SourceError([FieldError("alerts", "must be a list of alerts")])
     group_status = body.get("status") if body.get("status") in ("firing", "resolved") else None
-    common = string_map(body.get("commonLabels"), "commonLabels", [])
+    webhook = _Webhook(body, group_status, plan)
     events: list[IncomingEvent] = []
     errors: list[FieldError] = []
     for index, alert in enumerate(alerts):
         alert_errors: list[FieldError] = []
-        event = parse_one(alert, f"alerts[{index}]", group_status, common, alert_errors)
+        event = parse_one(alert, f"alerts[{index}]", webhook, alert_errors)
         if event is None or alert_errors:
             errors += alert_errors
         else:
@@ -150,8 +190,8 @@ def _parse_alert_list(
 
 
 def _alertmanager_alert(
-    alert: Any, path: str, group_status: str | None, common: dict[str, str],
-    errors: list[FieldError], default_title: str = "Alertmanager alert",
+    alert: Any, path: str, webhook: _Webhook, errors: list[FieldError],
+    default_title: str = "Alertmanager alert",
 ) -> IncomingEvent | None:
     if not isinstance(alert, dict):
         errors.append(FieldError(path, "must be an object"))
@@ -159,7 +199,7 @@ def _alertmanager_alert(
     errors += check_text(alert, path)
     labels = string_map(alert.get("labels"), f"{path}.labels", errors)
     annotations = string_map(alert.get("annotations"), f"{path}.annotations", errors)
-    status = alert.get("status") or group_status
+    status = alert.get("status") or webhook.status
     if status not in ("firing", "resolved"):
         errors.append(FieldError(f"{path}.status", "must be 'firing' or 'resolved'"))
         return None
@@ -171,35 +211,36 @@ def _alertmanager_alert(
         errors.append(FieldError(f"{path}.fingerprint",
                                  f"must be at most {MAX_DEDUP_KEY} characters"))
         return None
-    for name, limit in (("severity", MAX_SEVERITY), ("service", MAX_SERVICE)):
-        if len(labels.get(name, "")) > limit:
-            errors.append(FieldError(f"{path}.labels.{name}",
-                                     f"must be at most {limit} characters"))
     if not fingerprint and not labels:
         errors.append(FieldError(f"{path}.labels", "an alert needs labels or a fingerprint"))
         return None
     starts = _am_time(alert.get("startsAt"), f"{path}.startsAt", errors)
     ends = _am_time(alert.get("endsAt"), f"{path}.endsAt", errors)
+    optional_str(alert.get("generatorURL"), f"{path}.generatorURL", errors)
+    if errors:
+        return None
+    # Mapped paths see labels and annotations as read above (numbers as text).
+    fields = read_fields(webhook.plan, {**alert, "labels": labels, "annotations": annotations},
+                         errors, at=path, group=webhook.body)
     if errors:
         return None
     action: Action = "trigger" if status == "firing" else "resolve"
-    title = annotations.get("summary") or labels.get("alertname") or default_title
     return IncomingEvent(
         action=action,
         dedup_key=fingerprint or _fingerprint(labels),
         # Pages carry a short title; the whole annotation stays in details.
-        title=shorten(title, MAX_SUMMARY) or title,
+        title=fields.get("title") or default_title,
         instance=starts.isoformat() if starts else None,
         instance_time=starts,
         source_time=starts if action == "trigger" else (ends or starts),
-        description=shorten(annotations.get("description"), MAX_DESCRIPTION),
-        severity=labels.get("severity") or common.get("severity"),
-        service=labels.get("service"),
-        source=labels.get("instance") or labels.get("job"),
+        description=fields.get("description"),
+        severity=fields.get("severity"),
+        service=fields.get("service"),
+        source=fields.get("source"),
         labels=labels,
         details={"annotations": annotations},
-        source_url=optional_str(alert.get("generatorURL"), f"{path}.generatorURL", errors),
-        runbook_url=annotations.get("runbook_url") or annotations.get("runbook"),
+        source_url=fields.get("source_url"),
+        runbook_url=fields.get("runbook_url"),
     )
 
 
@@ -229,21 +270,21 @@ _GRAFANA_LINKS = (("generatorURL", "rule"), ("panelURL", "panel"),
                   ("imageURL", "image"))
 
 
-def parse_grafana(body: Any) -> tuple[list[IncomingEvent], list[FieldError]]:
+def parse_grafana(
+    body: Any, plan: FieldPlan | None = None,
+) -> tuple[list[IncomingEvent], list[FieldError]]:
     """Grafana's webhook: Alertmanager's shape with links and query values added.
 
     The alert rule (generatorURL) is the source link, else the panel, else
     the dashboard; every link and the query values are kept in details.
     """
-    return _parse_alert_list(body, _grafana_alert)
+    return _parse_alert_list(body, _grafana_alert, plan or default_plan("grafana"))
 
 
 def _grafana_alert(
-    alert: Any, path: str, group_status: str | None, common: dict[str, str],
-    errors: list[FieldError],
+    alert: Any, path: str, webhook: _Webhook, errors: list[FieldError],
 ) -> IncomingEvent | None:
-    event = _alertmanager_alert(alert, path, group_status, common, errors,
-                                default_title="Grafana alert")
+    event = _alertmanager_alert(alert, path, webhook, errors, default_title="Grafana alert")
     if event is None:
         return None
     links = {name: optional_str(alert.get(field), f"{path}.{field}", errors)
@@ -254,14 +295,13 @@ def _grafana_alert(
         details["values"] = alert["values"]
     if isinstance(alert.get("valueString"), str) and alert["valueString"]:
         details["value_string"] = alert["valueString"]
-    source_url = links["rule"] or links["panel"] or links["dashboard"]
-    return replace(event, source_url=source_url, details=details)
+    return replace(event, details=details)
 
 
 # --- PagerDuty Events API v2 ---------------------------------------------
 
 
-def parse_pagerduty(body: Any) -> tuple[str, IncomingEvent]:
+def parse_pagerduty(body: Any, plan: FieldPlan | None = None) -> tuple[str, IncomingEvent]:
     """The routing key and the event, or SourceError listing every problem."""
     if not isinstance(body, dict):
         raise SourceError([FieldError("body", "must be a JSON object")])
@@ -279,7 +319,9 @@ def parse_pagerduty(body: Any) -> tuple[str, IncomingEvent]:
         errors.append(FieldError("dedup_key", f"must be at most {MAX_DEDUP_KEY} characters"))
     if action in ("acknowledge", "resolve") and dedup_key is None:
         errors.append(FieldError("dedup_key", f"is required to {action}"))
-    event = _pd_event(body, action, dedup_key, errors) if action in PD_ACTIONS else None
+    event = None
+    if action in PD_ACTIONS:
+        event = _pd_event(body, action, dedup_key, errors, plan or default_plan("pagerduty"))
     if errors or event is None:
         raise SourceError(errors)
     assert isinstance(routing_key, str)
@@ -288,6 +330,7 @@ def parse_pagerduty(body: Any) -> tuple[str, IncomingEvent]:
 
 def _pd_event(
     body: dict[str, Any], action: Action, dedup_key: Any, errors: list[FieldError],
+    plan: FieldPlan,
 ) -> IncomingEvent | None:
     key = dedup_key if isinstance(dedup_key, str) else uuid.uuid4().hex
     payload = body.get("payload")
@@ -316,15 +359,21 @@ def _pd_event(
         for name in ("component", "group", "class")
         if isinstance(payload.get(name), str | int | float) and payload.get(name) != ""
     }
+    optional_str(body.get("client_url"), "client_url", errors)
+    fields = read_fields(plan, body, errors) if not errors else {}
     if errors:
         return None
+    # Tocsin made these labels, so they say what the alert holds, mapped or not.
+    made: dict[str, str] = {name: fields[name] for name in ("severity", "source")
+                            if name in fields}
     return IncomingEvent(
-        action=action, dedup_key=key, title=str(summary), severity=str(severity),
-        source=str(source), labels={**labels, "severity": str(severity), "source": str(source)},
+        action=action, dedup_key=key, title=fields.get("title", ""),
+        severity=fields.get("severity"), source=fields.get("source"),
+        service=fields.get("service"), description=fields.get("description"),
+        labels={**labels, **made},
         details={"custom_details": details} if details is not None else {},
         source_time=when, instance_time=when,
-        source_url=_first_link(body.get("links")) or optional_str(body.get("client_url"),
-                                                                     "client_url", errors),
+        source_url=fields.get("source_url"), runbook_url=fields.get("runbook_url"),
     )
 
 
@@ -337,14 +386,6 @@ def _pd_time(payload: Any, errors: list[FieldError]) -> datetime | None:
     except ValueError:
         errors.append(FieldError("payload.timestamp", "must be an ISO 8601 timestamp"))
         return None
-
-
-def _first_link(links: Any) -> str | None:
-    if isinstance(links, list):
-        for link in links:
-            if isinstance(link, dict) and isinstance(link.get("href"), str):
-                return str(link["href"])
-    return None
 
 
 # --- PagerDuty change events ---------------------------------------------

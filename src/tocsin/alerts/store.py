@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db import Base, UTCDateTime
@@ -28,6 +37,9 @@ class Alert(Base):
         UniqueConstraint("integration", "open_key", name="uq_alerts_open_key"),
         Index("ix_alerts_integration_dedup", "integration", "dedup_key"),
         Index("ix_alerts_status", "status"),
+        Index("ix_alerts_group", "group_id"),
+        # Storm detection counts the alerts of the last minute (alerts.storm_store).
+        Index("ix_alerts_triggered_at", "triggered_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -55,6 +67,10 @@ class Alert(Base):
     step: Mapped[int] = mapped_column(Integer, default=-1)
     pass_number: Mapped[int] = mapped_column(Integer, default=0)
     event_count: Mapped[int] = mapped_column(Integer, default=1)
+    # Set while the alert's key flaps (alerts.flapping); cleared at a later event. The
+    # migration gives it a server default for old rows; the model none, so that a batch
+    # of new alerts needs no RETURNING and stays one executemany.
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
     triggered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())
     source_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -62,6 +78,10 @@ class Alert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The group a route's `group_by` put it in (alerts.groups); NULL: not grouped.
+    # Not a foreign key: SQLite would rebuild this table to add one, and
+    # groups, like alerts, are never deleted.
+    group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AlertEvent(Base):

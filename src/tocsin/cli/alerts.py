@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -50,17 +50,29 @@ def alert_list(
         fail(f"--status must be one of {', '.join(ALERT_STATUSES)}", code=2)
     _engine, sessions = open_database(db_url(db))
     with sessions() as session:
-        found = [views.alert_summary(a) for a in views.list_alerts(session, status=status)]
+        alerts = views.list_alerts(session, status=status)
+        groups = views.groups_of(session, alerts)
+        found = [{**views.alert_summary(a),
+                  "group": views.group_json(groups.get(a.group_id or 0))} for a in alerts]
     if as_json:
         sys.stdout.write(json.dumps({"alerts": found}) + "\n")
         return
     table = Table()
-    for column in ("id", "status", "severity", "service", "title", "triggered"):
+    for column in ("id", "status", "severity", "service", "title", "group", "triggered"):
         table.add_column(column)
     for item in found:
-        table.add_row(str(item["id"]), item["status"], item["severity"] or "",
-                      item["service"] or "", item["title"], item["triggered_at"])
+        status = f"{item['status']}, flapping" if item["flapping"] else item["status"]
+        table.add_row(str(item["id"]), status, item["severity"] or "",
+                      item["service"] or "", item["title"], _group_size(item["group"]),
+                      item["triggered_at"])
     Console().print(table)
+
+
+def _group_size(group: dict[str, Any] | None) -> str:
+    """`#3: 7 (5 firing)`: the group's id, how many alerts it holds and how many fire."""
+    if group is None:
+        return ""
+    return f"#{group['id']}: {group['alerts']} ({group['firing']} firing)"
 
 
 @alert_app.command("show")

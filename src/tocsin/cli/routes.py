@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from tocsin.alerts.group_rules import describe_key, group_key
 from tocsin.alerts.routes import decide_route, decision_json
 from tocsin.cli.common import ConfigOption, JsonOption, fail, load
+from tocsin.config.model import Target
 from tocsin.oncall.rules import parse_time
 
 route_app = typer.Typer(no_args_is_help=True, help="The routing tree.")
@@ -59,7 +61,19 @@ def route_test(
         sys.stdout.write(f"=> unrouted: the fallback contact ({fallback}) is paged\n")
         return
     channels = ", ".join(decision.channels) if decision.channels else "every contact channel"
-    target = f"{decision.target.kind.replace('_', ' ')} {decision.target.name}"
-    if decision.target.kind != "escalation_policy":
-        target += " (one step, no escalation)"
-    sys.stdout.write(f"=> {target}, urgency {decision.urgency}, {channels}\n")
+    sys.stdout.write(f"=> {_named(decision.target)}, urgency {decision.urgency}, {channels}\n")
+    for found in decision.also:
+        route = found.choice.route
+        sys.stdout.write(f"=> also {_named(found.choice.notify)}, from {route.path} "
+                         f"(line {route.line}), escalating beside it\n")
+    if decision.choice is not None and decision.choice.route.group_by:
+        key = group_key(decision.choice.route.group_by, decision.labels)
+        sys.stdout.write(f"=> grouped by {describe_key(key)}: an open group with these values "
+                         "pages once for all its alerts\n")
+
+
+def _named(target: Target) -> str:
+    named = f"{target.kind.replace('_', ' ')} {target.name}"
+    if target.kind != "escalation_policy":
+        named += " (one step, no escalation)"
+    return named

@@ -32,7 +32,10 @@ from tocsin.config.convert import (
     weekday,
     zone,
 )
+from tocsin.config.fields import read_field_map
 from tocsin.config.model import CONTACT_CHANNELS, Config
+from tocsin.config.patterns import pattern_problem
+from tocsin.config.phones import e164
 from tocsin.config.schema import (
     Convert,
     Fields,
@@ -47,6 +50,7 @@ from tocsin.config.schema import (
     describe,
     line_of,
 )
+from tocsin.config.storms import storm_setting
 from tocsin.config.validate import ROUTE_CHANNELS, build_config
 
 __all__ = ["ConfigError", "Problem", "load_config"]
@@ -60,6 +64,10 @@ MAX_REPEAT = 100
 MAX_BODY_KIB = 256 * 1024
 # A rotation longer than a year would hand off less than once a year: a typo.
 MAX_EVERY_HOURS, MAX_EVERY_DAYS, MAX_EVERY_WEEKS = 366 * 24, 366, 52
+# Flapping keeps up to `changes + 1` times per alert key, and holds a page for
+# up to `minutes`: past 100 changes or a day, the setting is a typo.
+MAX_FLAP_CHANGES = 100
+MAX_FLAP_MINUTES = 24 * 60
 
 
 class ConfigError(Exception):
@@ -212,15 +220,39 @@ def _integration_key(reader: Reader, node: yaml.Node, path: str) -> str | None:
 
 
 def _regex(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    # Compiled here by RE2, which matching uses too (and keeps compiled).
     value = reader.string(node, path)
     if value is None:
         return None
-    try:
-        re.compile(value)
-    except re.error as exc:
-        reader.error(node, path, f"bad regular expression: {exc}", "fix the pattern (Python re)")
+    problem = pattern_problem(value)
+    if problem is not None:
+        reader.error(node, path, *problem)
         return None
     return value
+
+
+_FLAPPING: Shape = {
+    "changes": Key(number(1, whole=True, maximum=MAX_FLAP_CHANGES)),
+    "minutes": Key(number(above=True, maximum=MAX_FLAP_MINUTES)),
+}
+_FLAPPING_KINDS = "off or a mapping such as {changes: 5, minutes: 30}"
+_FLAPPING_FIX = "write flapping: {changes: 5, minutes: 30}, or flapping: off to turn it off"
+
+
+def _flapping(reader: Reader, node: yaml.Node, path: str) -> Fields | str | None:
+    """`off`, or `{changes: N, minutes: M}` with either left out for its default."""
+    if isinstance(node, yaml.MappingNode):
+        return reader.shape(node, path, _FLAPPING)
+    if not isinstance(node, yaml.ScalarNode):
+        reader.wrong_type(node, path, _FLAPPING_KINDS, _FLAPPING_FIX)
+        return None
+    value = reader.string(node, path)
+    if value is None:
+        return None
+    if value.strip().lower() == "off":
+        return "off"
+    reader.error(node, path, f"bad value '{value}': must be {_FLAPPING_KINDS}", _FLAPPING_FIX)
+    return None
 
 
 def _name(example: str) -> Key:
@@ -338,15 +370,35 @@ _POLICY: Shape = {
     ),
 }
 
+_GROUP_LABELS = seq(nonblank)
+
+
+def _group_by(reader: Reader, node: yaml.Node, path: str) -> tuple[str, ...] | None:
+    """Labels that group a route's alerts; [] stops grouping a nested route inherits."""
+    items: Items | None = _GROUP_LABELS(reader, node, path)
+    if items is None:
+        return None
+    labels: list[str] = []
+    for spot, label in items.each():
+        if label in labels:
+            reader.problems.error(spot, f"label '{label}' is listed twice",
+                                  "list each label once")
+            continue
+        labels.append(label)
+    return tuple(labels)
+
+
 _ROUTE: Shape = {
     "match": Key(text_map()),
     "match_re": Key(text_map(_regex)),
     "urgency": Key(choice("high", "low")),
     "notify": Key(nonblank),
     "channels": Key(seq(choice(*ROUTE_CHANNELS), non_empty=True)),
-    "group_by": NotBuilt("group_by is", "alert grouping"),
+    "group_by": Key(_group_by),
     "active": Key(shape(_RESTRICTION)),
-    "continue": NotBuilt("continue is", "routes that fall through to later routes"),
+    "flapping": Key(_flapping),
+    "continue": Key(boolean),
+    "storm": Key(storm_setting),
     "routes": Key(lambda reader, node, path: _nested_routes(reader, node, path)),
 }
 
@@ -372,6 +424,7 @@ _INTEGRATION: Shape = {
     "key": Key(_integration_key, required=True, example='key: "${PROM_KEY}"'),
     "service": Key(nonblank),
     "max_body_kib": Key(number(above=True, maximum=MAX_BODY_KIB)),
+    "fields": Key(read_field_map),
 }
 
 _HEARTBEAT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,98}[A-Za-z0-9._-])?")
@@ -438,9 +491,76 @@ _WEBHOOK: Shape = {
     "max_attempts": Key(number(1, whole=True)),
 }
 
+def _host(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    value = nonblank(reader, node, path)
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9._:\[\]-]+", value):
+        reader.error(node, path, f"'{value}' is not a host name",
+                     "write the server's name alone, such as smtp.example.com (no scheme or port)")
+        return None
+    return value
+
+
+_ADDRESS = r"[^@\s<>,\"]+@[^@\s<>,\"]+"
+# `pager@example.com` or `Tocsin Pager <pager@example.com>`: one address, and a
+# name without commas, quotes or line breaks, so it can never become two headers.
+_MAIL_FROM = re.compile(rf"{_ADDRESS}|[^<>@,\"\x00-\x1f\x7f]+<{_ADDRESS}>")
+
+
+def _mail_from(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    value = reader.string(node, path)
+    if value is not None and not _MAIL_FROM.fullmatch(value.strip()):
+        reader.error(node, path, f"'{value}' is not one e-mail address",
+                     'write it as pager@example.com or "Tocsin <pager@example.com>"')
+        return None
+    return None if value is None else value.strip()
+
+
+def _phone_number(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    value = reader.string(node, path)
+    if value is not None and e164(value) is None:
+        reader.error(node, path, f"'{value}' is not a phone number in E.164 form",
+                     'write + then the country code and number, such as "+15550100"')
+        return None
+    return value
+
+
+def _account_sid(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    # The account id is part of every request's URL, so it must need no escaping.
+    value = reader.string(node, path)
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        reader.error(node, path, "an account id holds only letters, digits, - and _",
+                     "copy the Account SID (AC...) from the provider's console")
+        return None
+    return value
+
+
+_TIMEOUT_SECONDS = Key(number(above=True, maximum=300))
+
+_EMAIL: Shape = {
+    "host": Key(_host, required=True, example="host: smtp.example.com"),
+    "port": Key(number(1, whole=True, maximum=65535)),
+    "security": Key(choice("starttls", "tls", "none")),
+    "username": Key(nonblank),
+    "password": Key(nonblank),
+    "from": Key(_mail_from, required=True, example='from: "Tocsin <pager@example.com>"'),
+    "timeout_seconds": _TIMEOUT_SECONDS,
+}
+
+_TWILIO: Shape = {
+    "account_sid": Key(_account_sid, required=True,
+                       example='account_sid: "${TWILIO_ACCOUNT_SID}"'),
+    "auth_token": Key(nonblank, required=True, example='auth_token: "${TWILIO_AUTH_TOKEN}"'),
+    "from": Key(_phone_number, required=True, example='from: "+15550100"'),
+    "api_url": Key(_url),
+    "status_callback_url": Key(_url),
+    "timeout_seconds": _TIMEOUT_SECONDS,
+}
+
 _NOTIFICATIONS: Shape = {
     "slack": Key(shape(_SLACK)),
     "webhook": Key(shape(_WEBHOOK)),
+    "email": Key(shape(_EMAIL)),
+    "twilio": Key(shape(_TWILIO)),
     "fallback": Key(_NAMES),
 }
 
@@ -482,11 +602,13 @@ TOP: Shape = {
     "schedules": Key(seq(_schedule)),
     "escalation_policies": Key(seq(shape(_POLICY))),
     "routes": Key(seq(shape(_ROUTE))),
+    "storm": Key(storm_setting),
     "integrations": Key(seq(shape(_INTEGRATION))),
     "heartbeats": Key(seq(shape(_HEARTBEAT))),
     "maintenance": Key(seq(shape(_MAINTENANCE))),
     "notifications": Key(shape(_NOTIFICATIONS)),
     "api_tokens": Key(seq(shape(_API_TOKEN))),
     "severities": Key(seq(shape(_SEVERITY), non_empty=True)),
+    "flapping": Key(_flapping),
     "components": NotBuilt("components are", "the status page"),
 }

@@ -22,6 +22,10 @@ Scope = Literal["read", "write", "admin"]
 # Channels a contact may name. Console is not among them: it is always on.
 CONTACT_CHANNELS: tuple[str, ...] = ("slack", "phone", "sms", "email", "webhook")
 
+# More new alerts a minute than this on one route is a storm, whose pages are
+# bundled (docs/routing.md, "Storms"); `storm: off` (None) never bundles.
+DEFAULT_STORM_PER_MINUTE = 20
+
 
 @dataclass(frozen=True)
 class User:
@@ -139,11 +143,22 @@ class EscalationPolicy:
 
 
 @dataclass(frozen=True)
+class Flapping:
+    """An alert key that changes (fires again, resolves, changes severity) more
+    than `changes` times within `minutes` is flapping: while it flaps, a new
+    escalation of the key pages at most once per `minutes`."""
+
+    changes: int = 5
+    minutes: float = 30
+
+
+@dataclass(frozen=True)
 class Route:
     """A node of the routing tree. A route with nested `routes` tries them
     first and handles the alert itself only when none of them takes it;
-    nested routes inherit notify, channels and urgency where they leave them
-    out. `notify` is None only for a route that just groups nested ones."""
+    nested routes inherit notify, channels, urgency, flapping and group_by
+    where they leave them out. `notify` is None only for a route that just groups nested
+    ones."""
 
     notify: Target | None
     match: dict[str, str] = field(default_factory=dict)
@@ -155,6 +170,24 @@ class Route:
     active: Restriction | None = None
     routes: tuple[Route, ...] = ()
     path: str = ""  # where it is in the tree, e.g. routes[1].routes[0]
+    # Labels whose values group the alerts this route takes (alerts.groups);
+    # empty: no grouping. Nested routes inherit it unless they set their own.
+    group_by: tuple[str, ...] = ()
+    # For alerts this route takes: its own, its parent's, else the file's top-level
+    # setting; None: flapping detection off.
+    flapping: Flapping | None = field(default_factory=Flapping)
+    # `continue: true`: once this route (or a route nested in it) takes an
+    # alert, the routes after it are still tried, and each that takes it runs
+    # its policy beside the first one's (see routing.rules).
+    continues: bool = False
+    # More alerts a minute than this put the route in storm; None: never. Already
+    # inherited: from the route it sits in, else the file's top-level `storm`.
+    storm: int | None = DEFAULT_STORM_PER_MINUTE
+
+
+# An integration's `fields:`: (Tocsin field, source paths tried in order) pairs.
+# A tuple, not a dict, so that an integration stays hashable.
+FieldMap = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -165,6 +198,8 @@ class Integration:
     key: str
     service: str | None = None
     max_body_kib: float | None = None  # None: the default for the type
+    # Fields taken from other paths than the type's defaults (`alerts.mapping`).
+    fields: FieldMap = ()
 
 
 @dataclass(frozen=True)
@@ -221,10 +256,42 @@ class WebhookProvider:
     max_attempts: int = 5
 
 
+EmailSecurity = Literal["starttls", "tls", "none"]
+# The port each way of securing SMTP is usually served on.
+EMAIL_PORTS: dict[EmailSecurity, int] = {"starttls": 587, "tls": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class EmailProvider:
+    """An SMTP server that sends pages to `contacts.email` (see notify.email)."""
+
+    host: str
+    sender: str  # the file's `from`: an address, optionally as `Name <address>`
+    port: int = 587
+    security: EmailSecurity = "starttls"
+    username: str | None = None
+    password: str | None = None
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class TwilioProvider:
+    """A Twilio-compatible REST API for `contacts.sms` and `contacts.phone`."""
+
+    account_sid: str
+    auth_token: str
+    sender: str  # the file's `from`: an E.164 number the account owns
+    api_url: str = "https://api.twilio.com"
+    status_callback_url: str | None = None
+    timeout_seconds: float = 10.0
+
+
 @dataclass(frozen=True)
 class Notifications:
     slack: SlackProvider | None = None
     webhook: WebhookProvider | None = None
+    email: EmailProvider | None = None
+    twilio: TwilioProvider | None = None
     fallback: tuple[str, ...] = ()  # user ids
 
     @property
@@ -235,6 +302,10 @@ class Notifications:
             found.append("slack")
         if self.webhook is not None:
             found.append("webhook")
+        if self.email is not None:
+            found.append("email")
+        if self.twilio is not None:
+            found += ["sms", "phone"]
         return tuple(found)
 
 
@@ -305,6 +376,9 @@ class Config:
     working_hours: WorkingHours = field(default_factory=WorkingHours)
     heartbeats: dict[str, Heartbeat] = field(default_factory=dict)
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    flapping: Flapping | None = field(default_factory=Flapping)  # None: off
+    # The storm limit for alerts no route of the file took (a service's policy).
+    storm: int | None = DEFAULT_STORM_PER_MINUTE
 
     def user_by_email_or_id(self, name: str) -> User | None:
         if name in self.users:

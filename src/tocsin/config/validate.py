@@ -9,16 +9,23 @@ away by the caller.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
+from tocsin.config.fields import check_field_map
+from tocsin.config.flapping import read_flapping
 from tocsin.config.maintenance import build_maintenance
 from tocsin.config.model import (
     CONTACT_CHANNELS,
     DEFAULT_SEVERITIES,
+    DEFAULT_STORM_PER_MINUTE,
+    EMAIL_PORTS,
     WEEKDAYS,
     ApiToken,
     Config,
+    EmailProvider,
     EscalationPolicy,
+    Flapping,
     Heartbeat,
     Integration,
     Notifications,
@@ -30,17 +37,22 @@ from tocsin.config.model import (
     Step,
     Target,
     Team,
+    TwilioProvider,
     User,
     WebhookProvider,
     WorkingHours,
 )
 from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, listed
+from tocsin.config.phones import e164
 from tocsin.config.schedules import build_schedules
 from tocsin.config.schema import Fields, Items, Problems, Spot, closest
+from tocsin.config.storms import parent_storm, storm_limit
 
 ROUTE_CHANNELS: tuple[str, ...] = (*CONTACT_CHANNELS, "console")
-# Channels a file may name today though no sender for them exists yet.
-_NO_PROVIDER_YET = ("phone", "sms", "email")
+# The key under `notifications` that sends each contact channel.
+_PROVIDER_OF = {"slack": "slack", "webhook": "webhook", "email": "email",
+                "sms": "twilio", "phone": "twilio"}
+_EMAIL = re.compile(r"[^@\s<>,\"]+@[^@\s<>,\"]+")
 # A heartbeat's grace defaults to its interval, but never more than an hour: a daily
 # job that misses its run pages 25 hours after its last ping, not 48.
 _GRACE_CAP_MINUTES = 60
@@ -57,10 +69,12 @@ class _Builder:
         self.names = Names(top, problems)
         self.users: dict[str, User] = {}
         self.policies: dict[str, EscalationPolicy] = {}
+        self.storm = storm_limit(top, DEFAULT_STORM_PER_MINUTE)
+        self.flapping = read_flapping(top, Flapping(), problems)
         notifications: Fields | None = top.get("notifications")
         self.providers = [
             channel
-            for channel in ("slack", "webhook")
+            for channel in ("slack", "webhook", "email", "twilio")
             if notifications is not None and notifications.written(channel)
         ]
 
@@ -86,6 +100,8 @@ class _Builder:
             api_tokens=self._api_tokens(),
             severities=self._severities(),
             working_hours=_working_hours(self.top.get("working_hours")),
+            storm=self.storm,
+            flapping=self.flapping,
             # Last: resolving the sections above adds the implicit users.
             users={**self.users, **self.names.implicit_users},
         )
@@ -120,26 +136,33 @@ class _Builder:
                 )
 
     def _check_channel(self, channel: str, spot: Spot, where: str) -> None:
-        if channel in _NO_PROVIDER_YET:
+        provider = _PROVIDER_OF.get(channel)
+        if provider is not None and provider not in self.providers:
             self.problems.warning(
                 spot,
-                f"no provider for {channel} exists yet in this release, so {where} skip it",
-                "keep it for later, and reach people by slack, webhook or the console",
+                f"no {provider} provider is configured, so {where} skip it",
+                f"add notifications.{provider}, or remove {channel} here",
             )
-        elif channel in ("slack", "webhook") and channel not in self.providers:
-            self.problems.warning(
-                spot,
-                f"no {channel} provider is configured, so {where} skip it",
-                f"add notifications.{channel}, or remove {channel} here",
+
+    def _check_address(self, channel: str, address: str, spot: Spot) -> None:
+        """An error for a contact its provider could never send to: found now, not at 3 a.m."""
+        if channel in ("sms", "phone") and "twilio" in self.providers and e164(address) is None:
+            self.problems.error(
+                spot, f"'{address}' is not a phone number in E.164 form",
+                'write + then the country code and number, such as "+15550100"',
             )
+        elif channel == "email" and "email" in self.providers and not _EMAIL.fullmatch(address):
+            self.problems.error(spot, f"'{address}' is not an e-mail address",
+                                "write it as name@domain")
 
     # Sections.
 
     def _add_users(self) -> None:
         for entry in listed(self.top, "users"):
             contacts: Fields = entry.get("contacts", Fields(entry.spot))
-            for channel in contacts.values:
+            for channel, address in contacts.values.items():
                 self._check_channel(channel, contacts.at(channel), "pages to this user")
+                self._check_address(channel, address, contacts.at(channel))
             user_id = entry.get("id")
             if user_id is not None and user_id not in self.users:
                 self.users[user_id] = User(
@@ -208,14 +231,17 @@ class _Builder:
     ) -> tuple[Route, ...]:
         """One level of the tree; `parent` is the route the entries are nested in."""
         for entry in entries[:-1]:
-            if _is_catch_all(entry):
+            # With continue the routes after a catch-all still see every alert.
+            if _is_catch_all(entry) and not entry.get("continue", False):
                 self.problems.warning(
                     entry.spot,
                     "this route matches every alert, so the routes after it never match",
                     "move it to the end of routes",
                 )
         # Nested routes may leave alerts to their parent; only the top must catch all.
-        if parent is None and entries and not _is_catch_all(entries[-1]):
+        # A catch-all with continue takes every alert too, wherever it is.
+        caught = any(_is_catch_all(entry) and entry.get("continue", False) for entry in entries)
+        if parent is None and entries and not _is_catch_all(entries[-1]) and not caught:
             self.problems.warning(
                 entries[-1].spot,
                 "no catch-all route: an alert that matches no route reaches only the "
@@ -242,9 +268,14 @@ class _Builder:
             channels=tuple(channels.values) if channels is not None else (
                 parent.channels if parent else None),
             urgency=entry.get("urgency", parent.urgency if parent else None),
+            flapping=read_flapping(entry, parent.flapping if parent else self.flapping,
+                                   self.problems),
             line=entry.spot.line,
             active=active,
             path=path,
+            group_by=entry.get("group_by", parent.group_by if parent else ()),
+            continues=entry.get("continue", False),
+            storm=storm_limit(entry, parent_storm(parent, self.storm)),
         )
         nested: Items | None = entry.get("routes")
         if nested is None:
@@ -319,9 +350,10 @@ class _Builder:
             if service is not None and service not in services:
                 self._unknown_service(service, entry.at("service"), services)
             name, kind, key = entry.get("name"), entry.get("type"), entry.get("key")
+            fields = check_field_map(entry.get("fields"), kind, self.problems)
             if name is not None and kind is not None and key is not None:
                 found.append(Integration(name=name, type=kind, key=key, service=service,
-                                         max_body_kib=entry.get("max_body_kib")))
+                                         max_body_kib=entry.get("max_body_kib"), fields=fields))
         return tuple(found)
 
     def _heartbeats(self, services: dict[str, Service]) -> dict[str, Heartbeat]:
@@ -367,7 +399,37 @@ class _Builder:
         return Notifications(
             slack=None if slack is None else SlackProvider(**slack),
             webhook=None if webhook is None else WebhookProvider(**webhook),
+            email=self._email_provider(entry.get("email")),
+            twilio=_twilio_provider(entry.get("twilio")),
             fallback=self.names.user_ids(entry.get("fallback"), "a fallback contact"),
+        )
+
+    def _email_provider(self, entry: Fields | None) -> EmailProvider | None:
+        if entry is None:
+            return None
+        has_user, has_password = entry.written("username"), entry.written("password")
+        if has_user != has_password:
+            missing = "password" if has_user else "username"
+            self.problems.error(
+                entry.at(missing), f"username and password go together; {missing} is missing",
+                f"add {missing}, or remove the other to send without logging in",
+            )
+        security = entry.get("security", "starttls")
+        if security == "none" and has_password:
+            self.problems.error(
+                entry.at("security"),
+                "security: none would send the SMTP password unencrypted",
+                "use security: starttls (port 587) or tls (port 465), "
+                "or remove username and password",
+            )
+        values = _complete(entry, "host")
+        if values is None or "from" not in values:
+            return None
+        return EmailProvider(
+            host=values["host"], sender=values["from"], security=security,
+            port=values.get("port", EMAIL_PORTS[security]),
+            username=values.get("username"), password=values.get("password"),
+            timeout_seconds=values.get("timeout_seconds", EmailProvider.timeout_seconds),
         )
 
     def _api_tokens(self) -> tuple[ApiToken, ...]:
@@ -445,6 +507,18 @@ def _active_window(entry: Fields, problems: Problems) -> Restriction | None:
 def _is_catch_all(route: Fields) -> bool:
     # An invalid match (None) still counts as a condition: the route was not meant for all.
     return all(route.get(key) == {} or not route.written(key) for key in ("match", "match_re"))
+
+
+def _twilio_provider(entry: Fields | None) -> TwilioProvider | None:
+    values = _complete(entry, "account_sid")
+    if values is None or not {"auth_token", "from"} <= values.keys():
+        return None
+    return TwilioProvider(
+        account_sid=values["account_sid"], auth_token=values["auth_token"],
+        sender=values["from"], api_url=values.get("api_url", TwilioProvider.api_url),
+        status_callback_url=values.get("status_callback_url"),
+        timeout_seconds=values.get("timeout_seconds", TwilioProvider.timeout_seconds),
+    )
 
 
 def _complete(fields: Fields | None, required: str) -> dict[str, Any] | None:

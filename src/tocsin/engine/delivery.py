@@ -1,7 +1,9 @@
 """Send one leased delivery and record what happened.
 
 The alert is read again just before sending, so nothing goes out after an
-acknowledgement; no row lock is held while the provider is called.
+acknowledgement; no row lock is held while the provider is called. Pages
+for alerts in a storm never get here: the engine sorts them into bundles
+first (engine.storms), and sends those (engine.bundles).
 """
 
 from __future__ import annotations
@@ -93,6 +95,10 @@ class Sender:
             row = session.get(outbox.Delivery, delivery_id)
             if row is None:
                 return
+            # The alert row is locked first: two channels of one person failing
+            # at once then decide in turn whether anything still reaches them,
+            # and the second sees the first's failure, so the fallback is paged.
+            alert = session.get(Alert, row.alert_id, with_for_update=True)
             session.add(outbox.DeliveryAttempt(delivery_id=row.id, at=now, ok=outcome.ok,
                                                detail=outcome.detail))
             row.detail = outcome.detail
@@ -102,13 +108,12 @@ class Sender:
             row.lease_until = None
             if status != outbox.QUEUED:
                 row.finished_at = now
-            alert = session.get(Alert, row.alert_id)
             if alert is not None:
                 add_timeline(session, alert, kind="notification", now=now,
                              message=_describe(page, channel, status, outcome, row.attempts),
                              data={"user": page.user_id, "channel": channel, "status": status,
                                    "attempt": row.attempts, "delivery_id": row.id})
-                if status == outbox.FAILED and _nothing_else_reaches(session, row):
+                if status == outbox.FAILED and nothing_else_reaches(session, row):
                     paging_fallback(session, config=self.config, alert=alert, now=now,
                                     why=f"no channel could deliver the page to {page.user_name}")
         PAGES.labels(channel=channel, outcome=status).inc()
@@ -147,7 +152,7 @@ class _Skip(Exception):
     pass
 
 
-def _nothing_else_reaches(session: Session, failed: outbox.Delivery) -> bool:
+def nothing_else_reaches(session: Session, failed: outbox.Delivery) -> bool:
     """True when this failure leaves the person with no page sent or on its way.
 
     Fallback pages (step 0) never fall back again, and the console copy of a
@@ -161,7 +166,8 @@ def _nothing_else_reaches(session: Session, failed: outbox.Delivery) -> bool:
         outbox.Delivery.step == failed.step,
         outbox.Delivery.id != failed.id,
         outbox.Delivery.channel != CONSOLE,
-        outbox.Delivery.status.in_((outbox.QUEUED, outbox.SENDING, outbox.SENT)),
+        outbox.Delivery.status.in_((outbox.QUEUED, outbox.SENDING, outbox.SENT,
+                                    outbox.BUNDLED)),
     )
     return session.scalars(others.limit(1)).first() is None
 

@@ -1,7 +1,7 @@
 """The engine's heartbeat step, and the ping the web edge records.
 
 Each pass raises an alert for every configured heartbeat past its deadline
-(`alerts.heartbeats.deadline`). The deadline counts from the later of the
+(`alerts.heartbeat_rules.deadline`). The deadline counts from the later of the
 last ping and the moment this engine began watching the heartbeat: its
 start, or the reload that added it. So after downtime every heartbeat gets
 a full interval and grace to ping again before it can page anyone.
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.alerts import heartbeat_store as store
 from tocsin.alerts import heartbeats as service
+from tocsin.alerts.heartbeat_rules import deadline
 from tocsin.clock import Clock
 from tocsin.config.model import Config, Heartbeat
 from tocsin.db import transaction
@@ -74,6 +75,10 @@ class Watch:
         found = self._deadlines(session, config, self._clock.now()).values()
         return min(found, default=None)
 
+    def watched_since(self) -> dict[str, datetime]:
+        """When this engine began watching each heartbeat of the current config."""
+        return self._watched(self._config(), self._clock.now())
+
     def _deadlines(self, session: Session, config: Config, now: datetime) -> dict[str, datetime]:
         since = self._watched(config, now)
         rows = store.states(session, config.heartbeats)
@@ -82,8 +87,8 @@ class Watch:
             row = rows.get(name)
             if row is not None and row.expired:
                 continue
-            due = service.deadline(heartbeat, last_ping=row.last_ping_at if row else None,
-                                   watched_since=since[name])
+            due = deadline(heartbeat, last_ping=row.last_ping_at if row else None,
+                           watched_since=since[name])
             retry = self._retry_at.get(name)
             found[name] = due if retry is None else max(due, retry)
         return found

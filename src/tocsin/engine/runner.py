@@ -23,7 +23,16 @@ from tocsin.alerts.store import Alert
 from tocsin.clock import Clock
 from tocsin.config.model import Config
 from tocsin.db import transaction
-from tocsin.engine import delivery, gap_notices, handoffs, heartbeats, maintenance, recorder
+from tocsin.engine import (
+    bundles,
+    delivery,
+    gap_notices,
+    handoffs,
+    heartbeats,
+    maintenance,
+    recorder,
+)
+from tocsin.engine.storms import StormWatch
 from tocsin.escalation import store as timers
 from tocsin.links import LinkSigner
 from tocsin.logs import event
@@ -67,19 +76,33 @@ class Engine:
         self._releases = maintenance.Releases(sessions=sessions, config=config, clock=clock)
         self._heartbeats = heartbeats.Watch(sessions=sessions, config=config, clock=clock,
                                             started=clock.now())
+        self._storms = StormWatch(sessions=sessions, config=config, clock=clock)
+        self._bundles = bundles.Bundles(
+            sessions=sessions, config=config, notifiers=notifiers, links=links, clock=clock,
+            rng=self._rng, pool=self._pool, lease=self._lease, batch=batch,
+        )
         self.last_loop: datetime | None = None
+
+    def heartbeats_watched_since(self) -> dict[str, datetime]:
+        """When this engine began watching each heartbeat: its start-up grace counts from it."""
+        return self._heartbeats.watched_since()
 
     # -- one pass -----------------------------------------------------------
 
     def run_due(self) -> int:
         """Raise missed heartbeats, release alerts whose maintenance is over,
-        apply every due timer, then send every due delivery; repeat until idle.
+        count the routes in storm, apply every due timer, then send every due
+        delivery (a storm's into bundles) and due bundle; repeat until idle.
 
         Then record past shifts and plan and send handoff and gap notices, once per pass.
         """
         total = self._run_heartbeats() + self._run_releases()
+        self._run_storms()
         while True:
             done = self._run_timers() + self._run_deliveries()
+            if done == 0:
+                # Storm bundles go once the pages due now have been sorted into them.
+                done = self._bundles.run_due()
             total += done
             if done == 0:
                 self._run_recorder()
@@ -110,6 +133,22 @@ class Engine:
             # pass releases them. Timers and deliveries must still run.
             log.exception("engine.releases_failed")
             return 0
+
+    def _run_storms(self) -> None:
+        try:
+            self._storms.refresh()
+        except Exception:
+            # The last count stands until the next one works: pages go on, in
+            # bundles or on their own as that count said.
+            log.exception("engine.storms_failed")
+
+    def _divert(self, claimed: list[int]) -> list[int]:
+        try:
+            return self._storms.divert(claimed)
+        except Exception:
+            # Bundling must never hold a page back: on an error they all go one by one.
+            log.exception("engine.bundling_failed")
+            return claimed
 
     def _run_handoffs(self) -> int:
         try:
@@ -170,11 +209,14 @@ class Engine:
                                        limit=self._batch)
         if not claimed:
             return 0
+        if self._storms.stale(now):
+            self._run_storms()
+        singles = self._divert(claimed)
         sender = delivery.Sender(
             sessions=self._sessions, config=self._config(), notifiers=self._notifiers(),
             links=self._links, clock=self._clock, rng=self._rng,
         )
-        futures = [self._pool.submit(sender.send, delivery_id) for delivery_id in claimed]
+        futures = [self._pool.submit(sender.send, delivery_id) for delivery_id in singles]
         for future in futures:
             future.result()
         return len(claimed)
@@ -185,7 +227,8 @@ class Engine:
         with self._sessions() as session:
             times = [timers.earliest_due(session), outbox.earliest_due(session),
                      handoff_store.earliest_due(session), self._heartbeats.next_due(session),
-                     gap_notice_store.earliest_due(session), self._releases.next_due(session)]
+                     gap_notice_store.earliest_due(session), self._releases.next_due(session),
+                     self._bundles.next_due(session)]
         found = [t for t in times if t is not None]
         return min(found) if found else None
 

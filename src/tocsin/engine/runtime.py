@@ -41,6 +41,10 @@ def config_secrets(config: Config) -> list[str]:
         found += [slack.token, slack.signing_secret or ""]
     if config.notifications.webhook is not None:
         found.append(config.notifications.webhook.secret)
+    if config.notifications.email is not None:
+        found.append(config.notifications.email.password or "")
+    if config.notifications.twilio is not None:
+        found.append(config.notifications.twilio.auth_token)
     return [s for s in found if s]
 
 

@@ -4,6 +4,11 @@ Each page becomes one line on a text stream (stderr unless told otherwise):
 
     PAGE alert #12 [critical] payment: "Payment API 500s" -> Alice (step 1) ack: http://...
 
+A storm bundle is one line too, listing every alert id it covers:
+
+    BUNDLE #5 -> Alice: 37 alerts on route routes[0] (payment): HighErrorRate x30,
+    DiskFull x7 [alerts #12-#48] ack all: http://...
+
 and an INFO record on this module's logger. The record leaves the ack link
 out: that link acts as the person paged, so it belongs on their terminal,
 not in log storage.
@@ -17,6 +22,7 @@ import unicodedata
 from typing import TextIO
 
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
+from tocsin.notify.bundles import BundlePage, id_ranges, summary
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +52,19 @@ class ConsoleNotifier:
         )
         line = f"{summary} ack: {printable(page.ack_url)}" if page.ack_url else summary
         self._write(line)
+        return DeliveryOutcome(ok=True, detail="shown on the console")
+
+    def send_bundle(self, page: BundlePage) -> DeliveryOutcome:
+        headline = f"BUNDLE #{page.bundle_id} -> {printable(page.user_name)}: " + printable(
+            summary(page))
+        logger.info(
+            "notify.console.bundle: %s",
+            headline,
+            extra={"bundle_id": page.bundle_id, "user_id": page.user_id,
+                   "alerts": len(page.alerts)},
+        )
+        line = f"{headline} [alerts {id_ranges(page.alert_ids)}]"
+        self._write(f"{line} ack all: {printable(page.ack_url)}" if page.ack_url else line)
         return DeliveryOutcome(ok=True, detail="shown on the console")
 
     def send_notice(self, notice: Notice) -> DeliveryOutcome:

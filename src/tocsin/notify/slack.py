@@ -7,6 +7,9 @@ the alert's facts, its links, and Acknowledge / Resolve buttons whose
 on them. The signed ack link is added as a plain link for people whose
 Slack app is not connected to Tocsin's interactivity endpoint. A notice
 (a handoff notice) is a plain-text direct message to the same kind of address.
+A storm bundle is one message: the summary, the first alerts it covers with
+"and N more" (every id is listed in the plain text), and a button that
+opens its acknowledge-all link.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from tocsin.config.model import SlackProvider
 from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome
+from tocsin.notify.bundles import BundlePage, id_ranges, summary
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ _RETRYABLE_ERRORS = frozenset(
 _HEADER_LIMIT = 150
 _SECTION_LIMIT = 3000
 _ERROR_CODE = re.compile(r"[a-z0-9_.]{1,80}")
+# Alerts a bundle's message shows one per line; the rest are counted.
+_BUNDLE_SHOWN = 15
+BUNDLE_ACK_ACTION_ID = "tocsin_bundle_ack_link"
 
 
 class SlackNotifier:
@@ -62,6 +69,13 @@ class SlackNotifier:
     def send(self, page: Page) -> DeliveryOutcome:
         outcome = self._post(page)
         _log_outcome(page, outcome)
+        return outcome
+
+    def send_bundle(self, page: BundlePage) -> DeliveryOutcome:
+        outcome = self._chat_post(page.address, bundle_text(page), bundle_blocks(page))
+        log_outcome(logger, "notify.slack.bundle_delivered", "notify.slack.bundle_failed",
+                    outcome, {"bundle_id": page.bundle_id, "user_id": page.user_id,
+                              "alerts": len(page.alerts)})
         return outcome
 
     def send_notice(self, notice: Notice) -> DeliveryOutcome:
@@ -150,6 +164,33 @@ def _summary_facts(page: Page) -> list[str]:
         facts.append(page.service)
     facts.append(f"(alert #{page.alert_id}, step {page.step})")
     return facts
+
+
+def bundle_text(page: BundlePage) -> str:
+    """The notification text of a bundle: its summary and every alert id."""
+    text = f"Storm: {summary(page)} (alerts {id_ranges(page.alert_ids)})"
+    return _clip_escaped(escape(text), _SECTION_LIMIT)
+
+
+def bundle_blocks(page: BundlePage) -> list[dict[str, Any]]:
+    count = len(page.alerts)
+    lines = [f"#{a.alert_id} {a.title}" + (f" [{a.severity}]" if a.severity else "")
+             for a in page.alerts[:_BUNDLE_SHOWN]]
+    if count > _BUNDLE_SHOWN:
+        lines.append(f"and {count - _BUNDLE_SHOWN} more")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(f"Storm: {count} alert{'s' if count != 1 else ''}")},
+        {"type": "section", "text": _mrkdwn(_clip_escaped(escape(summary(page)),
+                                                          _SECTION_LIMIT))},
+        {"type": "section", "text": _mrkdwn(_clip_escaped(escape("\n".join(lines)),
+                                                          _SECTION_LIMIT))},
+    ]
+    if page.ack_url:
+        button = {"type": "button", "text": _plain(f"Acknowledge all {count}"),
+                  "action_id": BUNDLE_ACK_ACTION_ID, "url": page.ack_url, "style": "primary"}
+        blocks.append({"type": "actions", "block_id": f"tocsin_bundle_{page.bundle_id}",
+                       "elements": [button]})
+    return blocks
 
 
 def build_blocks(page: Page) -> list[dict[str, Any]]:

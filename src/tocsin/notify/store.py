@@ -21,6 +21,9 @@ from tocsin.leases import QUEUED as QUEUED
 from tocsin.leases import SENDING as SENDING
 from tocsin.leases import SENT as SENT
 
+# Waiting in a storm bundle (notify.bundle_store), which sends it and then marks it.
+BUNDLED = "bundled"
+
 
 class Delivery(Base):
     __tablename__ = "deliveries"
@@ -60,8 +63,11 @@ class DeliveryAttempt(Base):
 def cancel_for_alert(session: Session, *, alert_id: int, now: datetime, reason: str) -> int:
     result = session.execute(
         update(Delivery)
-        .where(Delivery.alert_id == alert_id, Delivery.status == QUEUED)
+        .where(Delivery.alert_id == alert_id, Delivery.status.in_((QUEUED, BUNDLED)))
         .values(status=CANCELLED, finished_at=now, detail=reason)
+        # "fetch" touches only the rows it changed; the default scans the whole
+        # session on every call, quadratic when one transaction resolves thousands.
+        .execution_options(synchronize_session="fetch")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -16,6 +16,15 @@ same headers and this body (version 1, stable in the same way):
     {"event": "notice", "notice_id": 3, "kind": "handoff.upcoming",
      "text": "...", "user": {"id", "name"}}
 
+During a storm a person's pages are bundled (version 1, stable in the same
+way); `alerts` lists every alert the bundle covers and `ack_url`
+acknowledges them all:
+
+    {"event": "bundle", "bundle_id": 5, "summary": "37 alerts on route ...",
+     "alert_count": 37,
+     "alerts": [{"id", "title", "status", "severity", "service", "route"}],
+     "user": {"id", "name"}, "ack_url": "..."}
+
 Headers: `Tocsin-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>` over the
 bytes `<t>.<raw body>` keyed by the shared secret, and
 `Tocsin-Idempotency-Key`, which stays the same across retries of one
@@ -37,6 +46,7 @@ import httpx
 from tocsin.clock import Clock
 from tocsin.config.model import WebhookProvider
 from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome
+from tocsin.notify.bundles import BundlePage, summary
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +156,23 @@ def build_notice_body(notice: Notice) -> dict[str, Any]:
     }
 
 
+def build_bundle_body(page: BundlePage) -> dict[str, Any]:
+    """The JSON document posted for a storm bundle (see the module docstring)."""
+    return {
+        "event": "bundle",
+        "bundle_id": page.bundle_id,
+        "summary": summary(page),
+        "alert_count": len(page.alerts),
+        "alerts": [
+            {"id": alert.alert_id, "title": alert.title, "status": alert.status,
+             "severity": alert.severity, "service": alert.service, "route": alert.route or None}
+            for alert in page.alerts
+        ],
+        "user": {"id": page.user_id, "name": page.user_name},
+        "ack_url": page.ack_url,
+    }
+
+
 def encode_body(document: dict[str, Any]) -> bytes:
     try:
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
@@ -193,6 +220,22 @@ class WebhookNotifier:
         outcome = self._post(page.address, body, headers)
         _log_outcome(page, outcome)
         return outcome
+
+    def send_bundle(self, page: BundlePage) -> DeliveryOutcome:
+        body = encode_body(build_bundle_body(page))
+        outcome = self._post(page.address, body, self._headers(body, page.idempotency_key))
+        log_outcome(logger, "notify.webhook.bundle_delivered", "notify.webhook.bundle_failed",
+                    outcome, {"bundle_id": page.bundle_id, "user_id": page.user_id,
+                              "alerts": len(page.alerts)})
+        return outcome
+
+    def _headers(self, body: bytes, idempotency_key: str) -> dict[str, str]:
+        timestamp = int(self._clock.now().timestamp())
+        return {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self._provider.secret, timestamp, body),
+            IDEMPOTENCY_HEADER: idempotency_key,
+        }
 
     def send_notice(self, notice: Notice) -> DeliveryOutcome:
         body = encode_body(build_notice_body(notice))

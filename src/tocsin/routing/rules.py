@@ -11,17 +11,24 @@ them first and takes it itself only when none of them does (and only if it
 notifies someone; a route that just groups others passes it on). Every
 route looked at leaves a line in the explanation, so `tocsin route test`
 and the API can show the way an alert went, rule by rule.
+
+`continue: true` on a route (as in Alertmanager) lets the walk go on once
+that route, or a route nested in it, has taken the alert: its later
+siblings are tried too, then the walk carries on up the tree as it would.
+Every route that takes the alert is kept, in order; the first one is the
+primary, the others are `also`. Whether the walk goes past a route's
+parent depends on the parent's own `continue`, never on a nested one's.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tocsin.config.model import WEEKDAYS, Restriction, Route, Target
+from tocsin.config.patterns import full_match
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class RouteChoice:
     notify: Target
     why: str
     explanation: tuple[str, ...] = ()  # one line per route looked at, in order
+    # Further routes that took the alert because the walk continued, in order.
+    also: tuple[RouteChoice, ...] = ()
 
 
 def route_matches(route: Route, labels: Mapping[str, str]) -> tuple[bool, str]:
@@ -41,7 +50,7 @@ def route_matches(route: Route, labels: Mapping[str, str]) -> tuple[bool, str]:
             return False, f"{name}={have!r} is not {wanted!r}"
     for name, pattern in route.match_re.items():
         have = labels.get(name)
-        if have is None or re.fullmatch(pattern, have) is None:
+        if have is None or not full_match(pattern, have):
             return False, f"{name}={have!r} does not match /{pattern}/"
     if not route.match and not route.match_re:
         return True, "catch-all route"
@@ -74,56 +83,94 @@ def choose_route(
 ) -> RouteChoice | None:
     """The route that takes an alert with `labels` at instant `at`, or None.
 
+    Routes that take it too because the walk continued are in its `also`.
     Without `at`, `active` windows are not looked at (every route is active).
     """
     local = None if at is None else at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-    lines: list[str] = []
-    for index, route in enumerate(routes):
-        taken = _walk(route, labels, local, lines, depth=0)
-        if taken is not None:
-            chosen, why = taken
-            assert chosen.notify is not None  # _walk only takes routes that notify
-            return RouteChoice(index, chosen, chosen.notify, why, tuple(lines))
-    return None
+    return _choice(*_take(routes, labels, local))
 
 
 def explain_route(
     routes: Sequence[Route], labels: Mapping[str, str], *, at: datetime, timezone: str,
 ) -> tuple[RouteChoice | None, tuple[str, ...]]:
     """`choose_route` with its explanation, also when nothing takes the alert."""
-    choice = choose_route(routes, labels, at=at, timezone=timezone)
-    if choice is not None:
-        return choice, choice.explanation
     local = at.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-    lines: list[str] = []
-    for route in routes:
-        _walk(route, labels, local, lines, depth=0)
-    return None, (*lines, "no route takes the alert: it goes to the fallback contact")
+    taken, lines = _take(routes, labels, local)
+    choice = _choice(taken, lines)
+    if choice is None:
+        return None, (*lines, "no route takes the alert: it goes to the fallback contact")
+    return choice, choice.explanation
 
 
-def _walk(
-    route: Route, labels: Mapping[str, str], local: datetime | None, lines: list[str],
-    *, depth: int,
-) -> tuple[Route, str] | None:
-    where = f"{'  ' * depth}{route.path or 'route'} (line {route.line})"
+def _choice(taken: list[RouteChoice], lines: list[str]) -> RouteChoice | None:
+    if not taken:
+        return None
+    first, *rest = taken
+    return RouteChoice(first.index, first.route, first.notify, first.why, tuple(lines),
+                       tuple(rest))
+
+
+@dataclass
+class _Walk:
+    labels: Mapping[str, str]
+    local: datetime | None
+    index: int = 0  # the top-level route being walked
+    taken: list[RouteChoice] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+
+def _take(
+    routes: Sequence[Route], labels: Mapping[str, str], local: datetime | None,
+) -> tuple[list[RouteChoice], list[str]]:
+    """Every route that takes the alert, in order, and one line per route looked at."""
+    walk = _Walk(labels, local)
+    for index, route in enumerate(routes):
+        walk.index = index
+        if _walk(route, walk, depth=0) and not _goes_on(route, walk, depth=0):
+            break
+    return walk.taken, walk.lines
+
+
+def _where(route: Route, depth: int) -> str:
+    return f"{'  ' * depth}{route.path or 'route'} (line {route.line})"
+
+
+def _goes_on(route: Route, walk: _Walk, *, depth: int) -> bool:
+    """After `route`'s subtree took the alert: whether the routes after it are tried."""
+    if route.continues:
+        walk.lines.append(f"{_where(route, depth)}: continue is set, so the walk goes on")
+    return route.continues
+
+
+def _walk(route: Route, walk: _Walk, *, depth: int) -> bool:
+    """Offer the alert to `route` and its nested routes; True when any of them took it."""
+    lines = walk.lines
+    where = _where(route, depth)
+    local = walk.local
     if route.active is not None and local is not None and not in_window(route.active, local):
         lines.append(f"{where}: inactive at {local:%a %H:%M} "
                      f"(active {_describe(route.active)})")
-        return None
-    matched, why = route_matches(route, labels)
+        return False
+    matched, why = route_matches(route, walk.labels)
     if not matched:
         lines.append(f"{where}: no, {why}")
-        return None
+        return False
     lines.append(f"{where}: yes, {why}")
+    nested_took = False
     for nested in route.routes:
-        taken = _walk(nested, labels, local, lines, depth=depth + 1)
-        if taken is not None:
-            return taken
+        if _walk(nested, walk, depth=depth + 1):
+            nested_took = True
+            if not _goes_on(nested, walk, depth=depth + 1):
+                break
+    if nested_took:
+        return True
     if route.notify is None:
         lines.append(f"{where}: no nested route took it and this route notifies nobody")
-        return None
-    lines.append(f"{where}: takes the alert, notify {route.notify.name}")
-    return route, why
+        return False
+    too = " too" if walk.taken else ""
+    lines.append(f"{where}: takes the alert{too}, notify {route.notify.name}")
+    walk.taken.append(RouteChoice(walk.index, route, route.notify, why))
+    return True
 
 
 def _describe(window: Restriction) -> str:
@@ -134,10 +181,14 @@ def _describe(window: Restriction) -> str:
 def alert_labels(
     labels: Mapping[str, str], *, severity: str | None, service: str | None,
 ) -> dict[str, str]:
-    """The labels routes see: the alert's own, plus its severity and service."""
+    """The labels routes see: the alert's own, plus its severity and service.
+
+    The alert's severity and service win over labels of those names: they are
+    what the alert shows and what set its urgency, mapped (`fields:`) or not.
+    """
     merged = dict(labels)
     if severity is not None:
-        merged.setdefault("severity", severity)
+        merged["severity"] = severity
     if service is not None:
         merged["service"] = service
     return merged

@@ -11,11 +11,13 @@ from tocsin import __version__
 from tocsin.engine.runtime import Runtime
 from tocsin.web import (
     api,
+    bundles,
     calendars,
     changes,
     errors,
     health,
     heartbeats,
+    heartbeats_api,
     integrations,
     links,
     maintenance_api,
@@ -37,7 +39,9 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app.include_router(api.build_router(runtime))
     app.include_router(routes_api.build_router(runtime))
     app.include_router(maintenance_api.build_router(runtime))
+    app.include_router(heartbeats_api.build_router(runtime))
     app.include_router(links.build_router(runtime))
+    app.include_router(bundles.build_router(runtime))
     app.include_router(ui.build_router(runtime))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(calendars.build_router(runtime))

@@ -32,7 +32,8 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def enqueue_change(request: Request) -> JSONResponse:
         try:
             integration, change = await read_pagerduty(
-                request, runtime.config_now(), "pagerduty_change", parse_pagerduty_change)
+                request, runtime.config_now(), "pagerduty_change",
+                lambda body, _integration: parse_pagerduty_change(body))
         except (SourceError, TocsinError) as exc:
             return pagerduty_refusal(exc, "pagerduty_change")
         change_id = await run_in_threadpool(_store, runtime, integration, change)

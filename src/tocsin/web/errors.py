@@ -13,7 +13,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tocsin.errors import FieldProblem, TocsinError
@@ -61,6 +61,15 @@ def install(app: FastAPI) -> None:
         log.error("http.database_unavailable %s", type(exc.orig).__name__)
         return JSONResponse(error_body("unavailable", "the database is busy; retry shortly"),
                             status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(IntegrityError)
+    async def lost_race(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # Writers that kept losing a race for the same rows after their retries:
+        # contention, not a bad request. A sender retries on 503; nothing is lost.
+        log.error("http.write_conflict %s", type(exc.orig).__name__)
+        return JSONResponse(error_body("unavailable", "a concurrent write to the same alerts "
+                                       "won; retry shortly"),
+                            status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

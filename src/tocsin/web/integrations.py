@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts.batch import ingest_batch
 from tocsin.alerts.generic import parse_generic
+from tocsin.alerts.mapping import FieldPlan, plan_for
 from tocsin.alerts.rules import IncomingEvent
 from tocsin.alerts.service import IngestResult
 from tocsin.alerts.sources import (
@@ -50,7 +51,7 @@ DEFAULT_LIMITS = {"alertmanager": 32 * MIB, "grafana": 32 * MIB}
 SMALL_LIMIT = 512 * KIB  # generic, pagerduty and any other type
 _RETRIES = 5
 
-WebhookParser = Callable[[Any], tuple[list[IncomingEvent], list[FieldError]]]
+WebhookParser = Callable[[Any, FieldPlan], tuple[list[IncomingEvent], list[FieldError]]]
 T = TypeVar("T")
 
 
@@ -126,16 +127,23 @@ def pagerduty_cap(config: Config) -> int:
 
 
 async def read_pagerduty(
-    request: Request, config: Config, endpoint: str, parse: Callable[[Any], tuple[str, T]],
+    request: Request, config: Config, endpoint: str,
+    parse: Callable[[Any, Integration | None], tuple[str, T]],
 ) -> tuple[Integration, T]:
-    """Read, parse and authenticate a PagerDuty-style body (the key is its routing_key)."""
+    """Read, parse and authenticate a PagerDuty-style body (the key is its routing_key).
+
+    `parse` gets the integration the body's key names, if any, for its field mapping;
+    an unknown key is refused only after the body's own errors.
+    """
     cap = pagerduty_cap(config)
     try:
         raw = await read_capped(request, cap)
     except TooLarge as exc:
         raise too_large(cap, "any pagerduty integration", endpoint) from exc
-    routing_key, parsed = parse(decode_json(raw))
-    integration = find_integration(config, routing_key, "pagerduty")
+    body = decode_json(raw)
+    key = body.get("routing_key") if isinstance(body, dict) else None
+    integration = find_integration(config, key if isinstance(key, str) else None, "pagerduty")
+    _, parsed = parse(body, integration)  # raises when the routing key is missing
     if integration is None:
         raise InvalidInput("Unknown routing key", [
             FieldProblem("routing_key", "no pagerduty integration has this key")])
@@ -165,7 +173,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         integration = _integration(runtime, key, kind)
         body = await read_json(request, integration, kind)
         try:
-            events, errors = parse(body)
+            events, errors = parse(body, plan_for(integration))
         except SourceError as exc:
             raise _invalid(exc, kind) from exc
         if errors and not events:
@@ -206,7 +214,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         integration = _integration(runtime, key, "generic")
         body = await read_json(request, integration, "generic")
         try:
-            incoming = parse_generic(body)
+            incoming = parse_generic(body, plan_for(integration))
         except SourceError as exc:
             raise _invalid(exc, "generic") from exc
         [result] = await run_in_threadpool(store_events, runtime, integration, [incoming])
@@ -228,7 +236,7 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def pagerduty(request: Request) -> JSONResponse:
         try:
             integration, incoming = await read_pagerduty(
-                request, runtime.config_now(), "pagerduty", parse_pagerduty)
+                request, runtime.config_now(), "pagerduty", _parse_pagerduty)
         except (SourceError, TocsinError) as exc:
             return pagerduty_refusal(exc, "pagerduty")
         [result] = await run_in_threadpool(store_events, runtime, integration, [incoming])
@@ -241,6 +249,10 @@ def build_router(runtime: Runtime) -> APIRouter:
         )
 
     return router
+
+
+def _parse_pagerduty(body: Any, integration: Integration | None) -> tuple[str, IncomingEvent]:
+    return parse_pagerduty(body, plan_for(integration) if integration is not None else None)
 
 
 def _integration(runtime: Runtime, key: str | None, kind: str) -> Integration:

@@ -27,7 +27,12 @@ _TEMPLATES = Environment(
 
 
 def _render(status: int = 200, **context: object) -> HTMLResponse:
-    html = _TEMPLATES.get_template("link.html").render(**context)
+    return render_page("link.html", status, **context)
+
+
+def render_page(template: str, status: int = 200, **context: object) -> HTMLResponse:
+    """A page a signed link opens (an alert's, a bundle's), with the headers such pages need."""
+    html = _TEMPLATES.get_template(template).render(**context)
     headers = {
         "Cache-Control": "no-store",
         # The page acts as the person paged: no other site may frame it.

@@ -4,12 +4,14 @@ Reading takes a token of read scope; changing one of write scope. Windows
 from the config file are listed beside the stored ones (their id is
 `config:<name>`) but are changed in the file: ending one here is a 409.
 Times in a body follow the CLI's TIME rules, in the config's timezone when
-they carry no offset.
+they carry no offset. A body gives `end` or `duration_minutes` (from
+`start`). The web UI's form is read into the same body and checked by
+`window_fields`, so both surfaces refuse the same things with the same words.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +27,7 @@ from tocsin.web.auth import READ, WRITE, Caller
 from tocsin.web.body import KIB, decode_json, read_capped
 
 BODY_LIMIT = 64 * KIB
-_FIELDS = ("services", "match", "match_re", "start", "end", "reason")
+_FIELDS = ("services", "match", "match_re", "start", "end", "duration_minutes", "reason")
 
 
 def build_router(runtime: Runtime) -> APIRouter:
@@ -50,7 +52,7 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def create_window(request: Request, caller: Caller = WRITE) -> dict[str, Any]:
         zone = ZoneInfo(runtime.config_now().timezone)
         now = runtime.clock.now()
-        fields = _window_fields(decode_json(await read_capped(request, BODY_LIMIT)), zone, now)
+        fields = window_fields(decode_json(await read_capped(request, BODY_LIMIT)), zone, now)
 
         def store() -> dict[str, Any]:
             with transaction(runtime.sessions) as session:
@@ -83,11 +85,11 @@ def _change(runtime: Runtime, window: str, caller: Caller, *, delete: bool) -> d
     return shown
 
 
-def _window_fields(body: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+def window_fields(body: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     """The create_window arguments a JSON body names; every problem at once."""
     if not isinstance(body, dict):
-        raise InvalidInput("send a JSON object: {services?, match?, match_re?, start?, end, "
-                           "reason}")
+        raise InvalidInput("send a JSON object: {services?, match?, match_re?, start?, "
+                           "end or duration_minutes, reason}")
     problems = [
         FieldProblem(str(key), "is not a field of a maintenance window; use "
                                + ", ".join(_FIELDS))
@@ -98,11 +100,38 @@ def _window_fields(body: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     match_re = _labels(body.get("match_re", {}), "match_re", problems)
     reason = _text(body, "reason", problems)
     start = _time(body, "start", zone, problems) if body.get("start") is not None else now
-    end = _time(body, "end", zone, problems)
+    end = _end(body, start, zone, problems)
     if problems or start is None or end is None or reason is None:
         raise InvalidInput("the maintenance window is invalid", problems)
     return {"services": services, "match": match, "match_re": match_re, "start": start,
             "end": end, "reason": reason}
+
+
+def _end(
+    body: dict[str, Any], start: datetime | None, zone: ZoneInfo, problems: list[FieldProblem],
+) -> datetime | None:
+    """`end`, or `start` plus `duration_minutes`: one of the two, not both."""
+    minutes = body.get("duration_minutes")
+    if minutes is None:
+        if body.get("end") is None:
+            problems.append(FieldProblem("end", "is required (or give duration_minutes)"))
+            return None
+        return _time(body, "end", zone, problems)
+    if body.get("end") is not None:
+        problems.append(FieldProblem("duration_minutes", "give end or duration_minutes, "
+                                                         "not both"))
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not minutes > 0:
+        problems.append(FieldProblem("duration_minutes", "must be a number of minutes above 0"))
+        return None
+    if start is None:
+        return None
+    try:
+        return start + timedelta(minutes=minutes)
+    except OverflowError:
+        problems.append(FieldProblem("duration_minutes", "is too long; a maintenance window "
+                                                         "lasts at most 366 days"))
+        return None
 
 
 def _strings(value: Any, path: str, problems: list[FieldProblem]) -> list[str]:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts import opsgenie_service
+from tocsin.alerts.mapping import plan_for
 from tocsin.alerts.opsgenie import (
     ActionRequest,
     UnstorableText,
@@ -204,7 +205,7 @@ async def _create(
     integration = authenticate(config, request.headers.get("authorization"))
     body = decode_json(await read_capped(request, _limit(integration)))
     # Opsgenie's default source is the sender's address.
-    parsed = parse_create(body, config=config,
+    parsed = parse_create(body, config=config, plan=plan_for(integration),
                           default_source=request.client.host if request.client else None)
     done = await run_in_threadpool(commit, runtime, lambda session, now: opsgenie_service.create(
         session, config=config, integration=integration, request=parsed, request_id=request_id,

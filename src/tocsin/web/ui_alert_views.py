@@ -17,6 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import escalate, search
+from tocsin.alerts import views as alert_views
+from tocsin.alerts.group_rules import describe_key
+from tocsin.alerts.group_store import AlertGroup
 from tocsin.alerts.routes import decide_route
 from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED, Alert, AlertEvent
 from tocsin.config.model import Config, Route, Target
@@ -26,6 +29,8 @@ PAGE_SIZE = 50
 MAX_PAGE = 200
 # How often an open list asks for fresh rows (HTMX polling).
 POLL_SECONDS = 5
+# Members listed on an alert's page; a storm's group may hold thousands.
+MAX_MEMBERS = 100
 STATUS_LABELS = (("open", "Open (triggered or acknowledged)"), ("triggered", "Triggered"),
                  ("acknowledged", "Acknowledged"), ("resolved", "Resolved"), ("all", "All"))
 # What the action forms report back after their redirect (?done=...).
@@ -108,13 +113,38 @@ def who(config: Config, actor: str | None) -> str:
     return user.display if user is not None else actor
 
 
-def row(config: Config, alert: Alert, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+def row(config: Config, alert: Alert, now: datetime, zone: ZoneInfo,
+        group: AlertGroup | None = None) -> dict[str, Any]:
+    """One line of the list; `group` is the alert's group, if it is in one."""
     return {"id": alert.id, "title": alert.title, "status": alert.status,
+            "group": group_line(group),
             "severity": alert.severity or "", "urgency": alert.urgency,
             "service": alert.service or "", "age": age(now - alert.triggered_at),
             "triggered": when(alert.triggered_at, zone),
             "triggered_iso": alert.triggered_at.isoformat(),
-            "acknowledged_by": who(config, alert.acknowledged_by)}
+            "acknowledged_by": who(config, alert.acknowledged_by),
+            "flapping": bool(alert.flapping)}
+
+
+def group_line(group: AlertGroup | None) -> dict[str, Any] | None:
+    if group is None:
+        return None
+    return {"id": group.id, "alerts": group.alert_count, "firing": group.firing_count,
+            "status": group.status, "key": describe_key(group.key)}
+
+
+def group_detail(session: Session, alert: Alert) -> dict[str, Any] | None:
+    """The alert's group for its page: counts, key values and the members."""
+    group = session.get(AlertGroup, alert.group_id) if alert.group_id is not None else None
+    line = group_line(group)
+    if group is None or line is None:
+        return None
+    members = alert_views.group_members(session, group.id, limit=MAX_MEMBERS + 1)
+    return {**line, "route": group.route, "lead": group.lead_alert_id,
+            "members": [{"id": m.id, "title": m.title, "status": m.status,
+                         "lead": m.id == group.lead_alert_id, "this": m.id == alert.id}
+                        for m in members[:MAX_MEMBERS]],
+            "more": max(group.alert_count - MAX_MEMBERS, 0) if len(members) > MAX_MEMBERS else 0}
 
 
 def route_choices(config: Config) -> list[tuple[str, str]]:
@@ -169,6 +199,7 @@ def detail(session: Session, config: Config, alert: Alert, now: datetime,
                    "status": d.status, "attempts": d.attempts, "detail": d.detail,
                    "at": when(d.created_at, zone)} for d in pages],
         "policy": _policy(config, alert),
+        "group": group_detail(session, alert),
         "today": _today(config, alert, now),
     }
 

@@ -19,12 +19,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tocsin.alerts import search
 from tocsin.alerts import service as alert_service
+from tocsin.alerts import views as alert_views
 from tocsin.alerts.rules import SEVERITY_URGENCY
 from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED
 from tocsin.db import transaction
 from tocsin.errors import Conflict, NotFound
 from tocsin.logs import event
 from tocsin.web import ui_alert_views as views
+from tocsin.web import ui_maintenance_views as maintenance_views
 from tocsin.web.ui_session import STALE_FORM, Viewer, csrf_ok, viewer_zone
 
 if TYPE_CHECKING:
@@ -85,7 +87,9 @@ def _rows_context(pages: Pages, viewer: Viewer, chosen: views.ListFilter) -> dic
     zone = viewer_zone(config, viewer)
     with runtime.sessions() as session:
         found = search.find_alerts(session, chosen.query())
-        rows = [views.row(config, alert, now, zone) for alert in found.alerts]
+        groups = alert_views.groups_of(session, found.alerts)
+        rows = [views.row(config, alert, now, zone, groups.get(alert.group_id or 0))
+                for alert in found.alerts]
     return {
         "filter": chosen, "rows": rows, "total": found.total,
         "first": found.newer + 1, "last": found.newer + len(rows),
@@ -113,8 +117,9 @@ def _alert_routes(router: APIRouter, pages: Pages) -> None:
                 return _missing(request, pages, viewer, alert_id)
             context = views.detail(session, config, alert, now, zone)
             told = views.notice(config, alert, done, zone) if done in views.DONE else ""
+            held = maintenance_views.held_note(session, config, alert, now, zone)
         return pages.render(request, "alert.html", viewer=viewer,
-                            title=f"Alert #{alert.id}", notice=told, zone=zone.key,
+                            title=f"Alert #{alert.id}", notice=told, zone=zone.key, held=held,
                             nav="alerts", **context)
 
     @router.post("/alerts/{alert_id}/ack", response_class=HTMLResponse)
