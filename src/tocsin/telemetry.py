@@ -29,6 +29,13 @@ ENGINE_FAILURES = Counter(
     "tocsin_engine_failures", "Timers whose application raised; each paged the fallback.",
     registry=REGISTRY,
 )
+# `reason`: undeliverable (no channel could deliver a page), nobody_found (the
+# final step found nobody), no_route, or other; `outcome`: fallback_paged, or
+# nobody_paged when no fallback contact is configured either.
+PAGING_FALLBACKS = Counter(
+    "tocsin_paging_fallbacks", "Alerts sent to the fallback contact, by reason and outcome.",
+    ["reason", "outcome"], registry=REGISTRY,
+)
 CONFIG_RELOADS = Counter(
     "tocsin_config_reloads", "Configuration reloads, by outcome.", ["outcome"],
     registry=REGISTRY,

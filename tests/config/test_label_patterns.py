@@ -77,3 +77,22 @@ def test_check_prints_the_problem_with_its_file_line_and_fix(tmp_path: Path) -> 
     assert result.stderr.splitlines()[0] == (
         f"{path}:{line}: routes[0].match_re.host: RE2 has no lookahead; "
         "fix: rewrite without (?=...): match the text itself")
+
+
+def test_a_route_whose_only_pattern_is_refused_is_not_called_a_catch_all(
+    tmp_path: Path,
+) -> None:
+    # The refused pattern leaves the route with no conditions it can use; it
+    # was meant for some alerts, so no "matches every alert" warning follows.
+    text = BASE.replace("routes:\n  - notify: critical\n",
+                        "routes:\n"
+                        "  - match_re: {env: 'prod-(?!test)[0-9]+'}\n"
+                        "    notify: critical\n"
+                        "  - notify: critical\n")
+    path = write(tmp_path, text)
+
+    result = CliRunner().invoke(app, ["check", str(path)])
+
+    assert result.exit_code == 1
+    assert "RE2 has no negative lookahead" in result.stderr
+    assert "matches every alert" not in result.stderr

@@ -9,11 +9,6 @@ import pytest
 from tests.config.helpers import BASE, line_of, only_error
 
 NOT_BUILT = [
-    (
-        "users[0].notification_rules",
-        ("name: Alice}", "name: Alice, notification_rules: {}}"),
-        "notification_rules",
-    ),
     ("components", ("users:", "components: []\nusers:"), "components"),
 ]
 
@@ -29,16 +24,6 @@ def test_recognised_key_not_built_yet_is_an_error_saying_so(
     assert problem.line == line_of(text, needle)
     assert "recognised but not built yet in this release" in problem.message
     assert problem.fix.startswith("remove the key (planned: ")
-
-
-def test_notification_rules_message_reads_plainly(tmp_path: Path) -> None:
-    text = BASE.replace("name: Alice}", "name: Alice, notification_rules: {}}")
-    problem = only_error(tmp_path, text)
-
-    assert problem.format().endswith(
-        "users[0].notification_rules: notification rules are recognised but not built yet "
-        "in this release; fix: remove the key (planned: per-urgency notification rules)"
-    )
 
 
 def test_an_integration_type_nobody_planned_is_a_bad_value(tmp_path: Path) -> None:

@@ -223,3 +223,29 @@ def test_flapping_is_logged_with_the_alert_id(
 
     started = [record_fields(r) for r in caplog.records if r.getMessage() == "alert.flapping"]
     assert started == [{"alert_id": opened[-1], "changes": 6, "minutes": 30}]
+
+
+def test_a_held_first_step_moved_to_a_steady_member_of_its_group_pages_at_once(
+    make_harness: Make,
+):
+    # Key "fa" flaps and its new alert's first page is held; "fb" joins its
+    # group; "fa" resolves, and "fb", whose key never flapped, leads. Its
+    # first step must not wait out fa's window.
+    harness = make_harness(ONE_STEP + """
+flapping: {changes: 2, minutes: 30}
+routes:
+  - {notify: critical, group_by: [alertname]}
+""")
+    labels = {"alertname": "HighErrorRate"}
+    flip(harness, "fa", until=4, labels=labels)
+    held = page_minutes(harness)
+    steady = harness.fire("fb", labels=labels)
+    assert steady is not None
+    harness.advance(1)
+    assert page_minutes(harness) == held  # fb joined fa's group: nobody paged
+
+    harness.fire("fa", action="resolve")
+    harness.advance(1)
+
+    assert len(page_minutes(harness)) == len(held) + 1
+    assert page_minutes(harness)[-1] <= 7

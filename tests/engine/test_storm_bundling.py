@@ -343,3 +343,28 @@ def test_two_engines_opening_a_bundle_at_once_share_one(make_harness, monkeypatc
     later = [i for p in harness.channels[other.channel].bundles if p.user_id == other.user_id
              for i in p.alert_ids]
     assert sorted(later) == [ids[2], *more]
+
+
+class _SinglesOnly:
+    """A channel whose sender has no way to carry a bundle."""
+
+    def __init__(self, inner: FakeChannel) -> None:
+        self.channel = inner.channel
+        self.inner = inner
+
+    def send(self, page):  # type: ignore[no-untyped-def]
+        return self.inner.send(page)
+
+
+def test_a_channel_that_cannot_carry_bundles_gets_its_pages_one_by_one(make_harness):
+    harness = make_harness(storm_config(2))
+    fake = harness.channels["webhook"]
+    harness.channels["webhook"] = _SinglesOnly(fake)  # type: ignore[assignment]
+    assert harness.runtime.config.reload() == []  # the engine takes the channels anew
+
+    ids = storm(harness, 10, over_seconds=20)
+    run_for(harness, 60)
+
+    assert sorted(singles(fake, "alice")) == ids  # every alert paged, none lost
+    assert bundles(fake, "alice") == []
+    assert bundles(harness.channels["console"], "alice")  # the console still bundles

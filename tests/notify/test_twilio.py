@@ -80,6 +80,8 @@ def test_an_sms_page_is_one_message_with_the_alert_and_the_ack_link(
     assert request.form == {
         "To": ALICE, "From": FROM_NUMBER,
         "Body": f"Tocsin #12 critical: Payment API 500s Ack: {ACK_URL}",
+        # Twilio reports on the page at its own URL under public_url.
+        "StatusCallback": "https://tocsin.example.com/twilio/status/7",
     }
     assert request.status == 201
     assert outcome.ok and outcome.provider_id == request.sid
@@ -106,14 +108,14 @@ def test_a_title_outside_gsm7_gets_70_characters_and_a_short_hint(
     body = only(twilio).form["Body"]
     assert segments(body) == 1 and fits_one_segment(body)
     assert body.startswith("Tocsin #12 critical: ระบบชำระเงินล่ม 🔥")
-    assert body.endswith("… Ack: tocsin alert ack 12")
+    assert body.endswith("… Reply ACK 12")
     assert len(body.encode("utf-16-le")) // 2 <= 70
 
 
 def test_a_short_non_gsm7_title_is_sent_whole(twilio: FakeTwilio, sms: TwilioSmsNotifier) -> None:
     sms.send(sms_page(title="DB “orders” down"))
     body = only(twilio).form["Body"]
-    assert body == "Tocsin #12 critical: DB “orders” down Ack: tocsin alert ack 12"
+    assert body == "Tocsin #12 critical: DB “orders” down Reply ACK 12"
 
 
 def test_gsm7_extension_characters_count_twice(twilio: FakeTwilio, sms: TwilioSmsNotifier) -> None:

@@ -154,5 +154,6 @@ def test_our_call_is_the_request_the_real_client_makes(twilio: FakeTwilio) -> No
     assert TwilioVoiceNotifier(TwilioApi(provider)).send(page).ok
     ours = twilio.requests[-1]
 
-    real_client(twilio).calls.create(to=ALICE, from_=FROM_NUMBER, twiml=ours.form["Twiml"])
+    real_client(twilio).calls.create(to=ALICE, from_=FROM_NUMBER, twiml=ours.form["Twiml"],
+                                     status_callback=ours.form["StatusCallback"])
     _same_request(ours, twilio.requests[-1])

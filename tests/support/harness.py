@@ -82,7 +82,8 @@ class Harness:
         self.config_path = tmp_path / "tocsin.yaml"
         self.config_path.write_text(textwrap.dedent(config_yaml), encoding="utf-8")
         self.clock = clock
-        self.channels = {name: FakeChannel(name, clock) for name in ("console", "webhook", "slack")}
+        self.channels = {name: FakeChannel(name, clock)
+                         for name in ("console", "webhook", "slack", "sms", "phone", "email")}
         self.runtime: Runtime = build_runtime(
             config_path=self.config_path, db_url=db_url, clock=clock,
             notifiers=lambda _config: dict(self.channels),

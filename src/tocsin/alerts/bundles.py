@@ -48,6 +48,7 @@ class BundleAck:
 
 def sort_into_bundles(
     session: Session, *, delivery_ids: Sequence[int], stormy: Collection[str], now: datetime,
+    channels: Collection[str] | None = None,
 ) -> list[tuple[Delivery, StormBundle]]:
     """Put the leased pages that a storm holds into their people's open bundles.
 
@@ -57,7 +58,9 @@ def sort_into_bundles(
     the arrivals calm down. Pages to the fallback contact (step 0) and
     retries are never held. Each person and channel has one open bundle; a
     new one is due now, or a minute after the person's last one on the
-    channel. Answers the pages held, each with its bundle.
+    channel. Only pages on `channels` (those whose sender carries bundles;
+    None: any) are held: a page no bundle can carry goes on its own.
+    Answers the pages held, each with its bundle.
     """
     query = (
         select(Delivery, Alert.route)
@@ -70,7 +73,8 @@ def sort_into_bundles(
     found = [(row, route_path(route) in stormy) for row, route in session.execute(query)]
     before = bundle_store.bundled_alerts(session, [row.alert_id for row, storm in found
                                                    if not storm])
-    held = [row for row, storm in found if storm or row.alert_id in before]
+    held = [row for row, storm in found if (storm or row.alert_id in before)
+            and (channels is None or row.channel in channels)]
     opened: dict[tuple[str, str], StormBundle] = {}
     joined = []
     for row in held:

@@ -104,7 +104,8 @@ def run_from(
         following = rules.after(policy, current)
         if following is None:
             paging_fallback(session, config=config, alert=alert, now=now,
-                            why="the final escalation step found nobody to page")
+                            why="the final escalation step found nobody to page",
+                            reason="nobody_found")
             return
         current = following.position
 
@@ -118,7 +119,7 @@ def _run_step(
     step = policy.steps[position.step]
     label = _label(policy, position)
     people = paging.resolve_targets(session, config, step.targets, now)
-    reaches = [paging.reach(config, person, alert.channels) for person in people]
+    reaches = [paging.reach(config, person, alert.channels, alert.urgency) for person in people]
     usable = [found for found in reaches if paging.is_reachable(config, found)]
     if not usable:
         names = ", ".join(t.name for t in step.targets)
@@ -132,6 +133,7 @@ def _run_step(
         return False
     paging.queue_pages(session, alert_id=alert.id, reaches=usable, step=position.step + 1,
                        now=now)
+    _note_unusable_rules(session, alert, usable, label, now)
     unreachable = [found.user.display for found in reaches if found not in usable]
     if unreachable:
         add_timeline(session, alert, kind="unreachable", now=now,
@@ -145,6 +147,18 @@ def _run_step(
     event(log, "escalation.step_started", alert_id=alert.id, policy=policy.name,
           step=position.step + 1, pass_number=position.pass_number, users=len(usable))
     return True
+
+
+def _note_unusable_rules(
+    session: Session, alert: Alert, usable: list[paging.Reach], label: str, now: datetime,
+) -> None:
+    for found in usable:
+        if found.rules_unusable:
+            add_timeline(session, alert, kind="rules_skipped", now=now,
+                         message=f"{label}: none of {found.user.display}'s {alert.urgency} "
+                                 "urgency notification rules can be used on this route; "
+                                 "paging every allowed contact at once "
+                                 f"({', '.join(found.channels)})")
 
 
 def _reached(session: Session, alert: Alert, chain: str | None, position: rules.Position,
@@ -195,9 +209,14 @@ def _lapse(session: Session, *, config: Config, alert: Alert, now: datetime) -> 
     alert.acknowledged_at = None
     alert.acknowledged_by = None
     groups.lapsed(session, alert=alert, now=now)  # its group's other members re-trigger too
+    resume(session, config=config, alert=alert, now=now)
+
+
+def resume(session: Session, *, config: Config, alert: Alert, now: datetime) -> None:
+    """Run the alert's own policy and each further one from the step each had reached."""
     position = rules.Position(max(alert.step, 0), alert.pass_number)
     run_from(session, config=config, alert=alert, position=position, now=now)
-    for found in chains:
+    for found in timers.chains_of(session, alert.id):
         reached = rules.Position(max(found.step, 0), found.pass_number)
         run_from(session, config=config, alert=alert, position=reached, now=now,
                  chain=found.policy)

@@ -382,6 +382,15 @@ def _hand_over(session: Session, *, group: store.AlertGroup, leaving: Alert, act
         return
     moved = _move_work(session, leaving.id, successor.id)
     successor.step, successor.pass_number = leaving.step, leaving.pass_number
+    if leaving.flapping and not successor.flapping and leaving.step < 0:
+        # The first step waited only because the old lead's key flapped; the
+        # new lead's key does not, so its first step is due now.
+        session.execute(
+            update(timers.Timer)
+            .where(timers.Timer.alert_id == successor.id, timers.Timer.state == timers.PENDING,
+                   timers.Timer.kind == timers.ESCALATE, timers.Timer.due_at > now)
+            .values(due_at=now)
+            .execution_options(synchronize_session="fetch"))
     group.lead_alert_id = successor.id
     why = "stopped firing" if leaving.status == RESOLVED else "left the group"
     counts = describe_counts(group.alert_count, group.firing_count)

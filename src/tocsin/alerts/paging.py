@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,12 @@ CONSOLE = "console"
 class Reach:
     user: User
     contacts: tuple[tuple[str, str], ...]  # (channel, address), console excluded
+    # The person's notification rules that can be followed, as (minutes after
+    # the step starts, channel, address), by delay; empty: every contact at once.
+    timed: tuple[tuple[float, str, str], ...] = ()
+    # True when the person has rules for this urgency but the route or the
+    # providers leave none of them, so every allowed contact goes at once.
+    rules_unusable: bool = False
 
     @property
     def channels(self) -> list[str]:
@@ -64,14 +70,24 @@ def _target_user_ids(
     return []
 
 
-def reach(config: Config, user: User, allowed: Sequence[str] | None) -> Reach:
+def reach(
+    config: Config, user: User, allowed: Sequence[str] | None, urgency: str | None = None,
+) -> Reach:
+    """How a page reaches `user`; with an `urgency`, following their notification rules.
+
+    Without one (fallback pages, notices) every usable contact goes at once.
+    """
     providers = config.notifications.real_channels
     contacts = tuple(
         (channel, address)
         for channel, address in user.contacts.items()
         if channel in providers and (allowed is None or channel in allowed) and address
     )
-    return Reach(user, contacts)
+    rules = user.rules_for(urgency) if urgency is not None else ()
+    usable = dict(contacts)
+    timed = tuple((rule.after_minutes, rule.channel, usable[rule.channel])
+                  for rule in rules if rule.channel in usable)
+    return Reach(user, contacts, timed, rules_unusable=bool(rules and contacts and not timed))
 
 
 def is_reachable(config: Config, found: Reach) -> bool:
@@ -82,18 +98,21 @@ def is_reachable(config: Config, found: Reach) -> bool:
 def queue_pages(
     session: Session, *, alert_id: int, reaches: Sequence[Reach], step: int, now: datetime,
 ) -> list[Delivery]:
-    """One delivery per person and channel, plus the console copy of each page."""
+    """One delivery per notification rule (or per contact, at once, for a person without
+    rules), plus the console copy of each page at once."""
     rows: list[Delivery] = []
     for found in reaches:
-        for channel, address in ((CONSOLE, found.user.id), *found.contacts):
+        planned = found.timed or tuple((0.0, channel, address)
+                                       for channel, address in found.contacts)
+        for minutes, channel, address in ((0.0, CONSOLE, found.user.id), *planned):
             rows.append(Delivery(
                 alert_id=alert_id, user_id=found.user.id, channel=channel, address=address,
-                step=step, status=QUEUED, attempts=0, due_at=now, created_at=now,
-                idempotency_key=f"tocsin-{uuid.uuid4().hex}", detail="",
+                step=step, status=QUEUED, attempts=0, due_at=now + timedelta(minutes=minutes),
+                created_at=now, idempotency_key=f"tocsin-{uuid.uuid4().hex}", detail="",
             ))
     session.add_all(rows)
     session.flush()
     for row in rows:
         event(log, "delivery.queued", delivery_id=row.id, alert_id=alert_id,
-              user=row.user_id, channel=row.channel, step=step)
+              user=row.user_id, channel=row.channel, step=step, due_at=row.due_at.isoformat())
     return rows

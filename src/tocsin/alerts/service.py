@@ -28,7 +28,7 @@ from tocsin.escalation.rules import MAX_WAIT_MINUTES
 from tocsin.logs import event
 from tocsin.notify import store as deliveries
 from tocsin.routing.rules import RouteChoice
-from tocsin.telemetry import UNROUTED
+from tocsin.telemetry import PAGING_FALLBACKS, UNROUTED
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,8 @@ def _route(
                      message="no route matched; paging the fallback contact")
         event(log, "alert.unrouted", level=logging.WARNING, alert_id=alert.id)
         UNROUTED.inc()
-        paging_fallback(session, config=config, alert=alert, now=now, why="no route matched")
+        paging_fallback(session, config=config, alert=alert, now=now, why="no route matched",
+                        reason="no_route")
         return
     alert.route = decision.where
     alert.policy = decision.policy
@@ -465,14 +466,19 @@ def _stop_paging(session: Session, *, alert: Alert, now: datetime, reason: str) 
 
 def paging_fallback(
     session: Session, *, config: Config, alert: Alert, now: datetime, why: str,
+    reason: str = "other",
 ) -> None:
-    """Page the configured fallback contacts; say so on the alert either way."""
+    """Page the configured fallback contacts; say so on the alert either way.
+
+    `reason` labels the `tocsin_paging_fallbacks` metric (see telemetry).
+    """
     people = [config.users[u] for u in config.notifications.fallback if u in config.users]
     reaches = [paging.reach(config, person, None) for person in people]
     if not reaches:
         add_timeline(session, alert, kind="fallback", now=now,
                      message=f"{why}; no fallback contact is configured, nobody was paged")
         event(log, "alert.nobody_paged", level=logging.ERROR, alert_id=alert.id, why=why)
+        PAGING_FALLBACKS.labels(reason=reason, outcome="nobody_paged").inc()
         return
     paging.queue_pages(session, alert_id=alert.id, reaches=reaches, step=0, now=now)
     flapping.note_page(session, alert=alert, now=now)
@@ -480,3 +486,4 @@ def paging_fallback(
     add_timeline(session, alert, kind="fallback", now=now,
                  message=f"{why}; paged the fallback contact: {names}")
     event(log, "alert.fallback_paged", level=logging.WARNING, alert_id=alert.id, why=why)
+    PAGING_FALLBACKS.labels(reason=reason, outcome="fallback_paged").inc()

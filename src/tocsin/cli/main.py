@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli import alerts, maintenance, oncall, overrides, routes, serve, users
+from tocsin.cli import alerts, maintenance, oncall, overrides, page, routes, serve, users
 from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
 from tocsin.cli.coverage_check import coverage_warnings
+from tocsin.cli.status import status as status_verb
 from tocsin.config.loader import ConfigError, load_config
 from tocsin.db import make_engine
 from tocsin.migrate import upgrade
@@ -25,10 +26,17 @@ app.add_typer(overrides.override_app, name="override")
 app.add_typer(users.user_app, name="user")
 app.add_typer(routes.route_app, name="route")
 app.add_typer(maintenance.maintenance_app, name="maintenance")
+alerts.alert_app.command("snooze")(page.snooze)
+alerts.alert_app.command("unack")(page.unack)
+alerts.alert_app.command("escalate")(page.escalate)
+alerts.alert_app.command("reassign")(page.reassign)
+alerts.alert_app.command("add-responder")(page.add_responder)
+app.command("page")(page.page)
 app.command("oncall")(oncall.oncall)
 app.command("shifts")(oncall.shifts)
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
+app.command("status")(status_verb)
 
 
 @app.command("check")

@@ -1,4 +1,4 @@
-"""`tocsin user set-password`: the password a config user logs in to the web UI with."""
+"""`tocsin user set-password` (the web UI password) and `tocsin user test-page`."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ from tocsin.cli.common import (
     load,
     open_database,
 )
+from tocsin.cli.user_test_page import send_test_page
 from tocsin.db import transaction
 
-user_app = typer.Typer(no_args_is_help=True, help="Web UI logins for users in the config.")
+user_app = typer.Typer(no_args_is_help=True,
+                       help="Web UI logins and test pages for users in the config.")
+user_app.command("test-page")(send_test_page)
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -263,13 +263,23 @@ _NAMES = seq(nonblank)
 
 _CONTACTS: Shape = {channel: Key(nonblank) for channel in CONTACT_CHANNELS}
 
+# A notification rule waits at most a day; a longer delay is a typo (docs/channels.md).
+MAX_RULE_MINUTES = 24 * 60
+_RULE: Shape = {
+    "channel": Key(choice(*CONTACT_CHANNELS), required=True, example="channel: slack"),
+    "after_minutes": Key(number(0, maximum=MAX_RULE_MINUTES)),
+}
+_RULES = seq(shape(_RULE), non_empty=True,
+             empty_fix="list at least one {channel, after_minutes}, or remove the key")
+_NOTIFICATION_RULES: Shape = {"high": Key(_RULES), "low": Key(_RULES)}
+
 _USER: Shape = {
     "id": Key(nonblank, required=True, example="id: alice"),
     "email": Key(_email),
     "name": Key(text),
     "timezone": Key(zone),
     "contacts": Key(shape(_CONTACTS)),
-    "notification_rules": NotBuilt("notification rules are", "per-urgency notification rules"),
+    "notification_rules": Key(shape(_NOTIFICATION_RULES)),
 }
 
 _TEAM: Shape = {"name": _name("payments"), "members": Key(_NAMES), "services": Key(_NAMES)}
@@ -564,6 +574,14 @@ _NOTIFICATIONS: Shape = {
     "fallback": Key(_NAMES),
 }
 
+_SELF_MONITORING: Shape = {
+    "heartbeat_url": Key(_url),
+    "heartbeat_every_minutes": Key(number(above=True, maximum=MAX_MINUTES)),
+    "heartbeat_method": Key(choice("get", "post")),
+    "max_lag_minutes": Key(number(above=True, maximum=MAX_MINUTES)),
+    "timeout_seconds": _TIMEOUT_SECONDS,
+}
+
 _API_TOKEN: Shape = {
     "name": _name("ops"),
     "token": Key(nonblank, required=True, example='token: "${TOCSIN_API_TOKEN}"'),
@@ -610,5 +628,6 @@ TOP: Shape = {
     "api_tokens": Key(seq(shape(_API_TOKEN))),
     "severities": Key(seq(shape(_SEVERITY), non_empty=True)),
     "flapping": Key(_flapping),
+    "self_monitoring": Key(shape(_SELF_MONITORING)),
     "components": NotBuilt("components are", "the status page"),
 }

@@ -28,6 +28,14 @@ DEFAULT_STORM_PER_MINUTE = 20
 
 
 @dataclass(frozen=True)
+class NotificationRule:
+    """Page through `channel` this many minutes after the step starts."""
+
+    channel: str
+    after_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
 class User:
     id: str
     email: str | None = None
@@ -36,6 +44,16 @@ class User:
     contacts: dict[str, str] = field(default_factory=dict)
     # True for a bare e-mail address used without a `users` entry.
     implicit: bool = False
+    # Per urgency, sorted by delay; a missing urgency: see `rules_for`.
+    notification_rules: dict[str, tuple[NotificationRule, ...]] = field(default_factory=dict)
+
+    def rules_for(self, urgency: str) -> tuple[NotificationRule, ...]:
+        """The rules for an urgency; low without its own list follows high; () is every
+        contact at once."""
+        found = self.notification_rules.get(urgency)
+        if found is None and urgency == "low":
+            found = self.notification_rules.get("high")
+        return found or ()
 
     @property
     def display(self) -> str:
@@ -310,6 +328,23 @@ class Notifications:
 
 
 @dataclass(frozen=True)
+class SelfMonitoring:
+    """How Tocsin watches itself (the file's `self_monitoring`).
+
+    `max_lag_minutes` is how late due work, or the engine's last pass, may be
+    before /healthz fails. With `heartbeat_url` set the engine pings that URL
+    every `heartbeat_every_minutes` while it is healthy: a dead man's switch
+    for an outside monitor. The URL usually holds a secret; it is never logged.
+    """
+
+    heartbeat_url: str | None = None
+    heartbeat_every_minutes: float = 1.0
+    heartbeat_method: Literal["get", "post"] = "get"
+    max_lag_minutes: float = 1.0
+    timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
 class ApiToken:
     name: str
     token: str
@@ -379,6 +414,7 @@ class Config:
     flapping: Flapping | None = field(default_factory=Flapping)  # None: off
     # The storm limit for alerts no route of the file took (a service's policy).
     storm: int | None = DEFAULT_STORM_PER_MINUTE
+    self_monitoring: SelfMonitoring = field(default_factory=SelfMonitoring)
 
     def user_by_email_or_id(self, name: str) -> User | None:
         if name in self.users:

@@ -62,6 +62,12 @@ class Problems:
     def has_errors(self) -> bool:
         return any(problem.severity == "error" for problem in self._found)
 
+    def has_errors_under(self, path: str) -> bool:
+        """Whether an error was found at `path` or inside it."""
+        return any(problem.severity == "error"
+                   and (problem.path == path or problem.path.startswith((path + ".", path + "[")))
+                   for problem in self._found)
+
     def by_line(self) -> list[Problem]:
         # sorted() is stable: problems on one line keep the order they were found in.
         return sorted(self._found, key=lambda problem: problem.line)

@@ -31,6 +31,7 @@ from tocsin.config.model import (
     Notifications,
     Restriction,
     Route,
+    SelfMonitoring,
     Service,
     Severity,
     SlackProvider,
@@ -43,6 +44,7 @@ from tocsin.config.model import (
     WorkingHours,
 )
 from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, listed
+from tocsin.config.notification_rules import read_notification_rules
 from tocsin.config.phones import e164
 from tocsin.config.schedules import build_schedules
 from tocsin.config.schema import Fields, Items, Problems, Spot, closest
@@ -102,6 +104,7 @@ class _Builder:
             working_hours=_working_hours(self.top.get("working_hours")),
             storm=self.storm,
             flapping=self.flapping,
+            self_monitoring=_self_monitoring(self.top.get("self_monitoring")),
             # Last: resolving the sections above adds the implicit users.
             users={**self.users, **self.names.implicit_users},
         )
@@ -171,6 +174,8 @@ class _Builder:
                     name=entry.get("name"),
                     timezone=entry.get("timezone"),
                     contacts=dict(contacts.values),
+                    notification_rules=read_notification_rules(
+                        entry, dict(contacts.values), self.problems, self._check_channel),
                 )
 
     def _add_policies(self) -> None:
@@ -226,13 +231,19 @@ class _Builder:
     def _routes(self) -> tuple[Route, ...]:
         return self._route_list(listed(self.top, "routes"), "routes", None)
 
+    def _conditions_failed(self, entry: Fields) -> bool:
+        # A route whose patterns were refused was meant for some alerts, not all.
+        return any(self.problems.has_errors_under(entry.at(key).path)
+                   for key in ("match", "match_re"))
+
     def _route_list(
         self, entries: list[Fields], path: str, parent: Route | None,
     ) -> tuple[Route, ...]:
         """One level of the tree; `parent` is the route the entries are nested in."""
         for entry in entries[:-1]:
             # With continue the routes after a catch-all still see every alert.
-            if _is_catch_all(entry) and not entry.get("continue", False):
+            if (_is_catch_all(entry) and not entry.get("continue", False)
+                    and not self._conditions_failed(entry)):
                 self.problems.warning(
                     entry.spot,
                     "this route matches every alert, so the routes after it never match",
@@ -450,6 +461,21 @@ class _Builder:
         entries = listed(self.top, "severities")
         self._check_unique(entries, "name", "severity")
         return tuple(Severity(**entry.values) for entry in entries if entry.get("name"))
+
+
+def _self_monitoring(entry: Fields | None) -> SelfMonitoring:
+    """The file's self-monitoring settings, each key left out taking the default."""
+    default = SelfMonitoring()
+    if entry is None:
+        return default
+    return SelfMonitoring(
+        heartbeat_url=entry.get("heartbeat_url"),
+        heartbeat_every_minutes=entry.get("heartbeat_every_minutes",
+                                          default.heartbeat_every_minutes),
+        heartbeat_method=entry.get("heartbeat_method", default.heartbeat_method),
+        max_lag_minutes=entry.get("max_lag_minutes", default.max_lag_minutes),
+        timeout_seconds=entry.get("timeout_seconds", default.timeout_seconds),
+    )
 
 
 def _working_hours(entry: Fields | None) -> WorkingHours:

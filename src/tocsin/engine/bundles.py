@@ -28,6 +28,7 @@ from tocsin.clock import Clock
 from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.engine.delivery import DEFAULT_MAX_ATTEMPTS, nothing_else_reaches
+from tocsin.engine.failover import fail_over
 from tocsin.links import LinkSigner
 from tocsin.logs import event
 from tocsin.notify import bundle_store
@@ -151,7 +152,8 @@ class BundleSender:
         page, channel = prepared.page, prepared.channel
         alert_ids = sorted({alert_id for _, alert_id in prepared.live})
         who = f"{page.user_name} via {channel}"
-        named = f"storm bundle #{bundle.id} ({len(alert_ids)} alerts)"
+        plural = "" if len(alert_ids) == 1 else "s"
+        named = f"storm bundle #{bundle.id} ({len(alert_ids)} alert{plural})"
         data = {"user": page.user_id, "channel": channel, "status": status,
                 "attempt": bundle.attempts, "bundle_id": bundle.id}
         if status == QUEUED:
@@ -174,10 +176,14 @@ class BundleSender:
         for delivery_id, alert_id in prepared.live:
             row = session.get(Delivery, delivery_id)
             alert = session.get(Alert, alert_id)
+            if row is not None and alert is not None:
+                fail_over(session, alert=alert, failed=row, user_name=prepared.page.user_name,
+                          now=now)
             if row is not None and alert is not None and nothing_else_reaches(session, row):
                 paging_fallback(session, config=self.config, alert=alert, now=now,
                                 why=f"no channel could deliver the page to "
-                                    f"{prepared.page.user_name}")
+                                    f"{prepared.page.user_name}",
+                                reason="undeliverable")
 
     def _next_status(self, bundle: StormBundle, outcome: DeliveryOutcome, now: datetime) -> str:
         if outcome.ok:

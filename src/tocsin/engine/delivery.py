@@ -22,6 +22,7 @@ from tocsin.alerts.store import RESOLVED, TRIGGERED, Alert
 from tocsin.clock import Clock
 from tocsin.config.model import Config
 from tocsin.db import transaction
+from tocsin.engine.failover import fail_over
 from tocsin.links import LinkSigner
 from tocsin.logs import event
 from tocsin.notify import store as outbox
@@ -113,9 +114,13 @@ class Sender:
                              message=_describe(page, channel, status, outcome, row.attempts),
                              data={"user": page.user_id, "channel": channel, "status": status,
                                    "attempt": row.attempts, "delivery_id": row.id})
+                if status == outbox.FAILED:
+                    fail_over(session, alert=alert, failed=row, user_name=page.user_name,
+                              now=now)
                 if status == outbox.FAILED and nothing_else_reaches(session, row):
                     paging_fallback(session, config=self.config, alert=alert, now=now,
-                                    why=f"no channel could deliver the page to {page.user_name}")
+                                    why=f"no channel could deliver the page to {page.user_name}",
+                                    reason="undeliverable")
         PAGES.labels(channel=channel, outcome=status).inc()
         event(log, "delivery." + status, delivery_id=delivery_id, alert_id=page.alert_id,
               user=page.user_id, channel=channel, detail=outcome.detail)

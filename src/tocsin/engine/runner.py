@@ -32,12 +32,14 @@ from tocsin.engine import (
     maintenance,
     recorder,
 )
+from tocsin.engine.selfwatch import SelfWatch
 from tocsin.engine.storms import StormWatch
 from tocsin.escalation import store as timers
 from tocsin.links import LinkSigner
 from tocsin.logs import event
 from tocsin.notify import store as outbox
 from tocsin.notify.base import Notifier
+from tocsin.notify.bundles import BundleNotifier
 from tocsin.oncall import gap_notice_store, handoff_store
 from tocsin.telemetry import ENGINE_FAILURES, ENGINE_LAG
 
@@ -81,7 +83,11 @@ class Engine:
             sessions=sessions, config=config, notifiers=notifiers, links=links, clock=clock,
             rng=self._rng, pool=self._pool, lease=self._lease, batch=batch,
         )
+        # When the last pass finished without error: /healthz and the
+        # outbound heartbeat fail when it is too long ago.
         self.last_loop: datetime | None = None
+        self.selfwatch = SelfWatch(sessions=sessions, config=config, clock=clock,
+                                   lag=self.lag_seconds, last_pass=lambda: self.last_loop)
 
     def heartbeats_watched_since(self) -> dict[str, datetime]:
         """When this engine began watching each heartbeat: its start-up grace counts from it."""
@@ -106,7 +112,9 @@ class Engine:
             total += done
             if done == 0:
                 self._run_recorder()
-                return total + self._run_handoffs() + self._run_gap_notices()
+                total += self._run_handoffs() + self._run_gap_notices()
+                self.last_loop = self._clock.now()
+                return total
 
     def _run_recorder(self) -> None:
         try:
@@ -144,7 +152,9 @@ class Engine:
 
     def _divert(self, claimed: list[int]) -> list[int]:
         try:
-            return self._storms.divert(claimed)
+            channels = [name for name, notifier in self._notifiers().items()
+                        if isinstance(notifier, BundleNotifier)]
+            return self._storms.divert(claimed, channels)
         except Exception:
             # Bundling must never hold a page back: on an error they all go one by one.
             log.exception("engine.bundling_failed")
@@ -255,6 +265,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=False)
+        self.selfwatch.stop()
         event(log, "engine.stopped")
 
     @property
@@ -271,7 +282,7 @@ class Engine:
                 # The work stays in the database; log it and try again shortly.
                 log.exception("engine.pass_failed")
                 wait = 1.0
-            self.last_loop = self._clock.now()
+            self.selfwatch.tick()
             self._wake.wait(wait)
 
     def _seconds_until_next(self) -> float:

@@ -45,6 +45,7 @@ def config_secrets(config: Config) -> list[str]:
         found.append(config.notifications.email.password or "")
     if config.notifications.twilio is not None:
         found.append(config.notifications.twilio.auth_token)
+    found.append(config.self_monitoring.heartbeat_url or "")
     return [s for s in found if s]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -73,13 +73,16 @@ class StormWatch:
                  if route not in found and storm_store.end(session, route=route, now=now)]
         return started, ended
 
-    def divert(self, delivery_ids: list[int]) -> list[int]:
-        """Sort the storm's pages among these leased ones into bundles; the rest go singly."""
+    def divert(self, delivery_ids: list[int], channels: Collection[str]) -> list[int]:
+        """Sort the storm's pages among these leased ones into bundles; the rest go singly.
+
+        `channels`: those whose sender can carry a bundle.
+        """
         with self._lock:
             stormy = self._stormy
         with transaction(self.sessions) as session:
             held = bundles.sort_into_bundles(session, delivery_ids=delivery_ids, stormy=stormy,
-                                             now=self.clock.now())
+                                             now=self.clock.now(), channels=channels)
             joined = [(row.id, row.alert_id, bundle.id) for row, bundle in held]
         for delivery_id, alert_id, bundle_id in joined:
             event(log, "delivery.bundled", delivery_id=delivery_id, alert_id=alert_id,

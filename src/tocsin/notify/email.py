@@ -31,6 +31,7 @@ from tocsin.clock import Clock
 from tocsin.config.model import EmailProvider
 from tocsin.logs import event
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
+from tocsin.notify.bundles import BundlePage, summary
 from tocsin.notify.email_body import page_html, page_subject, page_text, single_line
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,32 @@ class EmailNotifier:
               retryable=outcome.retryable, detail=outcome.detail)
         return outcome
 
+    def send_bundle(self, page: BundlePage) -> DeliveryOutcome:
+        """One message listing every alert of a storm bundle, with the ack-all link."""
+        outcome = self._deliver(page.address, lambda: self.build_bundle(page))
+        level = logging.INFO if outcome.ok else logging.WARNING
+        event(logger, "notify.email.bundle_" + ("delivered" if outcome.ok else "failed"),
+              level, bundle_id=page.bundle_id, user_id=page.user_id, alerts=len(page.alerts),
+              retryable=outcome.retryable, detail=outcome.detail)
+        return outcome
+
     # Messages.
+
+    def build_bundle(self, page: BundlePage) -> EmailMessage:
+        now = self._clock.now()
+        message = self._message(page.address, page.user_name, page.idempotency_key, now)
+        message["Subject"] = "[Tocsin] storm: " + single_line(summary(page), 150)
+        lines = [f"{summary(page)}", ""]
+        for alert in page.alerts:
+            severity = f"[{alert.severity}] " if alert.severity else ""
+            service = f" ({alert.service})" if alert.service else ""
+            lines.append(f"#{alert.alert_id} {severity}{single_line(alert.title, 200)}{service}")
+        if page.ack_url:
+            lines += ["", f"Acknowledge all {len(page.alerts)}: {page.ack_url}"]
+        lines += ["", "-- ", "Sent by Tocsin: pages bundled while the route is in a storm."]
+        message.set_content("\n".join(lines) + "\n")
+        return message
+
 
     def build_page(self, page: Page) -> EmailMessage:
         now = self._clock.now()

@@ -5,7 +5,8 @@ characters `^ { } [ ] ~ \\ | €` take two), or 70 UTF-16 code units when any
 character is outside it (an emoji, Thai, a curly quote). Longer texts are
 split into segments that arrive apart, cost one each and may come out of
 order, so a page is shortened to one segment instead: the title gives way
-first, then the ack link gives way to a short hint.
+first, then the ack link gives way to a short hint (a reply the SMS webhook
+reads; see web.twilio_inbound).
 
     Tocsin #12 critical: Payment API 500s Ack: https://tocsin.example.com/a/eyJh...
 
@@ -15,6 +16,7 @@ Pure functions; no I/O.
 from __future__ import annotations
 
 from tocsin.notify.base import Page
+from tocsin.notify.bundles import BundlePage, summary
 from tocsin.notify.email_body import single_line
 
 GSM7_LIMIT = 160
@@ -55,12 +57,22 @@ def page_sms(page: Page) -> str:
     severity = single_line(page.severity or "", 20)
     head += f" {severity}: " if severity else ": "
     title = single_line(page.title, 1000) or "(no title)"
-    hint = f" Ack: tocsin alert ack {page.alert_id}"
+    hint = f" Reply ACK {page.alert_id}"
     if page.ack_url:
         with_link = _fit(head, title, f" Ack: {single_line(page.ack_url, 500)}", _MIN_TITLE)
         if with_link is not None:
             return with_link
     return _fit(head, title, hint, 1) or clip_to_segment(head + title)
+
+
+def bundle_sms(page: BundlePage) -> str:
+    """`Tocsin storm: 37 alerts on route ...: HighErrorRate x30 Ack all: <link>` in one segment."""
+    head, text = "Tocsin storm: ", single_line(summary(page), 1000)
+    if page.ack_url:
+        with_link = _fit(head, text, f" Ack all: {single_line(page.ack_url, 500)}", _MIN_TITLE)
+        if with_link is not None:
+            return with_link
+    return clip_to_segment(head + text)
 
 
 def notice_sms(text: str) -> str:

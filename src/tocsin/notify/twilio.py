@@ -5,8 +5,10 @@ Both channels POST a form with HTTP basic auth (account id, auth token):
     sms    {api_url}/2010-04-01/Accounts/{sid}/Messages.json   To, From, Body
     phone  {api_url}/2010-04-01/Accounts/{sid}/Calls.json      To, From, Twiml
 
-plus `StatusCallback` when configured. `page.address` is the person's
-`contacts.sms` or `contacts.phone`, in E.164 form (separators are dropped).
+plus `StatusCallback`: `status_callback_url` when configured, else a page's
+own `{public_url}/twilio/status/<delivery id>` (see web.twilio_inbound).
+`page.address` is the person's `contacts.sms` or `contacts.phone`, in E.164
+form (separators are dropped).
 An SMS is one segment (see `sms_text`). A call reads one sentence and asks
 for 1 to acknowledge: the keypad answer goes to `/twilio/voice/<link token>`
 on Tocsin, the same signed token as the page's ack link.
@@ -31,13 +33,15 @@ from tocsin.config.model import TwilioProvider
 from tocsin.config.phones import e164
 from tocsin.logs import event
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
+from tocsin.notify.bundles import BundlePage, summary
 from tocsin.notify.email_body import single_line
-from tocsin.notify.sms_text import notice_sms, page_sms
+from tocsin.notify.sms_text import bundle_sms, notice_sms, page_sms
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 VOICE_ACK_PATH = "/twilio/voice/"
+STATUS_PATH = "/twilio/status/"
 _SPOKEN_TITLE_LIMIT = 200
 _MESSAGE_LIMIT = 200  # characters of the provider's error message kept in a detail
 
@@ -54,7 +58,8 @@ class TwilioApi:
         base = self._provider.api_url.rstrip("/")
         return f"{base}/{API_VERSION}/Accounts/{self._provider.account_sid}/{resource}.json"
 
-    def create(self, resource: str, to: str, fields: dict[str, str]) -> DeliveryOutcome:
+    def create(self, resource: str, to: str, fields: dict[str, str],
+               status_callback: str | None = None) -> DeliveryOutcome:
         """POST one Message or Call to `to`; the outcome says whether a retry may help."""
         number = e164(to)
         if number is None:
@@ -62,8 +67,9 @@ class TwilioApi:
                                                     "E.164 form (+15550100)")
         provider = self._provider
         form = {"To": number, "From": e164(provider.sender) or provider.sender, **fields}
-        if provider.status_callback_url:
-            form["StatusCallback"] = provider.status_callback_url
+        callback = provider.status_callback_url or status_callback
+        if callback:
+            form["StatusCallback"] = callback
         noun = "message" if resource == "Messages" else "call"
         try:
             response = self._client.post(
@@ -114,8 +120,14 @@ class TwilioSmsNotifier:
         self._api = api
 
     def send(self, page: Page) -> DeliveryOutcome:
-        outcome = self._api.create("Messages", page.address, {"Body": page_sms(page)})
+        outcome = self._api.create("Messages", page.address, {"Body": page_sms(page)},
+                                   status_url(page))
         _log_page("sms", page, outcome)
+        return outcome
+
+    def send_bundle(self, page: BundlePage) -> DeliveryOutcome:
+        outcome = self._api.create("Messages", page.address, {"Body": bundle_sms(page)})
+        _log_bundle("sms", page, outcome)
         return outcome
 
     def send_notice(self, notice: Notice) -> DeliveryOutcome:
@@ -133,9 +145,30 @@ class TwilioVoiceNotifier:
         self._api = api
 
     def send(self, page: Page) -> DeliveryOutcome:
-        outcome = self._api.create("Calls", page.address, {"Twiml": call_twiml(page)})
+        outcome = self._api.create("Calls", page.address, {"Twiml": call_twiml(page)},
+                                   status_url(page))
         _log_page("phone", page, outcome)
         return outcome
+
+    def send_bundle(self, page: BundlePage) -> DeliveryOutcome:
+        outcome = self._api.create("Calls", page.address, {"Twiml": bundle_twiml(page)})
+        _log_bundle("phone", page, outcome)
+        return outcome
+
+
+def bundle_twiml(page: BundlePage) -> str:
+    """A spoken summary of a storm bundle; the keypad does not answer for a bundle."""
+    said = (f"Tocsin: {len(page.alerts)} alerts are firing. "
+            f"{single_line(summary(page), _SPOKEN_TITLE_LIMIT)}. "
+            "Acknowledge them with the link sent by text or e-mail.")
+    return f"<Response><Say>{_xml(said)}</Say></Response>"
+
+
+def _log_bundle(channel: str, page: BundlePage, outcome: DeliveryOutcome) -> None:
+    level = logging.INFO if outcome.ok else logging.WARNING
+    event(logger, f"notify.{channel}.bundle_" + ("delivered" if outcome.ok else "failed"), level,
+          bundle_id=page.bundle_id, user_id=page.user_id, alerts=len(page.alerts),
+          retryable=outcome.retryable, detail=outcome.detail, provider_id=outcome.provider_id)
 
 
 def call_twiml(page: Page) -> str:
@@ -162,6 +195,14 @@ def voice_ack_url(ack_url: str | None) -> str | None:
     if not found or not token or "/" in token:
         return None
     return f"{base}{VOICE_ACK_PATH}{token}"
+
+
+def status_url(page: Page) -> str | None:
+    """Where Twilio reports on this page: `/twilio/status/<delivery id>` under `public_url`."""
+    if not page.ack_url:
+        return None
+    base, found, _token = page.ack_url.rpartition("/a/")
+    return f"{base}{STATUS_PATH}{page.delivery_id}" if found else None
 
 
 def _xml(text: str) -> str:

@@ -22,9 +22,11 @@ from tocsin.web import (
     links,
     maintenance_api,
     opsgenie,
+    pages_api,
     reports,
     routes_api,
     schedules,
+    twilio_inbound,
     ui,
 )
 
@@ -37,11 +39,13 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app.include_router(heartbeats.build_router(runtime))
     app.include_router(changes.build_router(runtime))
     app.include_router(api.build_router(runtime))
+    app.include_router(pages_api.build_router(runtime))
     app.include_router(routes_api.build_router(runtime))
     app.include_router(maintenance_api.build_router(runtime))
     app.include_router(heartbeats_api.build_router(runtime))
     app.include_router(links.build_router(runtime))
     app.include_router(bundles.build_router(runtime))
+    app.include_router(twilio_inbound.build_router(runtime))
     app.include_router(ui.build_router(runtime))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(calendars.build_router(runtime))
