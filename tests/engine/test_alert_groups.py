@@ -64,6 +64,13 @@ def group_of(harness: Harness, alert_id: int) -> dict[str, Any] | None:
         return found
 
 
+def group_info(harness: Harness, alert_id: int) -> dict[str, Any]:
+    """The alert's group, which it must have."""
+    found = group_of(harness, alert_id)
+    assert found is not None, f"alert {alert_id} is in no group"
+    return found
+
+
 def test_three_alerts_of_one_group_page_once(harness: Harness) -> None:
     first = fire(harness, "disk-db1", instance="db1")
     fire(harness, "disk-db2", instance="db2")
@@ -96,10 +103,10 @@ def test_different_key_values_make_different_groups(harness: Harness) -> None:
     # Four groups page four times; a missing label counts as empty, so the
     # two alerts without an alertname are one group.
     assert [user for _, user, _ in harness.paged()] == ["alice"] * 4
-    ids = {group_of(harness, a)["id"] for a in (disk, cpu, other_service, no_name)}  # type: ignore[index]
+    ids = {group_info(harness, a)["id"] for a in (disk, cpu, other_service, no_name)}
     assert len(ids) == 4
-    assert group_of(harness, also_no_name)["id"] == group_of(harness, no_name)["id"]  # type: ignore[index]
-    assert group_of(harness, no_name)["key"] == {"alertname": "", "service": "payment"}  # type: ignore[index]
+    assert group_info(harness, also_no_name)["id"] == group_info(harness, no_name)["id"]
+    assert group_info(harness, no_name)["key"] == {"alertname": "", "service": "payment"}
 
 
 def test_a_member_joining_an_acknowledged_group_pages_nobody(harness: Harness) -> None:
