@@ -61,3 +61,21 @@ def new_context(browser: Any, served: TocsinServer) -> Any:
     context.route("**/*", lambda route: route.continue_()
                   if route.request.url.startswith(served.base_url) else route.abort())
     return context
+
+
+def watched_page(browser: Any, served: TocsinServer,
+                 expected_errors: tuple[str, ...] = ()) -> Iterator[Any]:
+    """A page in its own context; after the test, no console error but those expected.
+
+    A script or style the content security policy blocked shows up as a
+    console error; `expected_errors` are endings of messages a test causes
+    on purpose (a form's own 400, say).
+    """
+    context = new_context(browser, served)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("console", lambda message: problems.append(message.text)
+              if message.type == "error" else None)
+    yield opened
+    context.close()
+    assert [p for p in problems if not p.endswith(expected_errors)] == []

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.server import TocsinServer
-from tests.ui.browsing import PASSWORD, launch, new_context, serve_with_alice, tocsin
+from tests.ui.browsing import PASSWORD, launch, serve_with_alice, tocsin, watched_page
 
 pytestmark = pytest.mark.e2e
 
@@ -54,15 +54,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, served):  # type: ignore[no-untyped-def]
-    context = new_context(browser, served)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("console", lambda message: problems.append(message.text)
-              if message.type == "error" else None)
-    yield opened
-    context.close()
-    # A script blocked by the content security policy shows up here.
-    assert problems == []
+    yield from watched_page(browser, served)
 
 
 def _log_in(page, path: str) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.support.server import TocsinServer, wait_until
-from tests.ui.browsing import PASSWORD, launch, new_context, serve_with_alice
+from tests.ui.browsing import PASSWORD, launch, serve_with_alice, watched_page
 
 pytestmark = pytest.mark.e2e
 
@@ -61,16 +61,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, served):  # type: ignore[no-untyped-def]
-    context = new_context(browser, served)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("console", lambda message: problems.append(message.text)
-              if message.type == "error" else None)
-    yield opened
-    context.close()
-    # A script or style blocked by the content security policy shows up here; the form's
-    # own 400 (a page that explains the problem) is the one error expected.
-    assert [p for p in problems if not p.endswith("status of 400 (Bad Request)")] == []
+    # The form's own 400 (a page that explains the problem) is the one error expected.
+    yield from watched_page(browser, served, expected_errors=("status of 400 (Bad Request)",))
 
 
 def _log_in(page, path: str) -> None:  # type: ignore[no-untyped-def]
