@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from tests.web.conftest import Web
 from tocsin.alerts.rules import IncomingEvent
 from tocsin.alerts.store import Alert
-from tocsin.web import integrations
+from tocsin.web import retries
 from tocsin.web.integrations import store_events
 
 KEYS = [f"race-{n:03}" for n in range(120)]
@@ -34,8 +34,8 @@ def test_batches_in_opposite_orders_neither_deadlock_nor_lose_events(
         retried.append(str(getattr(exc.orig, "sqlstate", "")))
         return original(exc)
 
-    original = integrations._worth_retrying
-    monkeypatch.setattr(integrations, "_worth_retrying", worth_retrying)
+    original = retries.worth_retrying
+    monkeypatch.setattr(retries, "worth_retrying", worth_retrying)
     integration = web.runtime.config_now().integrations[0]
     shuffled = random.Random(7).sample(KEYS, len(KEYS))
     orders = [KEYS, KEYS[::-1], shuffled]
@@ -82,8 +82,8 @@ def test_batches_opening_the_same_new_keys_queue_instead_of_failing(
             lost_races.append(str(exc.orig))
         return original(exc)
 
-    original = integrations._worth_retrying
-    monkeypatch.setattr(integrations, "_worth_retrying", worth_retrying)
+    original = retries.worth_retrying
+    monkeypatch.setattr(retries, "worth_retrying", worth_retrying)
     integration = web.runtime.config_now().integrations[0]
     senders = 4
     start = threading.Barrier(senders)

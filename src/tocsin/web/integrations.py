@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-import random
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts.batch import ingest_batch
@@ -34,7 +31,6 @@ from tocsin.alerts.sources import (
     parse_pagerduty,
 )
 from tocsin.config.model import Config, Integration
-from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import FieldProblem, InvalidInput, TocsinError, TooLarge, Unauthorized
 from tocsin.logs import event
@@ -42,6 +38,7 @@ from tocsin.telemetry import ALERTS_RECEIVED, EVENTS_REJECTED
 from tocsin.web.auth import bearer
 from tocsin.web.body import KIB, MIB, decode_json, read_capped
 from tocsin.web.errors import error_body
+from tocsin.web.retries import commit
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +46,6 @@ log = logging.getLogger(__name__)
 # that gets a 4xx never retries. Single events are small.
 DEFAULT_LIMITS = {"alertmanager": 32 * MIB, "grafana": 32 * MIB}
 SMALL_LIMIT = 512 * KIB  # generic, pagerduty and any other type
-_RETRIES = 5
 
 WebhookParser = Callable[[Any, FieldPlan], tuple[list[IncomingEvent], list[FieldError]]]
 T = TypeVar("T")
@@ -96,27 +92,12 @@ def store_events(
     runtime: Runtime, integration: Integration, events: list[IncomingEvent],
 ) -> list[IngestResult]:
     """Store a batch in one transaction; retry when a racing writer won a key."""
-    for attempt in range(_RETRIES):
-        try:
-            with transaction(runtime.sessions) as session:
-                results = ingest_batch(session, config=runtime.config_now(),
-                                       integration=integration, events=events,
-                                       now=runtime.clock.now())
-            break
-        except (IntegrityError, OperationalError) as exc:
-            if attempt == _RETRIES - 1 or not _worth_retrying(exc):
-                raise
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+    results = commit(runtime, lambda session, now: ingest_batch(
+        session, config=runtime.config_now(), integration=integration, events=events,
+        now=now))
     for result in results:
         ALERTS_RECEIVED.labels(integration=integration.name, outcome=result.outcome).inc()
-    runtime.engine.wake()
     return results
-
-
-def _worth_retrying(exc: IntegrityError | OperationalError) -> bool:
-    # A lost race for a new key, a deadlock or a serialization failure.
-    return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in (
-        "40P01", "40001")
 
 
 def pagerduty_cap(config: Config) -> int:

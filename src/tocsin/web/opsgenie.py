@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import hmac
 import logging
-import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts import opsgenie_service
@@ -40,19 +37,18 @@ from tocsin.alerts.opsgenie_service import Action
 from tocsin.alerts.request_store import AlertRequest
 from tocsin.alerts.sources import FieldError, SourceError
 from tocsin.config.model import Config, Integration
-from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import TocsinError
 from tocsin.logs import event
 from tocsin.telemetry import ALERTS_RECEIVED, EVENTS_REJECTED
 from tocsin.web.body import KIB, decode_json, read_capped
+from tocsin.web.retries import commit
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 256 * KIB  # Opsgenie's own field limits add up to well under this
 ACCEPTED = "Request will be processed"
 UNPROCESSABLE = "Request body is not processable. Please check the errors."
-_RETRIES = 5
 T = TypeVar("T")
 
 
@@ -95,27 +91,6 @@ def authenticate(config: Config, header: str | None) -> Integration:
         raise Refused(403, f"The key belongs to integration {found.name!r} of type "
                            f"{found.type}; only opsgenie integrations can use this API")
     return found
-
-
-def commit(runtime: Runtime, work: Callable[[Session, datetime], T]) -> T:
-    """Run `work` in one transaction and commit; retry a lost race for a key."""
-    for attempt in range(_RETRIES):
-        try:
-            with transaction(runtime.sessions) as session:
-                result = work(session, runtime.clock.now())
-            break
-        except (IntegrityError, OperationalError) as exc:
-            if attempt == _RETRIES - 1 or not _worth_retrying(exc):
-                raise
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))
-    runtime.engine.wake()
-    return result
-
-
-def _worth_retrying(exc: IntegrityError | OperationalError) -> bool:
-    # A lost race for a new key, a deadlock or a serialization failure.
-    return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) in (
-        "40P01", "40001")
 
 
 def build_router(runtime: Runtime) -> APIRouter:
