@@ -14,6 +14,7 @@ from tocsin.escalation.store import Chain, Timer
 from tocsin.incidents.store import Incident
 from tocsin.keys import AppSecret
 from tocsin.notify.bundle_store import StormBundle, StormBundleItem
+from tocsin.notify.pagerduty_store import PagerDutyFollowUp
 from tocsin.notify.store import Delivery, DeliveryAttempt
 from tocsin.oncall.anchor_store import RotationAnchor
 from tocsin.oncall.gap_notice_store import GapNotice
@@ -26,7 +27,9 @@ __all__ = [
     "Chain", "ChangeEvent",
     "Delivery",
     "DeliveryAttempt", "GapNotice", "HandoffNotice", "HeartbeatState", "Incident", "KeyChanges",
-    "MaintenanceHold", "RecordedShift", "RotationAnchor", "RouteStorm", "ScheduleOverride",
+    "MaintenanceHold",
+    "PagerDutyFollowUp",
+    "RecordedShift", "RotationAnchor", "RouteStorm", "ScheduleOverride",
     "ShiftWatermark", "StoredWindow", "StormBundle", "StormBundleItem", "Timer",
     "UserPassword",
 ]

@@ -50,7 +50,7 @@ def test_an_unknown_channel_is_an_error_naming_the_choices(tmp_path: Path) -> No
     problem = only_error(tmp_path, with_rules("{high: [{channel: pager}]}"))
 
     assert problem.path == "users[0].notification_rules.high[0].channel"
-    assert "must be slack, phone, sms, email or webhook" in problem.message
+    assert "must be slack, phone, sms, email, webhook or pagerduty" in problem.message
 
 
 def test_delays_are_limited_to_a_day(tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ def test_an_unknown_route_channel_is_a_bad_value(tmp_path: Path) -> None:
 
     assert problem.path == "routes[0].channels[1]"
     assert problem.message == (
-        "bad value 'pager': must be slack, phone, sms, email, webhook or console"
+        "bad value 'pager': must be slack, phone, sms, email, webhook, pagerduty or console"
     )
 
 

@@ -10,7 +10,13 @@ from tests.support.fixtures import SLACK_TOKEN
 from tests.support.pages import make_page
 from tocsin.config.model import SlackProvider
 from tocsin.notify.base import DeliveryOutcome, Page
-from tocsin.notify.slack import ACK_ACTION_ID, RESOLVE_ACTION_ID, SlackNotifier
+from tocsin.notify.slack import (
+    ACK_ACTION_ID,
+    ESCALATE_ACTION_ID,
+    RESOLVE_ACTION_ID,
+    SNOOZE_ACTION_ID,
+    SlackNotifier,
+)
 
 
 def notifier_for(slack: FakeSlack, timeout_seconds: int = 5) -> SlackNotifier:
@@ -56,8 +62,11 @@ def test_blocks_show_the_alert_its_links_and_buttons(fake_slack: FakeSlack) -> N
     assert "<https://wiki.example.com/runbooks/payment-500s|Runbook>" in links
     assert "<http://127.0.0.1:8080/a/12/sig-abc123|Acknowledge in the browser>" in links
     [actions] = blocks_of(params, "actions")
-    buttons = {b["action_id"]: b["value"] for b in actions["elements"]}
-    assert buttons == {ACK_ACTION_ID: "12", RESOLVE_ACTION_ID: "12"}
+    buttons = {b["action_id"]: b["value"] for b in actions["elements"] if b["type"] == "button"}
+    assert buttons == {ACK_ACTION_ID: "12", RESOLVE_ACTION_ID: "12", ESCALATE_ACTION_ID: "12"}
+    [menu] = [e for e in actions["elements"] if e["type"] == "static_select"]
+    assert menu["action_id"] == SNOOZE_ACTION_ID
+    assert [o["value"] for o in menu["options"]] == ["12:15", "12:30", "12:60", "12:240"]
     assert params["unfurl_links"] is False
 
 
@@ -95,7 +104,7 @@ def test_a_minimal_page_still_has_buttons(fake_slack: FakeSlack) -> None:
     assert send(fake_slack, page).ok
     params = posted(fake_slack)
     assert blocks_of(params, "context") == []
-    assert len(blocks_of(params, "actions")[0]["elements"]) == 2
+    assert len(blocks_of(params, "actions")[0]["elements"]) == 4
     assert params["text"] == "Page: Payment API 500s (alert #12, step 1)"
 
 

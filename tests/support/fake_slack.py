@@ -8,7 +8,10 @@
 It answers `POST <base_url><method>` the way Slack does: HTTP 200 with
 `{"ok": true, ...}`, or a scripted failure (`{"ok": false, "error": ...}`,
 HTTP 429 with `Retry-After`, or a bare 5xx). Every call is recorded with its
-parameters (form or JSON) and its Authorization header.
+parameters (form or JSON) and its Authorization header. Messages posted
+with `chat.postMessage` are kept by (channel, ts) as Slack answered them;
+`chat.update` replaces one (`message_not_found` for any other channel or
+ts), and `chat.postEphemeral` is answered with a `message_ts`.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._messages = 0
+        # (channel, ts) -> the latest parameters posted or updated there.
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        # Every chat.postMessage answered: (channel, ts, parameters), oldest first.
+        self.posts: list[tuple[str, str, dict[str, Any]]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         # A short poll keeps shutdown (once per test) from costing half a second.
@@ -108,7 +115,23 @@ class FakeSlack:
             if self._script:
                 return self._script.popleft()
             self._messages += 1
-            return _Scripted(200, _success(call, self._messages))
+            return _Scripted(200, self._success(call, self._messages))
+
+    def _success(self, call: SlackCall, sequence: int) -> dict[str, Any]:
+        """Called with the lock held."""
+        if call.method == "chat.update":
+            key = (str(call.params.get("channel", "")), str(call.params.get("ts", "")))
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages[key] = dict(call.params)
+            return {"ok": True, "channel": key[0], "ts": key[1], "text": call.params.get("text")}
+        if call.method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"1700000000.{sequence:06d}"}
+        answer = _success(call, sequence)
+        if call.method == "chat.postMessage":
+            self.messages[(answer["channel"], answer["ts"])] = dict(call.params)
+            self.posts.append((answer["channel"], answer["ts"], dict(call.params)))
+        return answer
 
 
 def _success(call: SlackCall, sequence: int) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def test_the_button_acknowledges_as_the_person_paged(web: Web):
     response = web.client.post(link, data={"action": "acknowledge"})
 
     assert response.status_code == 200
-    assert "Acknowledged." in response.text
+    assert f"Alert {alert_id} acknowledged." in response.text
     detail = web.alert(alert_id)
     assert (detail["status"], detail["acknowledged_by"]) == ("acknowledged", "alice")
     ack = next(e for e in detail["timeline"] if e["kind"] == "acknowledged")

@@ -94,7 +94,7 @@ def _record(session: Session, *, alert: Alert, action: str, actor: str, surface:
 
 def _stop(session: Session, alert: Alert, now: datetime, reason: str) -> None:
     timers.cancel_for_alert(session, alert_id=alert.id, now=now)
-    deliveries.cancel_for_alert(session, alert_id=alert.id, now=now, reason=reason)
+    deliveries.cancel_for_alert(session, alert_id=alert.id, now=now, reason=reason, held=True)
 
 
 def _cancel_own_steps(session: Session, alert: Alert, now: datetime) -> None:

@@ -73,8 +73,9 @@ def ingest_batch(
     return [results[index] for index in range(len(events))]
 
 
-def write_added_rows(session: Session) -> None:
-    """Write the session's new timeline rows and timers as multi-row inserts.
+def write_added_rows(session: Session, models: Sequence[type[Any]] = ADDED_ONLY) -> None:
+    """Write the session's new rows of `models` (timeline rows and timers unless
+    told) as multi-row inserts.
 
     Both are only ever added, and nothing reads the id of one made in the
     same transaction. Through the unit of work each new row's id would be
@@ -82,7 +83,7 @@ def write_added_rows(session: Session) -> None:
     parameters for psycopg to parse on PostgreSQL. Code that needs an id
     flushes first, and a flushed row is no longer new.
     """
-    for model in ADDED_ONLY:
+    for model in models:
         added: list[InstanceState[Any]] = sorted(
             (inspect(obj) for obj in session.new if isinstance(obj, model)),
             key=lambda state: state.insert_order or 0)

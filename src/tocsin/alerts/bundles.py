@@ -93,6 +93,23 @@ def sort_into_bundles(
     return joined
 
 
+def join_bundle(session: Session, *, rows: Sequence[Delivery], now: datetime) -> StormBundle:
+    """Put pages of one person on one channel into their open bundle, opened if none.
+
+    For pages a rate limit held (engine.pacing): they go as one message, as a storm's do.
+    """
+    bundle = _open_bundle(session, rows[0], now)
+    bundle.address = rows[0].address
+    for row in rows:
+        session.add(StormBundleItem(bundle_id=bundle.id, delivery_id=row.id,
+                                    alert_id=row.alert_id))
+        row.status = BUNDLED
+        row.lease_until = None
+        row.attempts = 0
+        row.detail = f"waiting in storm bundle #{bundle.id}"
+    return bundle
+
+
 def _open_bundle(session: Session, delivery: Delivery, now: datetime) -> StormBundle:
     key = {"user_id": delivery.user_id, "channel": delivery.channel}
     for _ in range(3):

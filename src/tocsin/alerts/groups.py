@@ -450,7 +450,8 @@ def _move_work(session: Session, old: int, new: int) -> dict[str, int]:
     its_own = {chain.policy for chain in timers.chains_of(session, new, running_only=False)}
     for name, model, pending in (
         ("timers", timers.Timer, timers.Timer.state == timers.PENDING),
-        ("pages", outbox.Delivery, outbox.Delivery.status == outbox.QUEUED),
+        # Pages a rate limit holds (engine.pacing) go on for the group too.
+        ("pages", outbox.Delivery, outbox.Delivery.status.in_((outbox.QUEUED, outbox.HELD))),
         ("holds", MaintenanceHold, MaintenanceHold.state == HELD),
         ("chains", timers.Chain, timers.Chain.policy.not_in(its_own)),
     ):

@@ -26,6 +26,7 @@ from tocsin.errors import Conflict, NotFound
 from tocsin.escalation import store as timers
 from tocsin.escalation.rules import MAX_WAIT_MINUTES
 from tocsin.logs import event
+from tocsin.notify import pagerduty_store
 from tocsin.notify import store as deliveries
 from tocsin.routing.rules import RouteChoice
 from tocsin.telemetry import PAGING_FALLBACKS, UNROUTED
@@ -389,6 +390,8 @@ def _acknowledge(
     alert.acknowledged_by = actor
     if stop:
         _stop_paging(session, alert=alert, now=now, reason=f"acknowledged by {actor}")
+    pagerduty_store.queue(session, notifications=config.notifications, alert_id=alert.id,
+                          action=pagerduty_store.ACKNOWLEDGE, now=now)
     policy = config.escalation_policies.get(alert.policy or "")
     # In a group only the lead's acknowledgement lapses: it re-triggers them all.
     if policy is not None and policy.ack_timeout_minutes and groups.leads(session, alert):
@@ -450,6 +453,8 @@ def _resolve(
     groups.member_resolved(session, alert=alert, actor=actor, now=now)
     if stop:
         _stop_paging(session, alert=alert, now=now, reason=f"resolved by {actor}")
+    pagerduty_store.queue(session, notifications=config.notifications, alert_id=alert.id,
+                          action=pagerduty_store.RESOLVE, now=now)
     event(log, "alert.resolved", alert_id=alert.id, actor=actor, surface=surface, **grouped)
     flapping.note_change(session, alert=alert, setting=flapping.setting_now(config, alert, now),
                          now=now)

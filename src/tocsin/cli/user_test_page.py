@@ -28,12 +28,15 @@ log = logging.getLogger(__name__)
 CONSOLE = "console"
 # The key under `notifications` that sends each contact channel.
 _PROVIDER_OF = {"slack": "slack", "webhook": "webhook", "email": "email",
-                "sms": "twilio", "phone": "twilio"}
+                "sms": "twilio", "phone": "twilio", "pagerduty": "pagerduty"}
+# Contacts that are secrets: named, never printed.
+_SECRET_CONTACTS = {"pagerduty": "routing key"}
 
 
 def send_test_page(
     user: Annotated[str, typer.Argument(help="User id or e-mail address from the config")],
-    channel: Annotated[str, typer.Argument(help="slack, sms, phone, email, webhook or console")],
+    channel: Annotated[str, typer.Argument(
+        help="slack, sms, phone, email, webhook, pagerduty or console")],
     config: ConfigOption = None,
 ) -> None:
     """Send USER a test page through CHANNEL's provider now and print what happened."""
@@ -52,7 +55,7 @@ def send_test_page(
         outcome = DeliveryOutcome(ok=False, detail=type(exc).__name__)
     event(log, "user.test_page", user=found.id, channel=channel, ok=outcome.ok,
           detail=outcome.detail)
-    where = f"{found.display} via {channel} ({address})"
+    where = f"{found.display} via {channel} ({_SECRET_CONTACTS.get(channel, address)})"
     if not outcome.ok:
         fail(f"test page to {where} failed: {outcome.detail}")
     provider_id = f" [{outcome.provider_id}]" if outcome.provider_id else ""

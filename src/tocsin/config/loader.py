@@ -34,6 +34,7 @@ from tocsin.config.convert import (
 )
 from tocsin.config.fields import read_field_map
 from tocsin.config.model import CONTACT_CHANNELS, Config
+from tocsin.config.pacing import FAILOVER_AFTER, RATE_LIMITS_KEY
 from tocsin.config.patterns import pattern_problem
 from tocsin.config.phones import e164
 from tocsin.config.schema import (
@@ -51,6 +52,7 @@ from tocsin.config.schema import (
     line_of,
 )
 from tocsin.config.storms import storm_setting
+from tocsin.config.templates import message_templates
 from tocsin.config.validate import ROUTE_CHANNELS, build_config
 
 __all__ = ["ConfigError", "Problem", "load_config"]
@@ -566,12 +568,22 @@ _TWILIO: Shape = {
     "timeout_seconds": _TIMEOUT_SECONDS,
 }
 
+# Any PagerDuty Events API v2 endpoint; routing keys are the users' `contacts.pagerduty`.
+_PAGERDUTY: Shape = {
+    "url": Key(_url),
+    "timeout_seconds": _TIMEOUT_SECONDS,
+}
+
 _NOTIFICATIONS: Shape = {
     "slack": Key(shape(_SLACK)),
     "webhook": Key(shape(_WEBHOOK)),
     "email": Key(shape(_EMAIL)),
     "twilio": Key(shape(_TWILIO)),
+    "pagerduty": Key(shape(_PAGERDUTY)),
     "fallback": Key(_NAMES),
+    "templates": Key(message_templates),
+    "failover_after_minutes": FAILOVER_AFTER,
+    "rate_limits": RATE_LIMITS_KEY,
 }
 
 _SELF_MONITORING: Shape = {

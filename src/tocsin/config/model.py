@@ -20,7 +20,7 @@ Urgency = Literal["high", "low"]
 Scope = Literal["read", "write", "admin"]
 
 # Channels a contact may name. Console is not among them: it is always on.
-CONTACT_CHANNELS: tuple[str, ...] = ("slack", "phone", "sms", "email", "webhook")
+CONTACT_CHANNELS: tuple[str, ...] = ("slack", "phone", "sms", "email", "webhook", "pagerduty")
 
 # More new alerts a minute than this on one route is a storm, whose pages are
 # bundled (docs/routing.md, "Storms"); `storm: off` (None) never bundles.
@@ -305,12 +305,54 @@ class TwilioProvider:
 
 
 @dataclass(frozen=True)
+class PagerDutyProvider:
+    """Any PagerDuty Events API v2 endpoint that `contacts.pagerduty` routing keys forward to."""
+
+    url: str = "https://events.pagerduty.com/v2/enqueue"
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `messages` pages in any `per_minutes` to one contact of `channel`."""
+
+    channel: str
+    messages: int
+    per_minutes: float
+
+
+# A page not delivered this long after it became due brings the person's next rule forward.
+DEFAULT_FAILOVER_AFTER_MINUTES = 2.0
+
+
+@dataclass(frozen=True)
+class MessageTemplates:
+    """`notifications.templates`: Jinja2 texts that replace a channel's own wording.
+
+    None keeps the built-in text (config.templates checks them, notify.templates renders).
+    """
+
+    slack: str | None = None
+    sms: str | None = None
+    voice: str | None = None
+    email_subject: str | None = None
+    email_body: str | None = None
+
+
+@dataclass(frozen=True)
 class Notifications:
     slack: SlackProvider | None = None
     webhook: WebhookProvider | None = None
     email: EmailProvider | None = None
     twilio: TwilioProvider | None = None
+    pagerduty: PagerDutyProvider | None = None
     fallback: tuple[str, ...] = ()  # user ids
+    templates: MessageTemplates = field(default_factory=MessageTemplates)
+    failover_after_minutes: float = DEFAULT_FAILOVER_AFTER_MINUTES
+    rate_limits: tuple[RateLimit, ...] = ()  # one per channel at most
+
+    def rate_limit(self, channel: str) -> RateLimit | None:
+        return next((limit for limit in self.rate_limits if limit.channel == channel), None)
 
     @property
     def real_channels(self) -> tuple[str, ...]:
@@ -324,6 +366,8 @@ class Notifications:
             found.append("email")
         if self.twilio is not None:
             found += ["sms", "phone"]
+        if self.pagerduty is not None:
+            found.append("pagerduty")
         return tuple(found)
 
 

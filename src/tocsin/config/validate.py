@@ -28,7 +28,9 @@ from tocsin.config.model import (
     Flapping,
     Heartbeat,
     Integration,
+    MessageTemplates,
     Notifications,
+    PagerDutyProvider,
     Restriction,
     Route,
     SelfMonitoring,
@@ -45,6 +47,7 @@ from tocsin.config.model import (
 )
 from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, listed
 from tocsin.config.notification_rules import read_notification_rules
+from tocsin.config.pacing import read_pacing
 from tocsin.config.phones import e164
 from tocsin.config.schedules import build_schedules
 from tocsin.config.schema import Fields, Items, Problems, Spot, closest
@@ -53,7 +56,7 @@ from tocsin.config.storms import parent_storm, storm_limit
 ROUTE_CHANNELS: tuple[str, ...] = (*CONTACT_CHANNELS, "console")
 # The key under `notifications` that sends each contact channel.
 _PROVIDER_OF = {"slack": "slack", "webhook": "webhook", "email": "email",
-                "sms": "twilio", "phone": "twilio"}
+                "sms": "twilio", "phone": "twilio", "pagerduty": "pagerduty"}
 _EMAIL = re.compile(r"[^@\s<>,\"]+@[^@\s<>,\"]+")
 # A heartbeat's grace defaults to its interval, but never more than an hour: a daily
 # job that misses its run pages 25 hours after its last ping, not 48.
@@ -76,7 +79,7 @@ class _Builder:
         notifications: Fields | None = top.get("notifications")
         self.providers = [
             channel
-            for channel in ("slack", "webhook", "email", "twilio")
+            for channel in ("slack", "webhook", "email", "twilio", "pagerduty")
             if notifications is not None and notifications.written(channel)
         ]
 
@@ -412,7 +415,10 @@ class _Builder:
             webhook=None if webhook is None else WebhookProvider(**webhook),
             email=self._email_provider(entry.get("email")),
             twilio=_twilio_provider(entry.get("twilio")),
+            pagerduty=_pagerduty_provider(entry.get("pagerduty")),
             fallback=self.names.user_ids(entry.get("fallback"), "a fallback contact"),
+            templates=entry.get("templates", MessageTemplates()),
+            **read_pacing(entry, self.problems),
         )
 
     def _email_provider(self, entry: Fields | None) -> EmailProvider | None:
@@ -545,6 +551,13 @@ def _twilio_provider(entry: Fields | None) -> TwilioProvider | None:
         status_callback_url=values.get("status_callback_url"),
         timeout_seconds=values.get("timeout_seconds", TwilioProvider.timeout_seconds),
     )
+
+
+def _pagerduty_provider(entry: Fields | None) -> PagerDutyProvider | None:
+    # Every key has a default: `pagerduty: {}` forwards to PagerDuty itself.
+    if entry is None:
+        return None
+    return PagerDutyProvider(**entry.values)
 
 
 def _complete(fields: Fields | None, required: str) -> dict[str, Any] | None:

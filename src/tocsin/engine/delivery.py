@@ -1,7 +1,10 @@
 """Send one leased delivery and record what happened.
 
 The alert is read again just before sending, so nothing goes out after an
-acknowledgement; no row lock is held while the provider is called. Pages
+acknowledgement; no row lock is held while the provider is called. The
+engine records a batch of sent pages in one transaction (`record_all`); a
+page sent but not recorded (a crash between) keeps its lease and is sent
+again when the lease runs out, with the same idempotency key. Pages
 for alerts in a storm never get here: the engine sorts them into bundles
 first (engine.storms), and sends those (engine.bundles).
 """
@@ -10,15 +13,18 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.alerts.batch import write_added_rows
 from tocsin.alerts.paging import CONSOLE
 from tocsin.alerts.service import add_timeline, paging_fallback
-from tocsin.alerts.store import RESOLVED, TRIGGERED, Alert
+from tocsin.alerts.store import RESOLVED, TRIGGERED, Alert, AlertEvent
 from tocsin.clock import Clock
 from tocsin.config.model import Config
 from tocsin.db import transaction
@@ -35,6 +41,15 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_ATTEMPTS = 5
 
 
+class Delivered(NamedTuple):
+    """A page that was sent (or tried), waiting to be recorded."""
+
+    delivery_id: int
+    page: Page
+    channel: str
+    outcome: DeliveryOutcome
+
+
 @dataclass
 class Sender:
     sessions: sessionmaker[Session]
@@ -45,24 +60,69 @@ class Sender:
     rng: random.Random
 
     def send(self, delivery_id: int) -> None:
+        done = self.deliver(delivery_id)
+        if done is not None:
+            self._record(*done)
+
+    def deliver(self, delivery_id: int) -> Delivered | None:
+        """Send the page, or cancel it when its alert no longer pages; record nothing yet."""
         try:
             page, channel = self._prepare(delivery_id)
         except _Skip as skip:
             self._cancel(delivery_id, str(skip))
-            return
+            return None
         notifier = self.notifiers.get(channel)
         if notifier is None:
             outcome = DeliveryOutcome(ok=False, detail=f"no provider is configured for {channel}")
         else:
             outcome = self._call(notifier, page)
-        self._record(delivery_id, page, channel, outcome)
+        return Delivered(delivery_id, page, channel, outcome)
+
+    def record_all(self, done: Sequence[Delivered]) -> None:
+        """Record what became of a batch of sent pages in one transaction.
+
+        When that fails, each is recorded in a transaction of its own, so one
+        page's failure to record neither loses the others' nor sends them twice.
+        """
+        if not done:
+            return
+        now = self.clock.now()
+        try:
+            with transaction(self.sessions) as session:
+                ids = [item.delivery_id for item in done]
+                rows = {row.id: row for row in session.scalars(
+                    select(outbox.Delivery).where(outbox.Delivery.id.in_(ids)))}
+                alert_ids = sorted({row.alert_id for row in rows.values()})
+                # Locked in id order, as every batch does: no two batches deadlock.
+                alerts = {alert.id: alert for alert in session.scalars(
+                    select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.id)
+                    .with_for_update())}
+                statuses = {item.delivery_id: self._record_in(
+                    session, rows[item.delivery_id], alerts.get(rows[item.delivery_id].alert_id),
+                    item, now) for item in done if item.delivery_id in rows}
+                # Attempts and timeline rows as one insert each, not one per row.
+                with session.no_autoflush:
+                    write_added_rows(session, (outbox.DeliveryAttempt, AlertEvent))
+        except Exception:
+            log.exception("delivery.batch_record_failed")
+            for item in done:
+                self._record(*item)
+            return
+        for item in done:
+            if item.delivery_id in statuses:
+                self._note(item, statuses[item.delivery_id])
 
     def _prepare(self, delivery_id: int) -> tuple[Page, str]:
-        with self.sessions() as session:
-            row = session.get(outbox.Delivery, delivery_id)
-            if row is None:
+        # The writer's turn on SQLite, whose every transaction takes the write
+        # lock: waiting in turn is quicker than SQLite's busy handler.
+        with transaction(self.sessions) as session:
+            query = (select(outbox.Delivery, Alert)
+                     .join(Alert, Alert.id == outbox.Delivery.alert_id, isouter=True)
+                     .where(outbox.Delivery.id == delivery_id))
+            found = session.execute(query).first()
+            if found is None:
                 raise _Skip("delivery no longer exists")
-            alert = session.get(Alert, row.alert_id)
+            row, alert = found
             if alert is None:
                 raise _Skip("alert no longer exists")
             paging_live = alert.status == TRIGGERED or (row.step == 0 and alert.status != RESOLVED)
@@ -92,6 +152,7 @@ class Sender:
 
     def _record(self, delivery_id: int, page: Page, channel: str, outcome: DeliveryOutcome) -> None:
         now = self.clock.now()
+        done = Delivered(delivery_id, page, channel, outcome)
         with transaction(self.sessions) as session:
             row = session.get(outbox.Delivery, delivery_id)
             if row is None:
@@ -100,30 +161,42 @@ class Sender:
             # at once then decide in turn whether anything still reaches them,
             # and the second sees the first's failure, so the fallback is paged.
             alert = session.get(Alert, row.alert_id, with_for_update=True)
-            session.add(outbox.DeliveryAttempt(delivery_id=row.id, at=now, ok=outcome.ok,
-                                               detail=outcome.detail))
-            row.detail = outcome.detail
-            row.provider_id = outcome.provider_id
-            status = self._next_status(row, outcome, now)
-            row.status = status
-            row.lease_until = None
-            if status != outbox.QUEUED:
-                row.finished_at = now
-            if alert is not None:
-                add_timeline(session, alert, kind="notification", now=now,
-                             message=_describe(page, channel, status, outcome, row.attempts),
-                             data={"user": page.user_id, "channel": channel, "status": status,
-                                   "attempt": row.attempts, "delivery_id": row.id})
-                if status == outbox.FAILED:
-                    fail_over(session, alert=alert, failed=row, user_name=page.user_name,
-                              now=now)
-                if status == outbox.FAILED and nothing_else_reaches(session, row):
-                    paging_fallback(session, config=self.config, alert=alert, now=now,
-                                    why=f"no channel could deliver the page to {page.user_name}",
-                                    reason="undeliverable")
-        PAGES.labels(channel=channel, outcome=status).inc()
-        event(log, "delivery." + status, delivery_id=delivery_id, alert_id=page.alert_id,
-              user=page.user_id, channel=channel, detail=outcome.detail)
+            status = self._record_in(session, row, alert, done, now)
+        self._note(done, status)
+
+    def _record_in(self, session: Session, row: outbox.Delivery, alert: Alert | None,
+                   done: Delivered, now: datetime) -> str:
+        """Write the attempt, the page's new status and the timeline; the caller
+        holds the alert's row lock."""
+        page, channel, outcome = done.page, done.channel, done.outcome
+        session.add(outbox.DeliveryAttempt(delivery_id=row.id, at=now, ok=outcome.ok,
+                                           detail=outcome.detail))
+        row.detail = outcome.detail
+        row.provider_id = outcome.provider_id
+        status = self._next_status(row, outcome, now)
+        row.status = status
+        row.lease_until = None
+        if status != outbox.QUEUED:
+            row.finished_at = now
+        if alert is not None:
+            add_timeline(session, alert, kind="notification", now=now,
+                         message=_describe(page, channel, status, outcome, row.attempts),
+                         data={"user": page.user_id, "channel": channel, "status": status,
+                               "attempt": row.attempts, "delivery_id": row.id})
+            if status == outbox.FAILED:
+                fail_over(session, alert=alert, failed=row, user_name=page.user_name,
+                          now=now)
+            if status == outbox.FAILED and nothing_else_reaches(session, row):
+                paging_fallback(session, config=self.config, alert=alert, now=now,
+                                why=f"no channel could deliver the page to {page.user_name}",
+                                reason="undeliverable")
+        return status
+
+    def _note(self, done: Delivered, status: str) -> None:
+        PAGES.labels(channel=done.channel, outcome=status).inc()
+        event(log, "delivery." + status, delivery_id=done.delivery_id,
+              alert_id=done.page.alert_id, user=done.page.user_id, channel=done.channel,
+              detail=done.outcome.detail)
 
     def _next_status(self, row: outbox.Delivery, outcome: DeliveryOutcome, now: datetime) -> str:
         if outcome.ok:
@@ -172,7 +245,7 @@ def nothing_else_reaches(session: Session, failed: outbox.Delivery) -> bool:
         outbox.Delivery.id != failed.id,
         outbox.Delivery.channel != CONSOLE,
         outbox.Delivery.status.in_((outbox.QUEUED, outbox.SENDING, outbox.SENT,
-                                    outbox.BUNDLED)),
+                                    outbox.BUNDLED, outbox.HELD)),
     )
     return session.scalars(others.limit(1)).first() is None
 

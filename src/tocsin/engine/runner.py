@@ -30,8 +30,11 @@ from tocsin.engine import (
     handoffs,
     heartbeats,
     maintenance,
+    pagerduty_followups,
     recorder,
 )
+from tocsin.engine.overdue import Overdue
+from tocsin.engine.pacing import Pacing
 from tocsin.engine.selfwatch import SelfWatch
 from tocsin.engine.storms import StormWatch
 from tocsin.escalation import store as timers
@@ -45,12 +48,16 @@ from tocsin.telemetry import ENGINE_FAILURES, ENGINE_LAG
 
 log = logging.getLogger(__name__)
 
+# Timers applied in one transaction: one commit (a WAL flush on PostgreSQL)
+# for all of them, while the alert rows they lock wait no longer than a batch.
+TIMER_BATCH = 50
+
 
 class Engine:
     def __init__(
         self, *, sessions: sessionmaker[Session], config: Callable[[], Config], clock: Clock,
         notifiers: Callable[[], dict[str, Notifier]], links: LinkSigner,
-        lease_seconds: float = 120, batch: int = 20, senders: int = 8, max_wait: float = 5.0,
+        lease_seconds: float = 120, batch: int = 100, senders: int = 16, max_wait: float = 5.0,
         rng: random.Random | None = None,
     ) -> None:
         self._sessions = sessions
@@ -79,6 +86,12 @@ class Engine:
         self._heartbeats = heartbeats.Watch(sessions=sessions, config=config, clock=clock,
                                             started=clock.now())
         self._storms = StormWatch(sessions=sessions, config=config, clock=clock)
+        self._overdue = Overdue(sessions=sessions, config=config, clock=clock)
+        self._pacing = Pacing(sessions=sessions, config=config, clock=clock)
+        self._followups = pagerduty_followups.FollowUps(
+            sessions=sessions, clock=clock, notifiers=notifiers, pool=self._pool,
+            lease=self._lease, rng=self._rng, batch=batch,
+        )
         self._bundles = bundles.Bundles(
             sessions=sessions, config=config, notifiers=notifiers, links=links, clock=clock,
             rng=self._rng, pool=self._pool, lease=self._lease, batch=batch,
@@ -105,7 +118,8 @@ class Engine:
         total = self._run_heartbeats() + self._run_releases()
         self._run_storms()
         while True:
-            done = self._run_timers() + self._run_deliveries()
+            done = (self._run_timers() + self._run_pacing() + self._run_deliveries()
+                    + self._run_followups())
             if done == 0:
                 # Storm bundles go once the pages due now have been sorted into them.
                 done = self._bundles.run_due()
@@ -160,6 +174,31 @@ class Engine:
             log.exception("engine.bundling_failed")
             return claimed
 
+    def _run_pacing(self) -> int:
+        """Fail over pages not delivered in time, then release held pages whose window freed."""
+        try:
+            return self._overdue.run_due() + self._pacing.run_due()
+        except Exception:
+            # The rows stay as they are for the next pass; pages must still go out.
+            log.exception("engine.pacing_failed")
+            return 0
+
+    def _pace(self, singles: list[int]) -> list[int]:
+        try:
+            return self._pacing.hold(singles)
+        except Exception:
+            # A rate limit must never lose a page: on an error they all go now.
+            log.exception("engine.rate_limit_failed")
+            return singles
+
+    def _run_followups(self) -> int:
+        try:
+            return self._followups.run_due()
+        except Exception:
+            # The rows stay queued for the next pass; pages must still go out.
+            log.exception("engine.pagerduty_followups_failed")
+            return 0
+
     def _run_handoffs(self) -> int:
         try:
             return self._handoffs.run_due()
@@ -178,25 +217,34 @@ class Engine:
             return 0
 
     def _run_timers(self) -> int:
-        count = 0
-        while True:
-            now = self._clock.now()
-            timer_id: int | None = None
-            try:
-                with transaction(self._sessions) as session:
-                    timer = timers.claim_due(session, now=now)
-                    if timer is None:
-                        return count
-                    timer_id = timer.id
-                    apply_timer(session, config=self._config(), timer=timer, now=now)
-            except Exception:
-                if timer_id is None:
-                    raise  # the database itself failed: the loop tries again shortly
-                # A timer that fails must neither hold up every page behind it
-                # nor leave its alert silently unpaged.
-                log.exception("engine.timer_failed")
-                self._give_up(timer_id, now)
-            count += 1
+        """Apply one batch of due timers in one transaction, each in a savepoint.
+
+        The pass comes back for the next batch after sending the pages due,
+        so the first pages of a mass escalation go while the rest are applied.
+        """
+        now = self._clock.now()
+        config = self._config()
+        failed: list[int] = []
+        # A failure to claim or to commit is the database's: the pass fails
+        # and the timers, still pending, are claimed again shortly.
+        with transaction(self._sessions) as session:
+            due = timers.claim_due(session, now=now, limit=TIMER_BATCH)
+            # Alert rows are locked in id order, as a batch of pages locks them
+            # (delivery.Sender.record_all), so two workers never take the same
+            # alerts in opposite orders.
+            for timer in sorted(due, key=lambda t: (t.alert_id, t.due_at, t.id)):
+                timer_id = timer.id
+                try:
+                    with session.begin_nested():
+                        apply_timer(session, config=config, timer=timer, now=now)
+                except Exception:
+                    # A timer that fails must neither hold up every page behind
+                    # it nor leave its alert silently unpaged.
+                    log.exception("engine.timer_failed")
+                    failed.append(timer_id)
+        for timer_id in failed:
+            self._give_up(timer_id, now)
+        return len(due)
 
     def _give_up(self, timer_id: int, now: datetime) -> None:
         ENGINE_FAILURES.inc()
@@ -221,14 +269,26 @@ class Engine:
             return 0
         if self._storms.stale(now):
             self._run_storms()
-        singles = self._divert(claimed)
+        singles = self._pace(self._divert(claimed))
         sender = delivery.Sender(
             sessions=self._sessions, config=self._config(), notifiers=self._notifiers(),
             links=self._links, clock=self._clock, rng=self._rng,
         )
-        futures = [self._pool.submit(sender.send, delivery_id) for delivery_id in singles]
+        futures = [self._pool.submit(sender.deliver, delivery_id) for delivery_id in singles]
+        done: list[delivery.Delivered] = []
+        failure: BaseException | None = None
         for future in futures:
-            future.result()
+            try:
+                sent = future.result()
+            except Exception as exc:
+                failure = failure or exc  # the others are recorded first, then it is raised
+                continue
+            if sent is not None:
+                done.append(sent)
+        # One transaction records the batch: statements per page, not per page and row.
+        sender.record_all(done)
+        if failure is not None:
+            raise failure
         return len(claimed)
 
     # -- when next ----------------------------------------------------------
@@ -238,7 +298,8 @@ class Engine:
             times = [timers.earliest_due(session), outbox.earliest_due(session),
                      handoff_store.earliest_due(session), self._heartbeats.next_due(session),
                      gap_notice_store.earliest_due(session), self._releases.next_due(session),
-                     self._bundles.next_due(session)]
+                     self._bundles.next_due(session), self._followups.next_due(session),
+                     self._overdue.next_due(session), self._pacing.next_due(session)]
         found = [t for t in times if t is not None]
         return min(found) if found else None
 

@@ -46,6 +46,8 @@ def config_secrets(config: Config) -> list[str]:
     if config.notifications.twilio is not None:
         found.append(config.notifications.twilio.auth_token)
     found.append(config.self_monitoring.heartbeat_url or "")
+    # A routing key lets anyone open and close alerts on the far side.
+    found += [u.contacts["pagerduty"] for u in config.users.values() if "pagerduty" in u.contacts]
     return [s for s in found if s]
 
 
@@ -124,7 +126,8 @@ def build_runtime(
     def make_notifiers(config: Config) -> dict[str, Notifier]:
         if notifiers is not None:
             return notifiers(config)
-        return build_notifiers(config.notifications, clock, console_stream=console_stream)
+        return build_notifiers(config.notifications, clock, console_stream=console_stream,
+                               public_url=config.public_url)
 
     box: dict[str, dict[str, Notifier]] = {"current": make_notifiers(holder.current)}
 

@@ -151,8 +151,8 @@ def start_chain(
     return found
 
 
-def claim_due(session: Session, *, now: datetime) -> Timer | None:
-    """The oldest due timer, locked so no other worker can take it.
+def claim_due(session: Session, *, now: datetime, limit: int = 1) -> list[Timer]:
+    """Up to `limit` of the oldest due timers, locked so no other worker can take them.
 
     On PostgreSQL this is `FOR UPDATE SKIP LOCKED`; SQLite has one writer at
     a time (the transaction began IMMEDIATE), so the plain select is enough.
@@ -161,10 +161,10 @@ def claim_due(session: Session, *, now: datetime) -> Timer | None:
         select(Timer)
         .where(Timer.state == PENDING, Timer.due_at <= now)
         .order_by(Timer.due_at, Timer.id)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return session.scalars(query).first()
+    return list(session.scalars(query))
 
 
 def earliest_due(session: Session) -> datetime | None:

@@ -32,6 +32,8 @@ class StormBundle(Base):
     __table_args__ = (
         Index("ix_storm_bundles_due", "status", "due_at"),
         Index("ix_storm_bundles_user", "user_id", "channel", "due_at"),
+        # Rate limits count what a contact got lately (engine.pacing).
+        Index("ix_storm_bundles_contact", "channel", "address", "finished_at"),
         Index("uq_storm_bundles_open", "user_id", "channel", unique=True,
               sqlite_where=_OPEN, postgresql_where=_OPEN),
     )

@@ -33,6 +33,7 @@ from tocsin.logs import event
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
 from tocsin.notify.bundles import BundlePage, summary
 from tocsin.notify.email_body import page_html, page_subject, page_text, single_line
+from tocsin.notify.templates import PageTemplate, body_html, body_text, subject
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,13 @@ class EmailNotifier:
 
     def __init__(
         self, provider: EmailProvider, clock: Clock, *, tls: ssl.SSLContext | None = None,
+        subject_template: PageTemplate | None = None, body_template: PageTemplate | None = None,
     ) -> None:
         self._provider = provider
         self._clock = clock
+        # notifications.templates.email_subject / email_body, if configured.
+        self._subject_template = subject_template
+        self._body_template = body_template
         # The system's CAs and host name checks; tests pass a context that trusts their own.
         self._tls = tls if tls is not None else ssl.create_default_context()
         self._envelope_from = parseaddr(provider.sender)[1]
@@ -104,11 +109,16 @@ class EmailNotifier:
     def build_page(self, page: Page) -> EmailMessage:
         now = self._clock.now()
         message = self._message(page.address, page.user_name, page.idempotency_key, now)
-        message["Subject"] = page_subject(page)
+        message["Subject"] = subject(self._subject_template, page) or page_subject(page)
         message["References"] = f"<tocsin-alert-{page.alert_id}@{self._domain}>"
         message["X-Tocsin-Alert-Id"] = str(page.alert_id)
-        message.set_content(page_text(page, now))
-        message.add_alternative(page_html(page, now), subtype="html")
+        text = body_text(self._body_template, page)
+        if text is None:
+            message.set_content(page_text(page, now))
+            message.add_alternative(page_html(page, now), subtype="html")
+        else:
+            message.set_content(text)
+            message.add_alternative(body_html(text), subtype="html")
         return message
 
     def build_notice(self, notice: Notice) -> EmailMessage:

@@ -2,10 +2,12 @@
 
 `page.address` is a Slack user id (posting to it opens the DM) or a channel
 id. The message has a plain-text fallback for notifications and blocks with
-the alert's facts, its links, and Acknowledge / Resolve buttons whose
-`value` is the alert id; the web edge's `/slack/interactions` handler acts
-on them. The signed ack link is added as a plain link for people whose
-Slack app is not connected to Tocsin's interactivity endpoint. A notice
+the alert's facts, its links, and Acknowledge / Resolve / Escalate now
+buttons whose `value` is the alert id, and a Snooze menu whose options are
+`alert_id:minutes`; the web edge's `/slack/interactions` handler acts on
+them and rewrites the message with only the controls that still apply.
+The signed ack link is added as a plain link for people whose Slack app
+is not connected to Tocsin's interactivity endpoint. A notice
 (a handoff notice) is a plain-text direct message to the same kind of address.
 A storm bundle is one message: the summary, the first alerts it covers with
 "and N more" (every id is listed in the plain text), and a button that
@@ -25,11 +27,16 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from tocsin.config.model import SlackProvider
 from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome
 from tocsin.notify.bundles import BundlePage, id_ranges, summary
+from tocsin.notify.templates import PageTemplate, render
 
 logger = logging.getLogger(__name__)
 
 ACK_ACTION_ID = "tocsin_ack"
 RESOLVE_ACTION_ID = "tocsin_resolve"
+SNOOZE_ACTION_ID = "tocsin_snooze"
+ESCALATE_ACTION_ID = "tocsin_escalate"
+# The snooze menu's choices, in minutes, and how the menu names them.
+SNOOZE_CHOICES = {15: "15 minutes", 30: "30 minutes", 60: "1 hour", 240: "4 hours"}
 
 # Slack's own error codes for failures on its side that may pass.
 _RETRYABLE_ERRORS = frozenset(
@@ -54,6 +61,7 @@ class SlackNotifier:
         *,
         timeout_seconds: int = 10,
         client: WebClient | None = None,
+        template: PageTemplate | None = None,
     ) -> None:
         # No retry handlers: the engine retries with backoff, and a second
         # layer of retries here would hold the delivery's lease longer.
@@ -65,6 +73,7 @@ class SlackNotifier:
                 retry_handlers=[],
             )
         self._client = client
+        self._template = template  # notifications.templates.slack, if configured
 
     def send(self, page: Page) -> DeliveryOutcome:
         outcome = self._post(page)
@@ -88,7 +97,12 @@ class SlackNotifier:
         return self._chat_post(address, text, None)
 
     def _post(self, page: Page) -> DeliveryOutcome:
-        return self._chat_post(page.address, fallback_text(page), build_blocks(page))
+        custom = render(self._template, page)
+        if custom is None:
+            return self._chat_post(page.address, fallback_text(page), build_blocks(page))
+        # The template's text is the notification and the message's body section.
+        text = _clip_escaped(custom.strip(), _SECTION_LIMIT)
+        return self._chat_post(page.address, text, build_blocks(page, text))
 
     def _chat_post(
         self, address: str, text: str, blocks: list[dict[str, Any]] | None,
@@ -193,13 +207,15 @@ def bundle_blocks(page: BundlePage) -> list[dict[str, Any]]:
     return blocks
 
 
-def build_blocks(page: Page) -> list[dict[str, Any]]:
+def build_blocks(page: Page, text: str | None = None) -> list[dict[str, Any]]:
+    """The message's blocks; `text` (mrkdwn, from a template) stands for the description."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(_clip(page.title, _HEADER_LIMIT))},
         {"type": "section", "fields": _fields(page)},
     ]
-    if page.description:
+    if text is None and page.description:
         text = _clip_escaped(escape(page.description), _SECTION_LIMIT)
+    if text:
         blocks.append({"type": "section", "text": _mrkdwn(text)})
     links = _links(page)
     if links:
@@ -228,24 +244,45 @@ def _links(page: Page) -> list[str]:
 
 
 def _actions(page: Page) -> dict[str, Any]:
+    """The controls that still apply to the alert's status; none once it is resolved."""
     value = str(page.alert_id)
+    elements: list[dict[str, Any]] = []
+    if page.status == "triggered":
+        elements.append(_button("Acknowledge", ACK_ACTION_ID, value, "primary"))
+    if page.status != "resolved":
+        elements += [
+            _button("Resolve", RESOLVE_ACTION_ID, value, "danger"),
+            _snooze_menu(page.alert_id),
+            _button("Escalate now", ESCALATE_ACTION_ID, value),
+        ]
     return {
         "type": "actions",
         "block_id": f"tocsin_alert_{page.alert_id}",
-        "elements": [
-            _button("Acknowledge", ACK_ACTION_ID, value, "primary"),
-            _button("Resolve", RESOLVE_ACTION_ID, value, "danger"),
-        ],
+        "elements": elements,
     }
 
 
-def _button(label: str, action_id: str, value: str, style: str) -> dict[str, Any]:
-    return {
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button = {
         "type": "button",
         "text": _plain(label),
         "action_id": action_id,
         "value": value,
-        "style": style,
+    }
+    if style is not None:
+        button["style"] = style
+    return button
+
+
+def _snooze_menu(alert_id: int) -> dict[str, Any]:
+    """A menu, since a select sends only the chosen option: its value is `alert_id:minutes`."""
+    options = [{"text": _plain(label), "value": f"{alert_id}:{minutes}"}
+               for minutes, label in SNOOZE_CHOICES.items()]
+    return {
+        "type": "static_select",
+        "action_id": SNOOZE_ACTION_ID,
+        "placeholder": _plain("Snooze"),
+        "options": options,
     }
 
 

@@ -15,40 +15,24 @@ Pure functions; no I/O.
 
 from __future__ import annotations
 
+# The alphabet and the limits live in config (tocsin check measures SMS templates too).
+from tocsin.config.sms_segments import (
+    GSM7_LIMIT,
+    UCS2_LIMIT,
+    fits_one_segment,
+    is_gsm7,
+    segment_limit,
+    units,
+)
 from tocsin.notify.base import Page
 from tocsin.notify.bundles import BundlePage, summary
 from tocsin.notify.email_body import single_line
 
-GSM7_LIMIT = 160
-UCS2_LIMIT = 70
+__all__ = ["GSM7_LIMIT", "UCS2_LIMIT", "bundle_sms", "clip_to_segment", "fits_one_segment",
+           "is_gsm7", "notice_sms", "page_sms", "segment_limit", "units"]
+
 # Keep at least this much of a title before giving up the ack link for the hint.
 _MIN_TITLE = 24
-
-_GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
-
-
-def is_gsm7(text: str) -> bool:
-    return all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text)
-
-
-def units(text: str, gsm7: bool) -> int:
-    """How much of a segment `text` takes: septets in GSM-7, UTF-16 code units otherwise."""
-    if gsm7:
-        return sum(2 if ch in _GSM7_EXTENSION else 1 for ch in text)
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-
-
-def segment_limit(text: str) -> int:
-    return GSM7_LIMIT if is_gsm7(text) else UCS2_LIMIT
-
-
-def fits_one_segment(text: str) -> bool:
-    gsm7 = is_gsm7(text)
-    return units(text, gsm7) <= (GSM7_LIMIT if gsm7 else UCS2_LIMIT)
 
 
 def page_sms(page: Page) -> str:

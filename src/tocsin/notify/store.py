@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text, update
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tocsin import leases
@@ -23,6 +24,19 @@ from tocsin.leases import SENT as SENT
 
 # Waiting in a storm bundle (notify.bundle_store), which sends it and then marks it.
 BUNDLED = "bundled"
+# Waiting for its contact's rate limit window to free (engine.pacing); due_at is then.
+HELD = "held"
+
+# Pages not delivered yet whose hard failover has not happened (engine.overdue):
+# the partial index keeps finding them cheap however many pages went before.
+WATCHED = text("failed_over_at IS NULL AND status IN ('queued', 'sending', 'held', 'bundled')")
+
+
+def _first_due(context: DefaultExecutionContext) -> datetime | None:
+    # The column default is the row's own due time, whoever inserts it.
+    params = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    due: datetime | None = params.get("due_at")
+    return due
 
 
 class Delivery(Base):
@@ -30,6 +44,9 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "status", "due_at"),
         Index("ix_deliveries_alert", "alert_id", "status"),
+        Index("ix_deliveries_failover", "first_due_at", sqlite_where=WATCHED,
+              postgresql_where=WATCHED),
+        Index("ix_deliveries_contact", "channel", "address", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -47,6 +64,13 @@ class Delivery(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     provider_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # When the page first became due: its first due time, or when a failover
+    # brought it forward. Retries and holds leave it; the hard failover counts from it.
+    first_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
+                                                          default=_first_due)
+    # When its failover happened (the person's next rule brought forward, or
+    # found none); a page fails over once.
+    failed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class DeliveryAttempt(Base):
@@ -60,10 +84,17 @@ class DeliveryAttempt(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-def cancel_for_alert(session: Session, *, alert_id: int, now: datetime, reason: str) -> int:
+def cancel_for_alert(session: Session, *, alert_id: int, now: datetime, reason: str,
+                     held: bool = False) -> int:
+    """Cancel the alert's pages still to go; `held`: those a rate limit holds too.
+
+    Acknowledging or resolving leaves held pages: they drop out, with a
+    timeline note, when their contact's window frees (engine.pacing).
+    """
+    waiting = (QUEUED, BUNDLED, HELD) if held else (QUEUED, BUNDLED)
     result = session.execute(
         update(Delivery)
-        .where(Delivery.alert_id == alert_id, Delivery.status.in_((QUEUED, BUNDLED)))
+        .where(Delivery.alert_id == alert_id, Delivery.status.in_(waiting))
         .values(status=CANCELLED, finished_at=now, detail=reason)
         # "fetch" touches only the rows it changed; the default scans the whole
         # session on every call, quadratic when one transaction resolves thousands.

@@ -10,8 +10,9 @@ own `{public_url}/twilio/status/<delivery id>` (see web.twilio_inbound).
 `page.address` is the person's `contacts.sms` or `contacts.phone`, in E.164
 form (separators are dropped).
 An SMS is one segment (see `sms_text`). A call reads one sentence and asks
-for 1 to acknowledge: the keypad answer goes to `/twilio/voice/<link token>`
-on Tocsin, the same signed token as the page's ack link.
+for a key (`KEYPAD_PROMPT`: 1 acknowledges, 2 resolves, 3 escalates now): the
+keypad answer goes to `/twilio/voice/<link token>` on Tocsin, the same signed
+token as the page's ack link.
 
 Answers: 2xx is delivered, with the Message or Call SID as `provider_id`;
 429, 5xx, timeouts and unreachable hosts are worth a retry; any other 4xx
@@ -36,12 +37,15 @@ from tocsin.notify.base import DeliveryOutcome, Notice, Page
 from tocsin.notify.bundles import BundlePage, summary
 from tocsin.notify.email_body import single_line
 from tocsin.notify.sms_text import bundle_sms, notice_sms, page_sms
+from tocsin.notify.templates import PageTemplate, sms_body, spoken
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
 VOICE_ACK_PATH = "/twilio/voice/"
 STATUS_PATH = "/twilio/status/"
+# What each key does is web.twilio_inbound's KEYPAD; keep the two in step.
+KEYPAD_PROMPT = "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
 _SPOKEN_TITLE_LIMIT = 200
 _MESSAGE_LIMIT = 200  # characters of the provider's error message kept in a detail
 
@@ -116,12 +120,13 @@ class TwilioSmsNotifier:
 
     channel = "sms"
 
-    def __init__(self, api: TwilioApi) -> None:
+    def __init__(self, api: TwilioApi, template: PageTemplate | None = None) -> None:
         self._api = api
+        self._template = template  # notifications.templates.sms, if configured
 
     def send(self, page: Page) -> DeliveryOutcome:
-        outcome = self._api.create("Messages", page.address, {"Body": page_sms(page)},
-                                   status_url(page))
+        body = sms_body(self._template, page) or page_sms(page)
+        outcome = self._api.create("Messages", page.address, {"Body": body}, status_url(page))
         _log_page("sms", page, outcome)
         return outcome
 
@@ -141,12 +146,13 @@ class TwilioVoiceNotifier:
 
     channel = "phone"
 
-    def __init__(self, api: TwilioApi) -> None:
+    def __init__(self, api: TwilioApi, template: PageTemplate | None = None) -> None:
         self._api = api
+        self._template = template  # notifications.templates.voice, if configured
 
     def send(self, page: Page) -> DeliveryOutcome:
-        outcome = self._api.create("Calls", page.address, {"Twiml": call_twiml(page)},
-                                   status_url(page))
+        twiml = call_twiml(page, spoken(self._template, page))
+        outcome = self._api.create("Calls", page.address, {"Twiml": twiml}, status_url(page))
         _log_page("phone", page, outcome)
         return outcome
 
@@ -171,18 +177,22 @@ def _log_bundle(channel: str, page: BundlePage, outcome: DeliveryOutcome) -> Non
           retryable=outcome.retryable, detail=outcome.detail, provider_id=outcome.provider_id)
 
 
-def call_twiml(page: Page) -> str:
-    """`<Response><Gather ...><Say>Tocsin alert: ..., severity x. Press 1 ...</Say>...`."""
+def call_twiml(page: Page, sentence: str | None = None) -> str:
+    """`<Response><Gather ...><Say>Tocsin alert: ..., severity x. Press 1 ...</Say>...`.
+
+    `sentence` (a voice template's text) replaces the built-in sentence, not the prompt.
+    """
     title = single_line(page.title, _SPOKEN_TITLE_LIMIT) or f"alert {page.alert_id}"
     severity = single_line(page.severity or "", 30)
-    sentence = f"Tocsin alert: {title}" + (f", severity {severity}." if severity else ".")
+    if sentence is None:
+        sentence = f"Tocsin alert: {title}" + (f", severity {severity}." if severity else ".")
     action = voice_ack_url(page.ack_url)
     if action is None:
         text = f"{sentence} Acknowledge it in Tocsin."
         return f'<Response><Say loop="2">{_xml(text)}</Say></Response>'
     return (
         f'<Response><Gather numDigits="1" action="{_xml(action)}" method="POST" timeout="10">'
-        f'<Say loop="2">{_xml(sentence)} Press 1 to acknowledge.</Say></Gather>'
+        f'<Say loop="2">{_xml(sentence)} {_xml(KEYPAD_PROMPT)}</Say></Gather>'
         "<Say>No key was pressed. Goodbye.</Say></Response>"
     )
 

@@ -26,6 +26,7 @@ from tocsin.web import (
     reports,
     routes_api,
     schedules,
+    slack_inbound,
     twilio_inbound,
     ui,
 )
@@ -46,6 +47,7 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app.include_router(links.build_router(runtime))
     app.include_router(bundles.build_router(runtime))
     app.include_router(twilio_inbound.build_router(runtime))
+    app.include_router(slack_inbound.build_router(runtime))
     app.include_router(ui.build_router(runtime))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(calendars.build_router(runtime))

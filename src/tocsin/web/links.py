@@ -1,8 +1,10 @@
 """Signed links in notifications: GET shows a confirm page, POST acts.
 
 Mail scanners and link unfurlers only GET, so opening a link never changes
-anything; the button on the page posts back, acting as the person the page
-was sent to.
+anything; the buttons on the page post back, acting as the person the page
+was sent to: acknowledge, snooze (15, 30, 60 or 240 minutes), escalate now,
+unacknowledge (when acknowledged) and resolve, through alerts.answers with
+the surface "link".
 """
 
 from __future__ import annotations
@@ -13,12 +15,28 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tocsin.alerts import service
-from tocsin.alerts.store import RESOLVED, TRIGGERED
+from tocsin.alerts import answers, service
+from tocsin.alerts.reply_rules import (
+    ACK,
+    DEFAULT_SNOOZE_MINUTES,
+    ESCALATE,
+    RESOLVE,
+    SNOOZE,
+    UNACK,
+)
+from tocsin.alerts.store import ACKNOWLEDGED, TRIGGERED
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import Conflict, NotFound
 from tocsin.links import LinkError
+
+# The page's form values and the verbs they ask for.
+_VERBS = {"acknowledge": ACK, "resolve": RESOLVE, "snooze": SNOOZE, "escalate": ESCALATE,
+          "unacknowledge": UNACK}
+_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "snooze": "Snooze",
+           "escalate": "Escalate now", "unacknowledge": "Unacknowledge"}
+# The snooze lengths the page offers: form value, minutes.
+SNOOZE_CHOICES = {"15": 15, "30": 30, "60": 60, "240": 240}
 
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -59,39 +77,52 @@ def build_router(runtime: Runtime) -> APIRouter:
             except NotFound:
                 return _render(404, heading="Alert not found", message="it no longer exists")
             actions = _actions(alert.status)
-            return _render(heading="Alert", alert=alert, actions=actions, user=claim.user_id)
+            return _render(heading="Alert", alert=alert, actions=actions, user=claim.user_id,
+                           snooze_choices=SNOOZE_CHOICES)
 
     @router.post("/a/{token}", response_class=HTMLResponse)
-    def act(token: str, action: str = Form("")) -> HTMLResponse:
+    def act(token: str, action: str = Form(""), minutes: str = Form("")) -> HTMLResponse:
         try:
             claim = runtime.links.check(token)
         except LinkError as exc:
             return _render(403, heading="Link not valid", message=str(exc))
-        if action not in ("acknowledge", "resolve"):
+        verb = _VERBS.get(action)
+        if verb is None:
             return _render(400, heading="Unknown action",
-                           message="use the Acknowledge or Resolve button")
+                           message="use one of the buttons on the alert's page")
+        snooze_for = SNOOZE_CHOICES.get(minutes, 0) if verb == SNOOZE else 0
+        if verb == SNOOZE and not snooze_for:
+            choices = ", ".join(SNOOZE_CHOICES)
+            return _render(400, heading="Snooze for how long?",
+                           message=f"minutes: choose one of {choices}")
         config = runtime.config_now()
-        act_on = service.acknowledge if action == "acknowledge" else service.resolve
         try:
             with transaction(runtime.sessions) as session:
-                alert = act_on(session, config=config, alert_id=claim.alert_id,
-                               actor=claim.user_id, surface="link", now=runtime.clock.now())
-                done = f"{'Acknowledged' if action == 'acknowledge' else 'Resolved'}."
-                page = _render(heading="Done", alert=alert, message=done,
-                               actions=_actions(alert.status), user=claim.user_id)
+                done = answers.answer(session, config=config, verb=verb,
+                                      alert_id=claim.alert_id, actor=claim.user_id,
+                                      surface="link", now=runtime.clock.now(),
+                                      minutes=snooze_for or DEFAULT_SNOOZE_MINUTES)
+                page = _render(heading="Done" if done.changed else "Nothing to do",
+                               alert=done.alert, message=done.said,
+                               actions=_actions(done.alert.status), user=claim.user_id,
+                               snooze_choices=SNOOZE_CHOICES)
         except Conflict as exc:
-            return _render(409, heading="Nothing to do", message=str(exc))
+            return _render(409, heading="Nothing to do", message=f"{exc}; nothing was changed")
         except NotFound:
             return _render(404, heading="Alert not found", message="it no longer exists")
-        runtime.engine.wake()
+        if done.changed:
+            runtime.engine.wake()
         return page
 
     return router
 
 
-def _actions(status: str) -> list[str]:
+def _actions(status: str) -> list[tuple[str, str]]:
+    """The buttons for an alert in `status`: (form value, label)."""
     if status == TRIGGERED:
-        return ["acknowledge", "resolve"]
-    if status != RESOLVED:
-        return ["resolve"]
-    return []
+        names = ["acknowledge", "snooze", "escalate", "resolve"]
+    elif status == ACKNOWLEDGED:
+        names = ["snooze", "escalate", "unacknowledge", "resolve"]
+    else:
+        names = []
+    return [(name, _LABELS[name]) for name in names]

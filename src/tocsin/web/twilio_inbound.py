@@ -1,41 +1,58 @@
 """Twilio's webhooks: the keypad answer to a call, text replies, delivery reports.
 
-    POST /twilio/voice/{link token}   Digits=1 acknowledges as the person called
-    POST /twilio/sms                  "ACK 42" / "RES 42" from a user's own number
+    POST /twilio/voice/{link token}   Digits 1 acknowledge, 2 resolve, 3 escalate now,
+                                      as the person called
+    POST /twilio/sms                  "ACK 42", "RES 42", "SNOOZE 42 30", "ESC 42",
+                                      "UNACK 42" from a user's own number (alerts.reply_rules)
     POST /twilio/status[/{delivery}]  MessageStatus / CallStatus reports
 
 Every request must carry a valid `X-Twilio-Signature` for the URL under
 `public_url` (notify.twilio_signature), else 403; without
 `notifications.twilio` configured the routes answer 404. Replies are TwiML.
+Every answer goes through alerts.answers, with the surface "phone" or "sms",
+so the audit row and the timeline entry are written where the API writes them.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import re
 
 from fastapi import APIRouter, Request, Response
 
-from tocsin.alerts import service
+from tocsin.alerts import answers
+from tocsin.alerts.reply_rules import (
+    ACK,
+    DEFAULT_SNOOZE_MINUTES,
+    ESCALATE,
+    RESOLVE,
+    SNOOZE,
+    UNACK,
+    parse_reply,
+)
 from tocsin.config.model import Config, TwilioProvider
 from tocsin.config.phones import e164
 from tocsin.db import transaction
 from tocsin.engine.delivery_status import find_delivery, provider_failed
 from tocsin.engine.runtime import Runtime
-from tocsin.errors import Conflict, NotFound
+from tocsin.errors import Conflict, InvalidInput, NotFound
+from tocsin.escalation.rules import MAX_WAIT_MINUTES
 from tocsin.links import LinkError
 from tocsin.logs import event
-from tocsin.notify.twilio import VOICE_ACK_PATH
+from tocsin.notify.sms_text import fits_one_segment
+from tocsin.notify.twilio import KEYPAD_PROMPT, VOICE_ACK_PATH
 from tocsin.notify.twilio_signature import is_valid
 
 logger = logging.getLogger(__name__)
 
-_REPLY = re.compile(r"\s*(ack|acknowledge|res|resolve)\s*#?\s*(\d{1,12})\s*[.!]?\s*", re.I)
 _SMS_FAILED = frozenset({"undelivered", "failed"})
 _CALL_FAILED = frozenset({"no-answer", "busy", "failed"})
 _TWIML = "application/xml"
-SMS_HELP = "Tocsin: reply ACK 42 to acknowledge alert 42, RES 42 to resolve it."
+SMS_HELP = ("Tocsin: reply ACK 42, RES 42, SNOOZE 42 30 (minutes), ESC 42 (escalate) or "
+            "UNACK 42. With no number it acts on the one open alert texted to you.")
+# The keys a call offers (notify.twilio.KEYPAD_PROMPT says them).
+KEYPAD = {"1": ACK, "2": RESOLVE, "3": ESCALATE}
+_SMS_WORDS = {ACK: "ACK", RESOLVE: "RES", SNOOZE: "SNOOZE", ESCALATE: "ESC", UNACK: "UNACK"}
 
 
 class _Refused(Exception):
@@ -69,7 +86,9 @@ def build_router(runtime: Runtime) -> APIRouter:
             config, _provider, form = await checked(request)
         except _Refused as refused:
             return Response(status_code=refused.status)
-        return _twiml(_keypad_answer(runtime, config, token, form.get("Digits", "")))
+        asked_again = request.query_params.get("again") == "1"
+        return _twiml(_keypad_answer(runtime, config, token, form.get("Digits", ""),
+                                     asked_again))
 
     @router.post("/twilio/sms")
     async def sms(request: Request) -> Response:
@@ -93,19 +112,25 @@ def build_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-def _keypad_answer(runtime: Runtime, config: Config, token: str, digits: str) -> str:
+def _keypad_answer(runtime: Runtime, config: Config, token: str, digits: str,
+                   asked_again: bool) -> str:
     try:
         claim = runtime.links.check(token)
     except LinkError:
-        return "<Say>This page can no longer be acknowledged by phone. Goodbye.</Say>"
+        return "<Say>This page can no longer be answered by phone. Goodbye.</Say>"
     if not digits:
         return "<Say>No key was pressed. Goodbye.</Say>"
-    if digits != "1":
-        action = _xml(config.public_url.rstrip("/") + VOICE_ACK_PATH + token)
+    verb = KEYPAD.get(digits)
+    if verb is None and asked_again:
+        return "<Say>That key does nothing here. Answer the page by text or link. Goodbye.</Say>"
+    if verb is None:
+        # Once more; the query marks the second ask, and Twilio signs it with the URL.
+        action = _xml(config.public_url.rstrip("/") + VOICE_ACK_PATH + token + "?again=1")
         return (f'<Gather numDigits="1" action="{action}" method="POST" timeout="10">'
-                "<Say>Press 1 to acknowledge.</Say></Gather><Say>Goodbye.</Say>")
-    said = _act(runtime, config, "ack", claim.alert_id, claim.user_id, "phone")
-    return f"<Say>{_xml(said)}</Say>"
+                f"<Say>That key does nothing. {_xml(KEYPAD_PROMPT)}</Say></Gather>"
+                "<Say>No key was pressed. Goodbye.</Say>")
+    said = _act(runtime, config, verb, claim.alert_id, claim.user_id, "phone")
+    return f"<Say>{_xml(said)} Goodbye.</Say>"
 
 
 def _sms_answer(runtime: Runtime, config: Config, sender: str, body: str) -> str:
@@ -113,31 +138,56 @@ def _sms_answer(runtime: Runtime, config: Config, sender: str, body: str) -> str
     if user_id is None:
         event(logger, "twilio.sms_unknown_sender", logging.WARNING)
         return "Tocsin: this number is not on any Tocsin user's contacts; nothing was changed."
-    match = _REPLY.fullmatch(body)
-    if match is None:
+    reply = parse_reply(body)
+    if reply is None:
+        event(logger, "twilio.sms_unread", user_id=user_id)
         return SMS_HELP
-    verb = "ack" if match.group(1).lower().startswith("ack") else "res"
-    return "Tocsin: " + _act(runtime, config, verb, int(match.group(2)), user_id, "sms")
+    alert_id = reply.alert_id
+    if alert_id is None:
+        with runtime.sessions() as session:
+            texted = answers.open_texted(session, user_id=user_id)
+        if len(texted) != 1:
+            return _ask_which(reply.verb, texted)
+        alert_id = texted[0]
+    said = _act(runtime, config, reply.verb, alert_id, user_id, "sms", reply.minutes)
+    return one_segment("Tocsin: " + said)
+
+
+def _ask_which(verb: str, texted: list[int]) -> str:
+    word = _SMS_WORDS[verb]
+    if not texted:
+        return (f"Tocsin: no open alert was texted to you; reply with the alert's number, "
+                f"e.g. {word} 42. Nothing was changed.")
+    return (f"Tocsin: {len(texted)} open alerts were texted to you; reply with the number, "
+            f"e.g. {word} {texted[0]}. Nothing was changed.")
 
 
 def _act(runtime: Runtime, config: Config, verb: str, alert_id: int, user_id: str,
-         surface: str) -> str:
-    """Acknowledge or resolve as `user_id`; the sentence to say or text back."""
-    act_on = service.acknowledge if verb == "ack" else service.resolve
+         surface: str, minutes: float = DEFAULT_SNOOZE_MINUTES) -> str:
+    """Answer the page as `user_id`; the sentence to say or text back."""
     try:
         with transaction(runtime.sessions) as session:
-            alert = act_on(session, config=config, alert_id=alert_id, actor=user_id,
-                           surface=surface, now=runtime.clock.now())
-            by = alert.acknowledged_by if verb == "ack" else alert.resolved_by
+            done = answers.answer(session, config=config, verb=verb, alert_id=alert_id,
+                                  actor=user_id, surface=surface, now=runtime.clock.now(),
+                                  minutes=minutes)
+            said, changed = done.said, done.changed
     except Conflict as exc:
-        return f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+        return f"{str(exc)[:1].upper()}{str(exc)[1:]}; nothing was changed."
+    except InvalidInput:
+        return (f"Snooze for 1 to {MAX_WAIT_MINUTES:.0f} minutes, e.g. SNOOZE {alert_id} 30; "
+                "nothing was changed.")
     except NotFound:
         return f"Alert {alert_id} does not exist."
-    runtime.engine.wake()
-    done = "acknowledged" if verb == "ack" else "resolved"
-    if by != user_id:
-        return f"Alert {alert_id} was already {done} by {by}."
-    return f"Alert {alert_id} {done}." if surface == "sms" else f"{done.capitalize()}."
+    if changed:
+        runtime.engine.wake()
+    return said
+
+
+def one_segment(text: str) -> str:
+    """`text`, cut to fit one SMS segment."""
+    while not fits_one_segment(text):
+        text = text[:-4].rstrip() + "..."
+    return text
 
 
 def _user_by_number(config: Config, number: str) -> str | None:
