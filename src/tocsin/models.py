@@ -5,6 +5,7 @@ from tocsin.alerts.flapping_store import KeyChanges
 from tocsin.alerts.group_store import AlertGroup
 from tocsin.alerts.heartbeat_store import HeartbeatState
 from tocsin.alerts.maintenance_store import MaintenanceHold, StoredWindow
+from tocsin.alerts.replay_store import AnsweredRequest
 from tocsin.alerts.request_store import AlertRequest
 from tocsin.alerts.store import Alert, AlertEvent, ChangeEvent
 from tocsin.alerts.storm_store import RouteStorm
@@ -23,7 +24,8 @@ from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
 
 __all__ = [
-    "Alert", "AlertEvent", "AlertGroup", "AlertRequest", "AppSecret", "AuditEntry", "Base",
+    "Alert", "AlertEvent", "AlertGroup", "AlertRequest", "AnsweredRequest", "AppSecret",
+    "AuditEntry", "Base",
     "Chain", "ChangeEvent",
     "Delivery",
     "DeliveryAttempt", "GapNotice", "HandoffNotice", "HeartbeatState", "Incident", "KeyChanges",

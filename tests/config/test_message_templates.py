@@ -120,9 +120,9 @@ notifications:
 """
     found = {p.path: p.message for p in errors(tmp_path, text)}
     assert found["notifications.templates.email_subject"].startswith(
-        "fails on a sample page: SecurityError: access to attribute '__class__'")
+        "fails on a sample page on its line 1: SecurityError: access to attribute '__class__'")
     assert found["notifications.templates.voice"] == (
-        "fails on a sample page: ZeroDivisionError: division by zero")
+        "fails on a sample page on its line 1: ZeroDivisionError: division by zero")
 
 
 def test_an_sms_longer_than_one_segment_on_the_sample_is_a_warning(tmp_path: Path) -> None:

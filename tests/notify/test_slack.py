@@ -63,7 +63,7 @@ def test_blocks_show_the_alert_its_links_and_buttons(fake_slack: FakeSlack) -> N
     assert "<http://127.0.0.1:8080/a/12/sig-abc123|Acknowledge in the browser>" in links
     [actions] = blocks_of(params, "actions")
     buttons = {b["action_id"]: b["value"] for b in actions["elements"] if b["type"] == "button"}
-    assert buttons == {ACK_ACTION_ID: "12", RESOLVE_ACTION_ID: "12", ESCALATE_ACTION_ID: "12"}
+    assert buttons == {ACK_ACTION_ID: "12", RESOLVE_ACTION_ID: "12", ESCALATE_ACTION_ID: "12:1"}
     [menu] = [e for e in actions["elements"] if e["type"] == "static_select"]
     assert menu["action_id"] == SNOOZE_ACTION_ID
     assert [o["value"] for o in menu["options"]] == ["12:15", "12:30", "12:60", "12:240"]

@@ -268,6 +268,43 @@ def test_a_missing_value_prints_as_nothing_not_none(fake_clock: FakeClock) -> No
     assert body == "[] Payment API 500s"
 
 
+def test_a_missing_value_is_empty_through_filters_and_false_in_an_if(
+    fake_clock: FakeClock,
+) -> None:
+    page = make_page(severity=None, service=None, description=None)
+    source = ("{{ alert.severity | upper }}|{{ alert.service | title }}|"
+              "{{ alert.description | default('no description', true) }}|"
+              "{% if alert.severity %}sev{% else %}no severity{% endif %}")
+    assert sms_body(template(source, fake_clock), page) == "||no description|no severity"
+
+
+@pytest.mark.parametrize("source", [
+    "{{ alert.title * alert.labels.times | int }}",  # 100000 repeats
+    "{{ alert.title | center(alert.labels.times | int * 10000) }}",
+    "{% for i in range(alert.labels.times | int) %}.{% endfor %}",
+])
+def test_a_template_past_its_budget_on_a_page_sends_the_built_in_text(
+    source: str, twilio: FakeTwilio, fake_clock: FakeClock, caplog: pytest.LogCaptureFixture,
+) -> None:
+    page = make_page(address=ALICE, labels={"times": "100000"})
+    notifier = TwilioSmsNotifier(twilio_api(twilio), template(source, fake_clock))
+
+    with caplog.at_level(logging.WARNING, logger="tocsin.notify.templates"):
+        assert notifier.send(page).ok
+
+    [text] = twilio.accepted("Messages")
+    assert text.form["Body"] == page_sms(page)
+    assert [f["error"] for f in failures(caplog)] == ["TemplateBudgetError"]
+
+
+def test_each_render_has_a_budget_of_its_own(fake_clock: FakeClock) -> None:
+    # 6,000 iterations a page: twice would pass the limit if the budget carried over.
+    sms_template = template("{% for i in range(6000) %}{% endfor %}{{ alert.title }}",
+                            fake_clock)
+    assert sms_body(sms_template, make_page()) == "Payment API 500s"
+    assert sms_body(sms_template, make_page()) == "Payment API 500s"
+
+
 @pytest.mark.parametrize(("elapsed", "said"), [
     (timedelta(seconds=59), "under 1 min"),
     (timedelta(minutes=12, seconds=30), "12 min"),

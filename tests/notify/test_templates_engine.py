@@ -3,6 +3,7 @@ API, the fake Twilio API and a real SMTP server, all on 127.0.0.1; a reload swap
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from tests.support.live_channels import LiveHarness
 from tests.support.smtp_server import SmtpServer
 from tocsin.cli.main import app
 from tocsin.clock import FakeClock
+from tocsin.logs import record_fields
 
 PEOPLE = """
 timezone: UTC
@@ -178,3 +180,31 @@ def test_a_test_page_from_the_cli_is_worded_by_the_template(
     [text] = twilio.accepted("Messages")
     assert text.form["Body"].startswith("[test] ")
     assert text.form["Body"].endswith(" for Alice")
+
+
+def test_a_template_looping_on_a_label_falls_back_without_stopping_the_engine(
+    make_tocsin: Callable[[str], LiveHarness], twilio: FakeTwilio,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The user trial's template: with n=100000 it would loop 10^10 times on the sending thread.
+    tocsin = make_tocsin(config('{sms: "+15550100100"}', f"""
+        twilio: {{account_sid: {ACCOUNT_SID}, auth_token: "${{TWILIO_TOKEN}}",
+                  from: "{FROM_NUMBER}", api_url: "{twilio.api_url}", timeout_seconds: 2}}
+        templates:
+          sms: "{{% for i in range(alert.labels.n|int) %}}{{% for j in
+            range(alert.labels.n|int) %}}{{% endfor %}}{{% endfor %}}{{{{ alert.title }}}}"
+    """))
+    with caplog.at_level(logging.WARNING, logger="tocsin.notify.templates"):
+        heavy = tocsin.fire("heavy", title="Disk full", labels={"n": "100000"})
+        tocsin.advance(1)
+        light = tocsin.fire("light", title="CPU hot", labels={"n": "3"})
+        tocsin.advance(1)
+
+    bodies = [request.form["Body"] for request in twilio.accepted("Messages")]
+    assert bodies[0].startswith(f"Tocsin #{heavy}: Disk full")  # the built-in text
+    assert bodies[1] == "CPU hot"  # the next page still goes, worded by the template
+    [failure] = [record_fields(r) for r in caplog.records
+                 if r.getMessage() == "notify.template_failed"]
+    assert failure["alert_id"] == heavy
+    assert failure["error"] == "TemplateBudgetError"
+    assert light is not None

@@ -155,14 +155,20 @@ def unacknowledge(session: Session, *, config: Config, alert_id: int, actor: str
 
 
 def escalate_now(session: Session, *, config: Config, alert_id: int, actor: str,
-                 surface: str, now: datetime) -> Alert:
+                 surface: str, now: datetime, from_step: int | None = None) -> Alert:
     """Page the next step of the alert's own policy now, from triggered or acknowledged.
 
     An acknowledged alert goes back to triggered (a page to an acknowledged
     alert is never sent). Further policies (chains) keep their own pace.
+    `from_step` (1-based): escalate only if the alert is still at that step,
+    as a button on a message sent at that step means.
     """
     alert = _carrier(session, alert_id)
     _open(alert, "escalate")
+    if from_step is not None and max(alert.step, 0) + 1 != from_step:
+        raise Conflict(f"alert {alert.id} has already moved on to step "
+                       f"{max(alert.step, 0) + 1} since this message was sent at step "
+                       f"{from_step}")
     policy = escalate.alert_policy(config, alert)
     if policy is None:
         raise Conflict(f"alert {alert.id} has no escalation policy to escalate; "

@@ -29,6 +29,7 @@ from tocsin.errors import Conflict, NotFound
 from tocsin.logs import event
 from tocsin.notify import bundle_store
 from tocsin.notify.bundle_store import StormBundle, StormBundleItem
+from tocsin.notify.bundles import RATE_LIMIT, STORM
 from tocsin.notify.store import BUNDLED, QUEUED, SENDING, Delivery
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def sort_into_bundles(
             opened[key] = _open_bundle(session, row, now)
         bundle = opened[key]
         bundle.address = row.address  # the newest, should a reload have changed it
+        bundle.reason = STORM  # a rate limit's open bundle that a storm joins is the storm's
         session.add(StormBundleItem(bundle_id=bundle.id, delivery_id=row.id,
                                     alert_id=row.alert_id))
         row.status = BUNDLED
@@ -96,9 +98,11 @@ def sort_into_bundles(
 def join_bundle(session: Session, *, rows: Sequence[Delivery], now: datetime) -> StormBundle:
     """Put pages of one person on one channel into their open bundle, opened if none.
 
-    For pages a rate limit held (engine.pacing): they go as one message, as a storm's do.
+    For pages a rate limit held (engine.pacing): they go as one message, as a
+    storm's do. A bundle opened here says so (RATE_LIMIT); a storm's open
+    bundle they join stays a storm's.
     """
-    bundle = _open_bundle(session, rows[0], now)
+    bundle = _open_bundle(session, rows[0], now, reason=RATE_LIMIT)
     bundle.address = rows[0].address
     for row in rows:
         session.add(StormBundleItem(bundle_id=bundle.id, delivery_id=row.id,
@@ -106,11 +110,19 @@ def join_bundle(session: Session, *, rows: Sequence[Delivery], now: datetime) ->
         row.status = BUNDLED
         row.lease_until = None
         row.attempts = 0
-        row.detail = f"waiting in storm bundle #{bundle.id}"
+        row.detail = f"waiting in {bundle_name(bundle)}"
     return bundle
 
 
-def _open_bundle(session: Session, delivery: Delivery, now: datetime) -> StormBundle:
+def bundle_name(bundle: StormBundle) -> str:
+    """`storm bundle #4`, or `bundle #4 (rate limit)`: how details and timelines name it."""
+    if bundle.reason == RATE_LIMIT:
+        return f"bundle #{bundle.id} (rate limit)"
+    return f"storm bundle #{bundle.id}"
+
+
+def _open_bundle(session: Session, delivery: Delivery, now: datetime,
+                 reason: str = STORM) -> StormBundle:
     key = {"user_id": delivery.user_id, "channel": delivery.channel}
     for _ in range(3):
         found = bundle_store.open_bundle(session, **key)
@@ -118,7 +130,7 @@ def _open_bundle(session: Session, delivery: Delivery, now: datetime) -> StormBu
             return found
         due = bundle_due(now, bundle_store.last_due(session, **key))
         bundle = StormBundle(**key, address=delivery.address, status=QUEUED, attempts=0,
-                             due_at=due, created_at=now, detail="",
+                             due_at=due, created_at=now, detail="", reason=reason,
                              idempotency_key=f"tocsin-bundle-{uuid.uuid4().hex}")
         try:
             with session.begin_nested():
@@ -126,7 +138,7 @@ def _open_bundle(session: Session, delivery: Delivery, now: datetime) -> StormBu
         except IntegrityError:
             continue  # another engine opened one at the same moment: join that
         event(log, "bundle.opened", bundle_id=bundle.id, user=delivery.user_id,
-              channel=delivery.channel, due_at=stamp(due))
+              channel=delivery.channel, due_at=stamp(due), reason=reason)
         return bundle
     raise RuntimeError(f"no open bundle for {delivery.user_id} on {delivery.channel}")
 
@@ -201,7 +213,7 @@ def bundle_json(session: Session, bundle: StormBundle) -> dict[str, Any]:
         "id": bundle.id, "user": bundle.user_id, "channel": bundle.channel,
         "status": bundle.status, "due_at": stamp(bundle.due_at),
         "finished_at": stamp(bundle.finished_at), "attempts": bundle.attempts,
-        "detail": bundle.detail,
+        "detail": bundle.detail, "reason": bundle.reason,
         "alerts": [{"id": a.id, "title": a.title, "status": a.status,
                     "route": route_path(a.route), "severity": a.severity, "service": a.service}
                    for a in alerts],

@@ -37,7 +37,8 @@ _VERBS = {
 _REPLY = re.compile(
     r"\s*(?P<verb>[a-z]+)"
     r"(?:\s*#?\s*(?P<alert>\d{1,12})"
-    r"(?:\s+(?P<minutes>\d{1,6})\s*(?:m|min|mins|minutes?)?)?)?"
+    # Any whole number, signed or long, is read: one out of range is told the range.
+    r"(?:\s+(?P<minutes>-?\d{1,30})\s*(?:m|min|mins|minutes?)?)?)?"
     r"\s*[.!]?\s*",
     re.IGNORECASE,
 )

@@ -28,6 +28,8 @@ from tocsin.escalation.rules import MAX_WAIT_MINUTES
 from tocsin.logs import event
 from tocsin.notify import pagerduty_store
 from tocsin.notify import store as deliveries
+from tocsin.notify.bundle_store import StormBundle
+from tocsin.notify.bundles import RATE_LIMIT
 from tocsin.routing.rules import RouteChoice
 from tocsin.telemetry import PAGING_FALLBACKS, UNROUTED
 
@@ -401,13 +403,21 @@ def _acknowledge(
     audit.record(session, now=now, actor=actor, surface=surface, action="alert.acknowledge",
                  object_type="alert", object_id=alert.id, before=before,
                  after={"status": alert.status, **bundle, **grouped})
-    with_bundle = f" with storm bundle #{bundle_id}" if bundle else ""
+    with_bundle = f" with {_bundle_named(session, bundle_id)}" if bundle_id is not None else ""
     with_group = f" with group {alert.group_id}" if grouped else ""
     add_timeline(session, alert, kind="acknowledged", now=now, actor=actor, surface=surface,
                  message=f"acknowledged by {actor} via {surface}{with_bundle}{with_group}",
                  data={**bundle, **grouped})
     event(log, "alert.acknowledged", alert_id=alert.id, actor=actor, surface=surface,
           **bundle, **grouped)
+
+
+def _bundle_named(session: Session, bundle_id: int) -> str:
+    """As alerts.bundles.bundle_name: a rate limit's bundle is not called a storm's."""
+    found = session.get(StormBundle, bundle_id)
+    if found is not None and found.reason == RATE_LIMIT:
+        return f"bundle #{bundle_id} (rate limit)"
+    return f"storm bundle #{bundle_id}"
 
 
 def resolve(

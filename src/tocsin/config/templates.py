@@ -9,7 +9,8 @@ Each key replaces one text (docs/channels.md, "Message templates"); the
 structure around it (Slack blocks and buttons, the e-mail's HTML part, the
 SMS segment, the call's keypad prompt) stays Tocsin's. Templates run in
 Jinja2's immutable sandbox with `StrictUndefined`, so a misspelt name fails
-instead of printing nothing.
+instead of printing nothing, and every render within the budget of
+config.template_budget, so a label cannot make a template loop for minutes.
 
 The variables a template sees are built here, by `template_context`, both for
 the sample page `tocsin check` renders and for every real page
@@ -27,12 +28,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import (
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+    meta,
+    nodes,
+)
 
 from tocsin.config.model import MessageTemplates
 from tocsin.config.schema import Convert, Key, Reader, Shape, Spot, closest, line_of
 from tocsin.config.sms_segments import GSM7_LIMIT, UCS2_LIMIT, fits_one_segment, is_gsm7, units
+from tocsin.config.template_budget import (
+    BUDGET_FIX,
+    BudgetedSandbox,
+    RecursiveLoopError,
+    TemplateBudgetError,
+    count_printed,
+)
 
 # The keys of `notifications.templates`, each the name of the text it replaces.
 TEMPLATE_NAMES: tuple[str, ...] = ("slack", "sms", "voice", "email_subject", "email_body")
@@ -75,27 +89,35 @@ class PageFacts(Protocol):
 
 
 def template_context(page: PageFacts, now: datetime) -> dict[str, Any]:
-    """The variables of every template: the alert, the person, and how to answer."""
+    """The variables of every template: the alert, the person, and how to answer.
+
+    A fact the page lacks (a direct page has no severity) is an empty text, so it
+    prints as nothing through any filter and is false in `{% if %}`.
+    """
     return {
         "alert": {
             "id": page.alert_id,
             "title": page.title,
-            "severity": page.severity,
-            "service": page.service,
+            "severity": _text(page.severity),
+            "service": _text(page.service),
             "status": page.status,
-            "description": page.description,
+            "description": _text(page.description),
             "labels": page.labels,
-            "source_url": page.source_url,
-            "runbook_url": page.runbook_url,
+            "source_url": _text(page.source_url),
+            "runbook_url": _text(page.runbook_url),
             "triggered_at": f"{_utc(page.triggered_at):%Y-%m-%dT%H:%M:%SZ}",
         },
         "fired_for": fired_for(page.triggered_at, now),
-        "ack_url": page.ack_url,
+        "ack_url": _text(page.ack_url),
         "step": page.step,
         "user": {"id": page.user_id, "name": page.user_name},
         # The text replies web.twilio_inbound reads from the person's own number.
         "reply": {"ack": f"ACK {page.alert_id}", "resolve": f"RES {page.alert_id}"},
     }
+
+
+def _text(value: str | None) -> str:
+    return "" if value is None else value
 
 
 def fired_for(since: datetime, now: datetime) -> str:
@@ -128,19 +150,19 @@ def variable_names(context: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def new_environment(escape: Callable[[str], str] | None = None) -> ImmutableSandboxedEnvironment:
+def new_environment(escape: Callable[[str], str] | None = None) -> BudgetedSandbox:
     """The sandbox every template runs in; `escape` applies to values, never to the text.
 
-    A value that is None (an alert with no severity) prints as nothing.
+    A value that is None prints as nothing; what is printed counts against the budget.
     """
 
     def finalize(value: object) -> object:
         if value is None:
             return ""
-        return escape(str(value)) if escape is not None else value
+        return count_printed(escape(str(value)) if escape is not None else value)
 
     # trim_blocks / lstrip_blocks: a line holding only {% if %} leaves no blank line.
-    return ImmutableSandboxedEnvironment(
+    return BudgetedSandbox(
         undefined=StrictUndefined, finalize=finalize, autoescape=False,
         trim_blocks=True, lstrip_blocks=True,
     )
@@ -204,21 +226,72 @@ def template_problems(name: str, source: str) -> list[TemplateProblem]:
     environment = new_environment()
     try:
         tree = environment.parse(source)
+    except RecursiveLoopError as exc:
+        return [TemplateProblem("error", f"{exc.message} (its line {exc.lineno})",
+                                "loop over the labels once, without 'recursive'")]
     except TemplateSyntaxError as exc:
         return [TemplateProblem("error", f"template syntax error on its line {exc.lineno}: "
                                          f"{exc.message}", _SYNTAX_FIX)]
-    unknown = list(_unknown_names(tree))
+
+    # Before the names: Jinja's own analysis of the names stops at an unknown filter.
+    unknown = _unknown_filters_and_tests(environment, tree) \
+        or [_unknown(word) for word in _unknown_names(tree)]
     if unknown:
-        return [_unknown(word) for word in unknown]
+        return unknown
+
     try:
-        rendered = environment.from_string(source).render(SAMPLE_CONTEXT)
+        template = environment.from_string(source)
+    except TemplateSyntaxError as exc:  # found while compiling: Jinja's own assertions
+        return [TemplateProblem("error", f"template error on its line {exc.lineno}: "
+                                         f"{exc.message}", _SYNTAX_FIX)]
+    except TemplateError as exc:
+        return [TemplateProblem("error", f"template error: {exc.message}",
+                                "fix the template, or remove the key to keep the built-in text")]
+
+    try:
+        rendered = template.render(SAMPLE_CONTEXT)
+    except TemplateBudgetError as exc:
+        return [TemplateProblem("error", f"goes past the render budget on a sample page"
+                                         f"{_on_line(exc)}: {exc}", BUDGET_FIX)]
     except UndefinedError as exc:
-        return [TemplateProblem("error", f"fails on a sample page: {exc.message}",
+        return [TemplateProblem("error", f"fails on a sample page{_on_line(exc)}: {exc.message}",
                                 f"name only the variables listed in {_DOCS}")]
     except Exception as exc:  # a filter or an operation may raise anything; say which
-        return [TemplateProblem("error", f"fails on a sample page: {type(exc).__name__}: {exc}",
+        return [TemplateProblem("error", f"fails on a sample page{_on_line(exc)}: "
+                                         f"{type(exc).__name__}: {exc}",
                                 "fix the expression, or remove the key to keep the built-in text")]
     return _sample_problems(name, rendered)
+
+
+def _on_line(exc: BaseException) -> str:
+    """` on its line N` when the traceback reaches the template's own code, else nothing."""
+    line = None
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return "" if line is None else f" on its line {line}"
+
+
+def _unknown_filters_and_tests(environment: BudgetedSandbox,
+                               tree: nodes.Template) -> list[TemplateProblem]:
+    """`| uper` or `is evn`: each name Jinja has no filter or test for, with the nearest."""
+    found: list[TemplateProblem] = []
+    kinds = ((nodes.Filter, "filter", environment.filters), (nodes.Test, "test", environment.tests))
+    for node_type, kind, known in kinds:
+        seen: set[str] = set()
+        for node in tree.find_all(node_type):
+            if node.name in known or node.name in seen:
+                continue
+            seen.add(node.name)
+            near = closest(node.name, [word for word in known if word.isidentifier()])
+            choices = ([near] if near else []) + sorted(
+                word for word in known if word.isidentifier() and word != near)
+            found.append(TemplateProblem(
+                "error", f"no {kind} named '{node.name}' (on its line {node.lineno})",
+                f"use one of: {', '.join(choices)}"))
+    return found
 
 
 # Jinja's own globals (range, dict, namespace...) are names a template may read too.

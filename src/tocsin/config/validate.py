@@ -164,12 +164,15 @@ class _Builder:
     # Sections.
 
     def _add_users(self) -> None:
+        shared = _SharedContacts(self.problems)
         for entry in listed(self.top, "users"):
             contacts: Fields = entry.get("contacts", Fields(entry.spot))
             for channel, address in contacts.values.items():
                 self._check_channel(channel, contacts.at(channel), "pages to this user")
                 self._check_address(channel, address, contacts.at(channel))
             user_id = entry.get("id")
+            if user_id is not None:
+                shared.check(user_id, contacts)
             if user_id is not None and user_id not in self.users:
                 self.users[user_id] = User(
                     id=user_id,
@@ -467,6 +470,59 @@ class _Builder:
         entries = listed(self.top, "severities")
         self._check_unique(entries, "name", "severity")
         return tuple(Severity(**entry.values) for entry in entries if entry.get("name"))
+
+
+class _SharedContacts:
+    """Warns of a number or Slack member id two users share: answers from it act as one.
+
+    A reply is credited to the first user listed with the number (by text) or
+    the member id (by a click). A shared team phone is legitimate, so this is
+    a warning, not an error.
+    """
+
+    _NUMBERS = ("sms", "phone")
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        # contact -> (user, channel, line) of the first user listed with it
+        self.first: dict[tuple[str, str], tuple[str, str, int]] = {}
+
+    def check(self, user_id: str, contacts: Fields) -> None:
+        for channel, address in contacts.values.items():
+            if not isinstance(address, str):
+                continue
+            if channel in self._NUMBERS:
+                number = e164(address)
+                key = ("number", number) if number is not None else None
+            elif channel == "slack":
+                key = ("slack", address.strip())
+            else:
+                key = None
+            if key is None:
+                continue
+            spot = contacts.at(channel)
+            first = self.first.setdefault(key, (user_id, channel, spot.line))
+            if first[0] != user_id:
+                self._warn(user_id, channel, address, spot, first)
+
+    def _warn(self, user_id: str, channel: str, address: str, spot: Spot,
+              first: tuple[str, str, int]) -> None:
+        first_user, first_channel, first_line = first
+        if channel == "slack":
+            what = f"Slack member id '{address}'"
+            happens = f"a click from this Slack member acts as the first listed user, {first_user}"
+        elif channel == first_channel == "sms":
+            what = f"sms number '{address}'"
+            happens = f"a reply from this number acts as the first listed user, {first_user}"
+        else:
+            what = f"{channel} number '{address}'"
+            happens = "both people's pages go to this one phone"
+        self.problems.warning(
+            spot,
+            f"{user_id}'s {what} is also {first_user}'s {first_channel} (line {first_line}): "
+            f"{happens}",
+            "give each person their own contact",
+        )
 
 
 def _self_monitoring(entry: Fields | None) -> SelfMonitoring:

@@ -6,6 +6,10 @@ again: a page whose alert was acknowledged or resolved by then is left out
 outcome is then written on every page the bundle carried, so each alert's
 timeline says how it was paged; a bundle that fails for good sends each of
 its alerts to the fallback contact, as a failed page would.
+
+A bundle of pages a rate limit held (reason RATE_LIMIT) that has only one
+alert left at its first try is not sent as a bundle: its pages go back to
+the outbox on their own, so the person gets a normal page for that alert.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tocsin.alerts.bundles import note_on_alerts
+from tocsin.alerts.bundles import bundle_name, note_on_alerts
 from tocsin.alerts.service import paging_fallback
 from tocsin.alerts.store import TRIGGERED, Alert
 from tocsin.alerts.storm_rules import route_path
@@ -34,7 +38,13 @@ from tocsin.logs import event
 from tocsin.notify import bundle_store
 from tocsin.notify.base import DeliveryOutcome, Notifier
 from tocsin.notify.bundle_store import StormBundle, StormBundleItem
-from tocsin.notify.bundles import BundledAlert, BundleNotifier, BundlePage
+from tocsin.notify.bundles import (
+    RATE_LIMIT,
+    BundledAlert,
+    BundleNotifier,
+    BundlePage,
+    limit_words,
+)
 from tocsin.notify.retry import backoff_seconds
 from tocsin.notify.store import BUNDLED, CANCELLED, FAILED, QUEUED, SENT, Delivery
 from tocsin.telemetry import PAGES
@@ -51,6 +61,13 @@ class _Prepared:
     channel: str
     live: list[tuple[int, int]]  # (delivery id, alert id) of the pages it carries
     dropped: list[tuple[int, int, str]]  # (delivery id, alert id, alert status) left out
+    first_try: bool
+
+    @property
+    def alone(self) -> bool:
+        """A rate limit's bundle down to one alert before it went: that alert is paged alone."""
+        page = self.page
+        return page.reason == RATE_LIMIT and self.first_try and len(page.alerts) == 1
 
 
 @dataclass
@@ -68,6 +85,9 @@ class BundleSender:
             return
         if not prepared.live:
             self._record(bundle_id, prepared, None)
+            return
+        if prepared.alone:
+            self._unbundle(bundle_id, prepared)
             return
         notifier = self.notifiers.get(prepared.channel)
         if isinstance(notifier, BundleNotifier):
@@ -99,13 +119,45 @@ class BundleSender:
                 live.append((delivery_id, alert.id))
                 alerts.setdefault(alert.id, _bundled(alert))
             user = self.config.users.get(bundle.user_id)
+            limit = self.config.notifications.rate_limit(bundle.channel)
+            held_by = (limit_words(bundle.channel, limit.messages, limit.per_minutes)
+                       if limit else "")
             page = BundlePage(
                 bundle_id=bundle.id, idempotency_key=bundle.idempotency_key,
                 user_id=bundle.user_id, user_name=user.display if user else bundle.user_id,
                 address=bundle.address, alerts=tuple(alerts.values()),
                 ack_url=self.links.bundle_url(bundle.id, bundle.user_id),
+                reason=bundle.reason, limit=held_by,
             )
-            return _Prepared(page, bundle.channel, live, dropped)
+            return _Prepared(page, bundle.channel, live, dropped, bundle.attempts == 1)
+
+    def _unbundle(self, bundle_id: int, prepared: _Prepared) -> None:
+        """Send the one alert left in a rate limit's bundle as a page of its own."""
+        now = self.clock.now()
+        delivery_ids = [delivery_id for delivery_id, _ in prepared.live]
+        with transaction(self.sessions) as session:
+            bundle = session.get(StormBundle, bundle_id)
+            if bundle is None:
+                return
+            _leave_out(session, bundle, prepared.dropped, now)
+            # No longer in the bundle: the page counts, and is listed, on its own.
+            session.execute(delete(StormBundleItem).where(
+                StormBundleItem.bundle_id == bundle_id,
+                StormBundleItem.delivery_id.in_(delivery_ids)))
+            session.execute(
+                update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == BUNDLED)
+                .values(status=QUEUED, due_at=now, lease_until=None, attempts=0,
+                        detail=f"released from the {prepared.channel} rate limit"))
+            bundle.status = CANCELLED
+            bundle.lease_until = None
+            bundle.finished_at = now
+            bundle.detail = "one alert was left; it goes as a page of its own"
+        event(log, "bundle.cancelled", bundle_id=bundle_id, user=prepared.page.user_id,
+              channel=prepared.channel, count=1, left_out=len(prepared.dropped),
+              detail=bundle.detail)
+        for delivery_id, alert_id in prepared.live:
+            event(log, "delivery.unbundled", delivery_id=delivery_id, alert_id=alert_id,
+                  bundle_id=bundle_id)
 
     def _call(self, notifier: BundleNotifier, page: BundlePage) -> DeliveryOutcome:
         try:
@@ -124,7 +176,7 @@ class BundleSender:
             bundle = session.get(StormBundle, bundle_id)
             if bundle is None:
                 return
-            _leave_out(session, bundle_id, prepared.dropped, now)
+            _leave_out(session, bundle, prepared.dropped, now)
             if outcome is None:
                 status = CANCELLED
                 bundle.detail = "every alert in it was acknowledged or resolved; not sent"
@@ -152,17 +204,18 @@ class BundleSender:
         page, channel = prepared.page, prepared.channel
         alert_ids = sorted({alert_id for _, alert_id in prepared.live})
         who = f"{page.user_name} via {channel}"
-        plural = "" if len(alert_ids) == 1 else "s"
-        named = f"storm bundle #{bundle.id} ({len(alert_ids)} alert{plural})"
+        count = f"{len(alert_ids)} alert{'' if len(alert_ids) == 1 else 's'}"
+        named = (f"bundle #{bundle.id} ({count} held by the rate limit)"
+                 if page.reason == RATE_LIMIT else f"storm bundle #{bundle.id} ({count})")
         data = {"user": page.user_id, "channel": channel, "status": status,
-                "attempt": bundle.attempts, "bundle_id": bundle.id}
+                "attempt": bundle.attempts, "bundle_id": bundle.id, "reason": bundle.reason}
         if status == QUEUED:
             note_on_alerts(session, alert_ids, kind="notification", now=now, data=data,
                            message=f"attempt {bundle.attempts} to notify {who} in {named} "
                                    f"failed ({outcome.detail}); will retry")
             return
-        detail = (f"sent in storm bundle #{bundle.id}" if status == SENT
-                  else f"storm bundle #{bundle.id} failed: {outcome.detail}")
+        detail = (f"sent in {bundle_name(bundle)}" if status == SENT
+                  else f"{bundle_name(bundle)} failed: {outcome.detail}")
         _set_pages(session, [delivery_id for delivery_id, _ in prepared.live],
                    status=status, detail=detail, now=now, provider_id=outcome.provider_id)
         message = (f"notified {who} in {named}" if status == SENT
@@ -205,14 +258,14 @@ def _bundled(alert: Alert) -> BundledAlert:
                         service=alert.service)
 
 
-def _leave_out(session: Session, bundle_id: int, dropped: Sequence[tuple[int, int, str]],
-               now: datetime) -> None:
+def _leave_out(session: Session, bundle: StormBundle,
+               dropped: Sequence[tuple[int, int, str]], now: datetime) -> None:
     by_status: dict[str, list[int]] = {}
     for delivery_id, _, alert_status in dropped:
         by_status.setdefault(alert_status, []).append(delivery_id)
     for alert_status, ids in by_status.items():
         _set_pages(session, ids, status=CANCELLED, now=now,
-                   detail=f"alert is {alert_status}; left out of storm bundle #{bundle_id}")
+                   detail=f"alert is {alert_status}; left out of {bundle_name(bundle)}")
 
 
 def _set_pages(session: Session, delivery_ids: list[int], *, status: str, detail: str,

@@ -5,13 +5,16 @@ address) gets: at most `messages` in any `per_minutes`. A page leased for
 its first try while its contact is at the cap is held (status `held`, due
 when the window frees), never dropped; a page for a contact that already
 has pages held joins them. When the window frees, the held pages whose
-alert still needs paging go as one storm bundle (alerts.bundles), or alone
-when only one is left; those whose alert was acknowledged or resolved
-meanwhile drop out with a timeline note. Held pages keep counting for the
-hard failover (engine.overdue). A storm's bundle due for a contact at its
-limit waits the same way, taking pages on meanwhile. What counts: pages
-sent or being sent to the contact on their own, and bundles sent, being
-sent or coming.
+alert still needs paging go as one bundle (alerts.bundles; its reason "rate
+limit" makes every text say they were held, not that a route is in storm)
+when they are about two alerts or more, or alone when only one alert is
+left, then or by the time the bundle goes (engine.bundles); those whose
+alert was acknowledged or resolved meanwhile drop out with a timeline note.
+Unlike a storm's, such a bundle does not bundle its alerts' later pages.
+Held pages keep counting for the hard failover (engine.overdue). A storm's
+bundle due for a contact at its limit waits the same way, taking pages on
+meanwhile. What counts: pages sent or being sent to the contact on their
+own, and bundles sent, being sent or coming.
 """
 
 from __future__ import annotations
@@ -270,7 +273,8 @@ class Pacing:
         person = [row for row in live if row.user_id == live[0].user_id]
         bundled = [row for row in person
                    if (alert := alerts[row.alert_id]) is not None and alert.status == TRIGGERED]
-        going = bundled if len(bundled) >= 2 else person[:1]
+        # Two pages for one alert (two steps, a repeat) are still one alert: not a bundle.
+        going = bundled if len({row.alert_id for row in bundled}) >= 2 else person[:1]
         changes: list[_Change] = []
         if len(going) >= 2:
             bundle = join_bundle(session, rows=going, now=now)

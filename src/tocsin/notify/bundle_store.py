@@ -6,7 +6,9 @@ bundle is sent instead, leased and retried like a delivery. A bundle is
 open while it is queued and has never been tried; the partial unique index
 keeps one open bundle per person and channel, even with several engines.
 Once tried, its list is closed: a retry carries the same idempotency key,
-so it must never list an alert the first try did not.
+so it must never list an alert the first try did not. A bundle's `reason`
+says why its pages went together: a storm, or a rate limit that held them
+(engine.pacing); only a storm's bundles keep their alerts bundled later.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tocsin import leases
 from tocsin.db import Base, UTCDateTime
 from tocsin.leases import CANCELLED, QUEUED
+from tocsin.notify.bundles import STORM
 from tocsin.notify.store import BUNDLED, SENT, Delivery
 
 _OPEN = text("status = 'queued' AND attempts = 0")
@@ -53,6 +56,8 @@ class StormBundle(Base):
     provider_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # How many alerts the page that went listed; 0 until one went.
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
+    # notify.bundles.STORM or RATE_LIMIT; rows from before it was kept were storms.
+    reason: Mapped[str] = mapped_column(String(20), default=STORM, server_default=STORM)
 
 
 class StormBundleItem(Base):
@@ -92,12 +97,21 @@ def last_due(session: Session, *, user_id: str, channel: str) -> datetime | None
 
 
 def bundled_alerts(session: Session, alert_ids: Sequence[int]) -> set[int]:
-    """Those of the alerts that ever had a page in a bundle."""
+    """Those of the alerts that ever had a page in a storm's bundle.
+
+    Pages a rate limit held and sent together do not count: those alerts were
+    never in a storm, and their next pages go on their own.
+    """
     found: set[int] = set()
     unique = sorted(set(alert_ids))
     for start in range(0, len(unique), _CHUNK):
-        query = select(StormBundleItem.alert_id).where(
-            StormBundleItem.alert_id.in_(unique[start:start + _CHUNK])).distinct()
+        query = (
+            select(StormBundleItem.alert_id)
+            .join(StormBundle, StormBundle.id == StormBundleItem.bundle_id)
+            .where(StormBundleItem.alert_id.in_(unique[start:start + _CHUNK]),
+                   StormBundle.reason == STORM)
+            .distinct()
+        )
         found.update(session.scalars(query))
     return found
 

@@ -6,6 +6,10 @@ covers, read again just before sending (acknowledged and resolved ones are
 left out), and carries one signed link that acknowledges them all. A
 channel adapter that can send one implements `BundleNotifier` beside
 `Notifier`; the text every adapter starts from is `summary`.
+
+A rate limit (engine.pacing) sends the pages it held the same way, once the
+contact's window frees; such a bundle's `reason` is `RATE_LIMIT` and every
+text says the pages were held by the limit, not that a route is in storm.
 """
 
 from __future__ import annotations
@@ -16,6 +20,15 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from tocsin.notify.base import DeliveryOutcome
+
+# Why pages went as one bundle: a route in storm, or a contact's rate limit.
+STORM = "storm"
+RATE_LIMIT = "rate limit"
+REASONS = (STORM, RATE_LIMIT)
+
+# What one message is called on each channel, for a limit in words.
+_MESSAGE_NOUNS = {"sms": ("SMS", "SMS"), "phone": ("call", "calls"),
+                  "email": ("e-mail", "e-mails"), "slack": ("Slack message", "Slack messages")}
 
 # How many kinds of alert a route's part of the summary names before "and N more".
 NAMED_KINDS = 5
@@ -41,6 +54,8 @@ class BundlePage:
     address: str  # as for a Page: a Slack user id, a URL, an address
     alerts: tuple[BundledAlert, ...]
     ack_url: str | None = None  # signed link: GET confirms, POST acknowledges them all
+    reason: str = STORM  # STORM or RATE_LIMIT
+    limit: str = ""  # a rate limit in words ("one SMS a minute"); "" when not known
 
     @property
     def alert_ids(self) -> list[int]:
@@ -59,13 +74,40 @@ class BundleNotifier(Protocol):
 def summary(page: BundlePage) -> str:
     """One line: `37 alerts on route routes[0] (payment): HighErrorRate x30, DiskFull x7`.
 
-    One such part per route, the busiest first, joined by "; ".
+    One such part per route, the busiest first, joined by "; ". Pages a rate
+    limit held: `3 alerts held by your limit of one SMS a minute: DiskFull x2 (payment)`.
     """
+    if page.reason == RATE_LIMIT:
+        return _held_summary(page)
     by_route: dict[str, list[BundledAlert]] = {}
     for alert in page.alerts:
         by_route.setdefault(alert.route, []).append(alert)
     ordered = sorted(by_route.items(), key=lambda item: (-len(item[1]), item[0]))
     return "; ".join(_route_part(route, alerts) for route, alerts in ordered)
+
+
+def _held_summary(page: BundlePage) -> str:
+    count = f"{len(page.alerts)} alert{'s' if len(page.alerts) != 1 else ''}"
+    limit = f"your limit of {page.limit}" if page.limit else "the rate limit"
+    services = sorted({alert.service for alert in page.alerts if alert.service})
+    shown = services[:3] + (["..."] if len(services) > 3 else [])
+    where = f" ({', '.join(shown)})" if shown else ""
+    # What fired comes before where: an SMS clips the end to keep its link.
+    return f"{count} held by {limit}: {kinds(alert.kind for alert in page.alerts)}{where}"
+
+
+def held_count(page: BundlePage) -> str:
+    """`3 alerts`, or `3 alerts (held by the rate limit)`: a header or a timeline's words."""
+    count = f"{len(page.alerts)} alert{'s' if len(page.alerts) != 1 else ''}"
+    return count + (" (held by the rate limit)" if page.reason == RATE_LIMIT else "")
+
+
+def limit_words(channel: str, messages: int, per_minutes: float) -> str:
+    """A rate limit as a person reads it: `one SMS a minute`, `3 calls in 10 minutes`."""
+    one, many = _MESSAGE_NOUNS.get(channel, (f"{channel} page", f"{channel} pages"))
+    count = f"one {one}" if messages == 1 else f"{messages} {many}"
+    span = "a minute" if per_minutes == 1 else f"in {per_minutes:g} minutes"
+    return f"{count} {span}"
 
 
 def _route_part(route: str, alerts: Sequence[BundledAlert]) -> str:

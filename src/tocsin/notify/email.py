@@ -31,7 +31,7 @@ from tocsin.clock import Clock
 from tocsin.config.model import EmailProvider
 from tocsin.logs import event
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
-from tocsin.notify.bundles import BundlePage, summary
+from tocsin.notify.bundles import RATE_LIMIT, BundlePage, summary
 from tocsin.notify.email_body import page_html, page_subject, page_text, single_line
 from tocsin.notify.templates import PageTemplate, body_html, body_text, subject
 
@@ -93,7 +93,9 @@ class EmailNotifier:
     def build_bundle(self, page: BundlePage) -> EmailMessage:
         now = self._clock.now()
         message = self._message(page.address, page.user_name, page.idempotency_key, now)
-        message["Subject"] = "[Tocsin] storm: " + single_line(summary(page), 150)
+        held = page.reason == RATE_LIMIT
+        message["Subject"] = ("[Tocsin] " if held else "[Tocsin] storm: ") + single_line(
+            summary(page), 150)
         lines = [f"{summary(page)}", ""]
         for alert in page.alerts:
             severity = f"[{alert.severity}] " if alert.severity else ""
@@ -101,7 +103,9 @@ class EmailNotifier:
             lines.append(f"#{alert.alert_id} {severity}{single_line(alert.title, 200)}{service}")
         if page.ack_url:
             lines += ["", f"Acknowledge all {len(page.alerts)}: {page.ack_url}"]
-        lines += ["", "-- ", "Sent by Tocsin: pages bundled while the route is in a storm."]
+        why = ("pages held by your rate limit, sent together once it allowed another."
+               if held else "pages bundled while the route is in a storm.")
+        lines += ["", "-- ", f"Sent by Tocsin: {why}"]
         message.set_content("\n".join(lines) + "\n")
         return message
 

@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from tocsin.config.model import SlackProvider
 from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome
-from tocsin.notify.bundles import BundlePage, id_ranges, summary
+from tocsin.notify.bundles import RATE_LIMIT, BundlePage, held_count, id_ranges, summary
 from tocsin.notify.templates import PageTemplate, render
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,8 @@ def _summary_facts(page: Page) -> list[str]:
 
 def bundle_text(page: BundlePage) -> str:
     """The notification text of a bundle: its summary and every alert id."""
-    text = f"Storm: {summary(page)} (alerts {id_ranges(page.alert_ids)})"
+    label = "Held" if page.reason == RATE_LIMIT else "Storm"
+    text = f"{label}: {summary(page)} (alerts {id_ranges(page.alert_ids)})"
     return _clip_escaped(escape(text), _SECTION_LIMIT)
 
 
@@ -192,8 +193,9 @@ def bundle_blocks(page: BundlePage) -> list[dict[str, Any]]:
              for a in page.alerts[:_BUNDLE_SHOWN]]
     if count > _BUNDLE_SHOWN:
         lines.append(f"and {count - _BUNDLE_SHOWN} more")
+    header = held_count(page) if page.reason == RATE_LIMIT else f"Storm: {held_count(page)}"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"Storm: {count} alert{'s' if count != 1 else ''}")},
+        {"type": "header", "text": _plain(header)},
         {"type": "section", "text": _mrkdwn(_clip_escaped(escape(summary(page)),
                                                           _SECTION_LIMIT))},
         {"type": "section", "text": _mrkdwn(_clip_escaped(escape("\n".join(lines)),
@@ -246,6 +248,8 @@ def _links(page: Page) -> list[str]:
 def _actions(page: Page) -> dict[str, Any]:
     """The controls that still apply to the alert's status; none once it is resolved."""
     value = str(page.alert_id)
+    # Escalate now carries the step the message was sent at: a stale message must not skip one.
+    escalate_value = f"{page.alert_id}:{page.step}"
     elements: list[dict[str, Any]] = []
     if page.status == "triggered":
         elements.append(_button("Acknowledge", ACK_ACTION_ID, value, "primary"))
@@ -253,7 +257,7 @@ def _actions(page: Page) -> dict[str, Any]:
         elements += [
             _button("Resolve", RESOLVE_ACTION_ID, value, "danger"),
             _snooze_menu(page.alert_id),
-            _button("Escalate now", ESCALATE_ACTION_ID, value),
+            _button("Escalate now", ESCALATE_ACTION_ID, escalate_value),
         ]
     return {
         "type": "actions",

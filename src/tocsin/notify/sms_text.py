@@ -25,7 +25,7 @@ from tocsin.config.sms_segments import (
     units,
 )
 from tocsin.notify.base import Page
-from tocsin.notify.bundles import BundlePage, summary
+from tocsin.notify.bundles import RATE_LIMIT, BundlePage, summary
 from tocsin.notify.email_body import single_line
 
 __all__ = ["GSM7_LIMIT", "UCS2_LIMIT", "bundle_sms", "clip_to_segment", "fits_one_segment",
@@ -50,8 +50,12 @@ def page_sms(page: Page) -> str:
 
 
 def bundle_sms(page: BundlePage) -> str:
-    """`Tocsin storm: 37 alerts on route ...: HighErrorRate x30 Ack all: <link>` in one segment."""
-    head, text = "Tocsin storm: ", single_line(summary(page), 1000)
+    """`Tocsin storm: 37 alerts on route ...: HighErrorRate x30 Ack all: <link>` in one segment.
+
+    Pages a rate limit held: `Tocsin: 3 alerts held by your limit of one SMS a minute ...`.
+    """
+    head = "Tocsin: " if page.reason == RATE_LIMIT else "Tocsin storm: "
+    text = single_line(summary(page), 1000)
     if page.ack_url:
         with_link = _fit(head, text, f" Ack all: {single_line(page.ack_url, 500)}", _MIN_TITLE)
         if with_link is not None:

@@ -3,7 +3,8 @@
 `build_notifiers` gives each notifier a `PageTemplate` per text the config
 replaces; the notifier asks it for the text and sends its built-in one when
 the answer is None. A template that fails on a page (a label the alert does
-not have, a filter that raises, nothing printed) never costs the page: it is
+not have, a filter that raises, a render past the budget of
+config.template_budget, nothing printed) never costs the page: it is
 logged as `notify.template_failed` with the alert id and the template's name,
 and the built-in text goes instead. The variables are config.templates'.
 

@@ -34,7 +34,7 @@ from tocsin.config.model import TwilioProvider
 from tocsin.config.phones import e164
 from tocsin.logs import event
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
-from tocsin.notify.bundles import BundlePage, summary
+from tocsin.notify.bundles import RATE_LIMIT, BundlePage, summary
 from tocsin.notify.email_body import single_line
 from tocsin.notify.sms_text import bundle_sms, notice_sms, page_sms
 from tocsin.notify.templates import PageTemplate, sms_body, spoken
@@ -164,7 +164,8 @@ class TwilioVoiceNotifier:
 
 def bundle_twiml(page: BundlePage) -> str:
     """A spoken summary of a storm bundle; the keypad does not answer for a bundle."""
-    said = (f"Tocsin: {len(page.alerts)} alerts are firing. "
+    why = " and were held by your rate limit" if page.reason == RATE_LIMIT else ""
+    said = (f"Tocsin: {len(page.alerts)} alerts are firing{why}. "
             f"{single_line(summary(page), _SPOKEN_TITLE_LIMIT)}. "
             "Acknowledge them with the link sent by text or e-mail.")
     return f"<Response><Say>{_xml(said)}</Say></Response>"

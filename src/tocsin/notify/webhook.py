@@ -17,11 +17,12 @@ same headers and this body (version 1, stable in the same way):
      "text": "...", "user": {"id", "name"}}
 
 During a storm a person's pages are bundled (version 1, stable in the same
-way); `alerts` lists every alert the bundle covers and `ack_url`
+way), and so are the pages a rate limit held; `reason` says which ("storm"
+or "rate limit"), `alerts` lists every alert the bundle covers and `ack_url`
 acknowledges them all:
 
     {"event": "bundle", "bundle_id": 5, "summary": "37 alerts on route ...",
-     "alert_count": 37,
+     "reason": "storm", "alert_count": 37,
      "alerts": [{"id", "title", "status", "severity", "service", "route"}],
      "user": {"id", "name"}, "ack_url": "..."}
 
@@ -162,6 +163,7 @@ def build_bundle_body(page: BundlePage) -> dict[str, Any]:
         "event": "bundle",
         "bundle_id": page.bundle_id,
         "summary": summary(page),
+        "reason": page.reason,
         "alert_count": len(page.alerts),
         "alerts": [
             {"id": alert.alert_id, "title": alert.title, "status": alert.status,

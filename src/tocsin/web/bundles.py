@@ -37,15 +37,16 @@ def build_router(runtime: Runtime) -> APIRouter:
             return _render(403, heading="Link not valid", message=str(exc))
         with runtime.sessions() as session:
             try:
-                bundles.get_bundle(session, claim.bundle_id)
+                found = bundles.get_bundle(session, claim.bundle_id)
             except NotFound:
                 return _render(404, heading="Bundle not found", message="it no longer exists")
+            heading = bundles.bundle_name(found)
             alerts = bundles.listed_alerts(session, claim.bundle_id)
         open_alerts = [alert for alert in alerts if alert.status == TRIGGERED]
         message = (f"{len(open_alerts)} of the {len(alerts)} alerts in this bundle are "
                    "still open." if open_alerts else "Every alert in this bundle is already "
                    "acknowledged or resolved.")
-        return _render(heading=f"Storm bundle #{claim.bundle_id}", message=message,
+        return _render(heading=heading[:1].upper() + heading[1:], message=message,
                        alerts=open_alerts[:SHOWN], more=max(0, len(open_alerts) - SHOWN),
                        count=len(open_alerts), user=claim.user_id)
 

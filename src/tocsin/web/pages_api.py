@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import actions, direct, views
@@ -20,6 +20,14 @@ from tocsin.web.auth import WRITE, Caller
 
 class Snooze(BaseModel):
     minutes: float = Field(description="Re-trigger after this many minutes unless resolved")
+
+    @field_validator("minutes", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        # JSON true would otherwise be read as 1 minute.
+        if isinstance(value, bool):
+            raise ValueError("give a number of minutes, e.g. 30, not true or false")
+        return value
 
 
 class TargetBody(BaseModel):

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tocsin.alerts import actions, service
+from tocsin.alerts import replay_store as replays
 from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED, TRIGGERED, Alert
 from tocsin.config.model import Config
 from tocsin.db import transaction
@@ -49,6 +50,7 @@ class Click:
     action_id: str = ""
     alert_id: int = 0
     minutes: int | None = None  # the snooze chosen
+    step: int | None = None  # escalate now: the step its message was sent at (older: None)
     problem: str | None = None  # why the click cannot be acted on, for the log
 
 
@@ -95,13 +97,18 @@ def _read_action(click: Click, action: dict[str, Any]) -> Click:
     alert_text, _, minutes_text = str(value or "").partition(":")
     if not alert_text.isascii() or not alert_text.isdigit() or len(alert_text) > 12:
         return _malformed(click, "no alert id")
-    minutes = None
+    minutes = step = None
     if action_id == SNOOZE_ACTION_ID:
         if not minutes_text.isdigit() or int(minutes_text) not in SNOOZE_CHOICES:
             return _malformed(click, "snooze minutes not offered")
         minutes = int(minutes_text)
+    if action_id == ESCALATE_ACTION_ID and minutes_text:
+        # "42:2" since the step was added; a bare "42" from an older message is still read.
+        if not minutes_text.isascii() or not minutes_text.isdigit() or len(minutes_text) > 6:
+            return _malformed(click, "escalation step unreadable")
+        step = int(minutes_text)
     return Click(click.slack_user, click.channel, click.message_ts, str(action_id),
-                 int(alert_text), minutes)
+                 int(alert_text), minutes, step)
 
 
 def _malformed(click: Click, problem: str) -> Click:
@@ -118,8 +125,13 @@ def _short(value: object) -> str:
     return str(value)[:40]
 
 
-def answer(runtime: Runtime, config: Config, click: Click) -> Answer | None:
-    """Act on `click` as the Tocsin user linked to its Slack user; None: nothing to say."""
+def answer(runtime: Runtime, config: Config, click: Click,
+           replay_key: str | None = None) -> Answer | None:
+    """Act on `click` as the Tocsin user linked to its Slack user; None: nothing to say.
+
+    A click already answered under `replay_key` (its request's signature) is
+    a repeat: nothing is done and nothing said, as the first copy said it.
+    """
     if click.problem is not None:
         # A link button's click or another kind of payload is normal; a broken click is not.
         level = logging.WARNING if click.channel else logging.INFO
@@ -134,11 +146,13 @@ def answer(runtime: Runtime, config: Config, click: Click) -> Answer | None:
             "Your Slack account is not linked to a Tocsin user; add contacts.slack: "
             f"{click.slack_user} to your user in tocsin.yaml. Nothing was changed."))
     try:
-        done = _act(runtime, config, click, user_id)
+        done = _act(runtime, config, click, user_id, replay_key)
     except NotFound:
         return Answer(click, tell=f"Alert {click.alert_id} does not exist in Tocsin.")
     except (Conflict, InvalidInput) as exc:
         return Answer(click, tell=_sentence(str(exc)) + " Nothing was changed.")
+    if done is None:
+        return None
     runtime.engine.wake()
     return done
 
@@ -159,15 +173,24 @@ _ACTIONS: dict[str, _Action] = {
 }
 
 
-def _act(runtime: Runtime, config: Config, click: Click, user_id: str) -> Answer:
+def _act(runtime: Runtime, config: Config, click: Click, user_id: str,
+         replay_key: str | None) -> Answer | None:
     now = runtime.clock.now()
     with transaction(runtime.sessions) as session:
+        if replay_key is not None and not replays.claim(
+                session, source=replays.SLACK, key=replay_key, now=now,
+                alert_id=click.alert_id):
+            return None
         alert = service.get_alert(session, click.alert_id)
         stale = _stale(config, click, alert, now)
         if stale is not None:
             return Answer(click, _page(runtime, config, alert, user_id),
                           _status_note(config, alert, now), stale)
-        extra = {} if click.minutes is None else {"minutes": click.minutes}
+        extra: dict[str, int] = {}
+        if click.minutes is not None:
+            extra["minutes"] = click.minutes
+        if click.step is not None and click.action_id == ESCALATE_ACTION_ID:
+            extra["from_step"] = click.step
         carrier = _ACTIONS[click.action_id](session, config=config, alert_id=alert.id,
                                             actor=user_id, surface=SURFACE, now=now, **extra)
         alert = service.get_alert(session, click.alert_id)

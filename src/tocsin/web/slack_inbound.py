@@ -9,6 +9,8 @@ Every request must carry Slack's signature over its raw body
 engine's clock, else 401; without `notifications.slack.signing_secret` the
 routes answer 404. A click always gets 200: what went wrong is told to the
 clicker in Slack, after the HTTP answer, through the configured `api_url`.
+A click acts once: a repeat of a signed request (Slack retries, or a replay)
+gets 200 and changes nothing (alerts.replay_store).
 """
 
 from __future__ import annotations
@@ -71,7 +73,9 @@ def build_router(runtime: Runtime) -> APIRouter:
         payload = _form(body).get("payload")
         click = slack_actions.read_click(payload)
         if click is not None:
-            found = await run_in_threadpool(slack_actions.answer, runtime, config, click)
+            # The signature is unique per timestamp and body: a retry or a replay repeats it.
+            found = await run_in_threadpool(slack_actions.answer, runtime, config, click,
+                                            request.headers.get("X-Slack-Signature"))
             if found is not None:
                 # After the answer: Slack shows an error to a click not answered in 3 s.
                 background.add_task(slack_actions.deliver, SlackReplies(provider), found)

@@ -11,6 +11,8 @@ Every request must carry a valid `X-Twilio-Signature` for the URL under
 `notifications.twilio` configured the routes answer 404. Replies are TwiML.
 Every answer goes through alerts.answers, with the surface "phone" or "sms",
 so the audit row and the timeline entry are written where the API writes them.
+A text (by its MessageSid) or a key press (by CallSid and digits) acts once:
+Twilio's retry of it, or anyone's replay, changes nothing (alerts.replay_store).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import html
 import logging
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
 from tocsin.alerts import answers
+from tocsin.alerts import replay_store as replays
 from tocsin.alerts.reply_rules import (
     ACK,
     DEFAULT_SNOOZE_MINUTES,
@@ -87,8 +91,11 @@ def build_router(runtime: Runtime) -> APIRouter:
         except _Refused as refused:
             return Response(status_code=refused.status)
         asked_again = request.query_params.get("again") == "1"
-        return _twiml(_keypad_answer(runtime, config, token, form.get("Digits", ""),
-                                     asked_again))
+        digits = form.get("Digits", "")
+        # Without a CallSid there is nothing to know a repeat by: it is answered again.
+        call = form.get("CallSid")
+        replay_key = f"{call}:{digits}" if call else None
+        return _twiml(_keypad_answer(runtime, config, token, digits, asked_again, replay_key))
 
     @router.post("/twilio/sms")
     async def sms(request: Request) -> Response:
@@ -96,7 +103,8 @@ def build_router(runtime: Runtime) -> APIRouter:
             config, _provider, form = await checked(request)
         except _Refused as refused:
             return Response(status_code=refused.status)
-        text = _sms_answer(runtime, config, form.get("From", ""), form.get("Body", ""))
+        message = form.get("MessageSid") or form.get("SmsSid") or None
+        text = _sms_answer(runtime, config, form.get("From", ""), form.get("Body", ""), message)
         return _twiml(f"<Message>{_xml(text)}</Message>")
 
     @router.post("/twilio/status")
@@ -113,7 +121,7 @@ def build_router(runtime: Runtime) -> APIRouter:
 
 
 def _keypad_answer(runtime: Runtime, config: Config, token: str, digits: str,
-                   asked_again: bool) -> str:
+                   asked_again: bool, replay_key: str | None) -> str:
     try:
         claim = runtime.links.check(token)
     except LinkError:
@@ -129,11 +137,13 @@ def _keypad_answer(runtime: Runtime, config: Config, token: str, digits: str,
         return (f'<Gather numDigits="1" action="{action}" method="POST" timeout="10">'
                 f"<Say>That key does nothing. {_xml(KEYPAD_PROMPT)}</Say></Gather>"
                 "<Say>No key was pressed. Goodbye.</Say>")
-    said = _act(runtime, config, verb, claim.alert_id, claim.user_id, "phone")
+    said = _act(runtime, config, verb, claim.alert_id, claim.user_id, replays.KEYPAD,
+                replay_key=replay_key)
     return f"<Say>{_xml(said)} Goodbye.</Say>"
 
 
-def _sms_answer(runtime: Runtime, config: Config, sender: str, body: str) -> str:
+def _sms_answer(runtime: Runtime, config: Config, sender: str, body: str,
+                message: str | None) -> str:
     user_id = _user_by_number(config, sender)
     if user_id is None:
         event(logger, "twilio.sms_unknown_sender", logging.WARNING)
@@ -149,7 +159,8 @@ def _sms_answer(runtime: Runtime, config: Config, sender: str, body: str) -> str
         if len(texted) != 1:
             return _ask_which(reply.verb, texted)
         alert_id = texted[0]
-    said = _act(runtime, config, reply.verb, alert_id, user_id, "sms", reply.minutes)
+    said = _act(runtime, config, reply.verb, alert_id, user_id, replays.SMS, reply.minutes,
+                replay_key=message)
     return one_segment("Tocsin: " + said)
 
 
@@ -163,14 +174,24 @@ def _ask_which(verb: str, texted: list[int]) -> str:
 
 
 def _act(runtime: Runtime, config: Config, verb: str, alert_id: int, user_id: str,
-         surface: str, minutes: float = DEFAULT_SNOOZE_MINUTES) -> str:
-    """Answer the page as `user_id`; the sentence to say or text back."""
+         surface: str, minutes: float = DEFAULT_SNOOZE_MINUTES, *,
+         replay_key: str | None = None) -> str:
+    """Answer the page as `user_id`; the sentence to say or text back.
+
+    A request already answered under `replay_key` acts no more: the claim is
+    made in the transaction that acts, so of two copies at once only one acts.
+    """
+    now = runtime.clock.now()
     try:
         with transaction(runtime.sessions) as session:
+            if replay_key is not None and not replays.claim(
+                    session, source=surface, key=replay_key, now=now, alert_id=alert_id):
+                return _repeat(session, surface, replay_key, alert_id)
             done = answers.answer(session, config=config, verb=verb, alert_id=alert_id,
-                                  actor=user_id, surface=surface, now=runtime.clock.now(),
-                                  minutes=minutes)
+                                  actor=user_id, surface=surface, now=now, minutes=minutes)
             said, changed = done.said, done.changed
+            if replay_key is not None:
+                replays.remember_reply(session, source=surface, key=replay_key, reply=said)
     except Conflict as exc:
         return f"{str(exc)[:1].upper()}{str(exc)[1:]}; nothing was changed."
     except InvalidInput:
@@ -181,6 +202,14 @@ def _act(runtime: Runtime, config: Config, verb: str, alert_id: int, user_id: st
     if changed:
         runtime.engine.wake()
     return said
+
+
+def _repeat(session: Session, surface: str, replay_key: str, alert_id: int) -> str:
+    """The answer to a copy of a request already answered: nothing more is done."""
+    if surface == replays.SMS:
+        return f"This message was already handled for alert {alert_id}; nothing more was changed."
+    first = replays.first_reply(session, source=surface, key=replay_key)
+    return first or f"That key was already handled for alert {alert_id}."
 
 
 def one_segment(text: str) -> str:

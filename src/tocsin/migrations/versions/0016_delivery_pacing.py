@@ -1,4 +1,5 @@
-"""delivery pacing: when a page first became due, its hard failover, its contact's window
+"""delivery pacing: when a page first became due, its hard failover, its contact's window,
+and why a bundle's pages went together (a storm or a rate limit)
 
 Revision ID: 0016
 Revises: 0015
@@ -40,10 +41,14 @@ def upgrade() -> None:
     with op.batch_alter_table("storm_bundles", schema=None) as batch_op:
         batch_op.create_index("ix_storm_bundles_contact", ["channel", "address", "finished_at"],
                               unique=False)
+        # Bundles from before were all a storm's.
+        batch_op.add_column(sa.Column("reason", sa.String(length=20), nullable=False,
+                                      server_default="storm"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("storm_bundles", schema=None) as batch_op:
+        batch_op.drop_column("reason")
         batch_op.drop_index("ix_storm_bundles_contact")
 
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
