@@ -8,18 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import select, text, update
 
 from tests.support.harness import Harness
+from tests.support.migrations import downgraded, schema_differences, upgrade_to_head
 from tocsin.clock import FakeClock
 from tocsin.config.model import RateLimit
-from tocsin.db import make_engine, transaction
+from tocsin.db import transaction
 from tocsin.engine.pacing import window_frees
-from tocsin.migrate import alembic_config
-from tocsin.models import Base
 from tocsin.notify.store import SENDING, Delivery
 
 MINE = ("first_due_at", "failed_over_at", "ix_deliveries_failover", "ix_deliveries_contact",
@@ -67,12 +63,7 @@ def rows(harness: Harness) -> dict[str, Delivery]:
 
 
 def test_the_migrated_columns_and_indexes_match_the_models(db_url: str) -> None:
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            found = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    finally:
-        engine.dispose()
+    found = schema_differences(db_url)
 
     assert [diff for diff in found if any(name in repr(diff) for name in MINE)] == []
 
@@ -80,39 +71,27 @@ def test_the_migrated_columns_and_indexes_match_the_models(db_url: str) -> None:
 def test_pages_stored_before_the_migration_first_became_due_at_their_first_try(
     db_url: str,
 ) -> None:
-    engine = make_engine(db_url)
-    config = alembic_config()
-    try:
-        with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0015")
-            connection.execute(text(
-                "INSERT INTO alerts (id, integration, dedup_key, status, title, labels, details, "
-                "urgency, step, pass_number, event_count, triggered_at, last_event_at, flapping) "
-                "VALUES (1, 'prom', 'old', 'triggered', 'Old', '{}', '{}', 'high', 1, 0, 1, "
-                "'2026-03-02 03:00:00', '2026-03-02 03:00:00', false)"))
-            connection.execute(text(
-                "INSERT INTO deliveries (id, alert_id, user_id, channel, address, step, "
-                "status, attempts, due_at, idempotency_key, created_at, detail) VALUES "
-                "(:id, 1, 'alice', 'sms', '+15550100', 1, 'queued', :attempts, :due, :key, "
-                "'2026-03-02 03:00:00', '')"),
-                [{"id": 1, "attempts": 2, "due": "2026-03-02 03:04:00", "key": "key-1"},
-                 {"id": 2, "attempts": 0, "due": "2026-03-02 03:05:00", "key": "key-2"}])
-            connection.execute(text(
-                "INSERT INTO delivery_attempts (delivery_id, at, ok, detail) VALUES "
-                "(1, '2026-03-02 03:01:00', false, 'x'), (1, '2026-03-02 03:02:00', false, 'x')"))
-            command.upgrade(config, "head")
-            connection.commit()
-            found = connection.execute(text(
-                "SELECT id, first_due_at FROM deliveries ORDER BY id")).all()
-            connection.execute(text("DELETE FROM alerts"))
-            connection.commit()
-    finally:
-        with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            connection.commit()
-        engine.dispose()
+    with downgraded(db_url, "0015") as connection:
+        connection.execute(text(
+            "INSERT INTO alerts (id, integration, dedup_key, status, title, labels, details, "
+            "urgency, step, pass_number, event_count, triggered_at, last_event_at, flapping) "
+            "VALUES (1, 'prom', 'old', 'triggered', 'Old', '{}', '{}', 'high', 1, 0, 1, "
+            "'2026-03-02 03:00:00', '2026-03-02 03:00:00', false)"))
+        connection.execute(text(
+            "INSERT INTO deliveries (id, alert_id, user_id, channel, address, step, "
+            "status, attempts, due_at, idempotency_key, created_at, detail) VALUES "
+            "(:id, 1, 'alice', 'sms', '+15550100', 1, 'queued', :attempts, :due, :key, "
+            "'2026-03-02 03:00:00', '')"),
+            [{"id": 1, "attempts": 2, "due": "2026-03-02 03:04:00", "key": "key-1"},
+             {"id": 2, "attempts": 0, "due": "2026-03-02 03:05:00", "key": "key-2"}])
+        connection.execute(text(
+            "INSERT INTO delivery_attempts (delivery_id, at, ok, detail) VALUES "
+            "(1, '2026-03-02 03:01:00', false, 'x'), (1, '2026-03-02 03:02:00', false, 'x')"))
+        upgrade_to_head(connection)
+        found = connection.execute(text(
+            "SELECT id, first_due_at FROM deliveries ORDER BY id")).all()
+        connection.execute(text("DELETE FROM alerts"))
+        connection.commit()
 
     # Tried before: from its first attempt. Never tried: its due time.
     assert [str(at)[:19] for _, at in found] == ["2026-03-02 03:01:00", "2026-03-02 03:05:00"]

@@ -7,17 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from tests.support.harness import Harness
+from tests.support.held_texts import bundles, fire, texts
+from tests.support.migrations import downgraded, schema_differences, upgrade_to_head
 from tocsin.alerts.bundles import acknowledge_bundle, bundle_json
 from tocsin.clock import FakeClock
-from tocsin.db import make_engine, transaction
-from tocsin.migrate import alembic_config
-from tocsin.models import Base
+from tocsin.db import transaction
 from tocsin.notify.bundle_store import StormBundle
 from tocsin.notify.sms_text import bundle_sms, page_sms
 
@@ -54,23 +51,6 @@ def harness(tmp_path: Path, db_url: str, clock: FakeClock) -> Iterator[Harness]:
     made = Harness(tmp_path, db_url, clock, textwrap.dedent(CONFIG))
     yield made
     made.close()
-
-
-def fire(harness: Harness, key: str) -> int:
-    alert_id = harness.fire(key)
-    assert alert_id is not None
-    return alert_id
-
-
-def texts(harness: Harness) -> list[tuple[float, int]]:
-    fake = harness.channels["sms"]
-    return [(minute, page.alert_id) for minute, page in zip(fake.minutes, fake.sent, strict=True)]
-
-
-def bundles(harness: Harness) -> list[tuple[float, list[int]]]:
-    fake = harness.channels["sms"]
-    return [(round((at - fake.start).total_seconds() / 60, 3), sorted(page.alert_ids))
-            for at, page in zip(fake.bundle_times, fake.bundles, strict=True)]
 
 
 def test_an_alert_once_in_a_held_bundle_is_paged_alone_afterwards(harness: Harness) -> None:
@@ -206,39 +186,22 @@ def test_a_storm_s_bundle_still_says_storm(tmp_path: Path, db_url: str,
 
 
 def test_the_migrated_reason_column_matches_the_model(db_url: str) -> None:
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            found = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    finally:
-        engine.dispose()
+    found = schema_differences(db_url)
 
     assert [diff for diff in found if "storm_bundles" in repr(diff)] == []
 
 
 def test_bundles_stored_before_the_column_read_as_a_storm_s(db_url: str) -> None:
-    engine = make_engine(db_url)
-    config = alembic_config()
-    try:
-        with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0015")
-            connection.execute(text(
-                "INSERT INTO storm_bundles (id, user_id, channel, address, status, attempts, "
-                "due_at, idempotency_key, created_at, detail, alert_count) VALUES "
-                "(1, 'alice', 'sms', '+15550100', 'sent', 1, '2026-03-02 03:00:00', 'k-1', "
-                "'2026-03-02 03:00:00', '', 3)"))
-            command.upgrade(config, "head")
-            connection.commit()
-            found = connection.execute(text("SELECT reason FROM storm_bundles")).scalars().all()
-            connection.execute(text("DELETE FROM storm_bundles"))
-            connection.commit()
-    finally:
-        with engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            connection.commit()
-        engine.dispose()
+    with downgraded(db_url, "0015") as connection:
+        connection.execute(text(
+            "INSERT INTO storm_bundles (id, user_id, channel, address, status, attempts, "
+            "due_at, idempotency_key, created_at, detail, alert_count) VALUES "
+            "(1, 'alice', 'sms', '+15550100', 'sent', 1, '2026-03-02 03:00:00', 'k-1', "
+            "'2026-03-02 03:00:00', '', 3)"))
+        upgrade_to_head(connection)
+        found = connection.execute(text("SELECT reason FROM storm_bundles")).scalars().all()
+        connection.execute(text("DELETE FROM storm_bundles"))
+        connection.commit()
 
     assert found == ["storm"]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.harness import Harness
+from tests.support.held_texts import bundles, fire, texts
 from tocsin.alerts import actions, service
 from tocsin.alerts.rules import IncomingEvent
 from tocsin.clock import FakeClock
@@ -62,25 +63,6 @@ def harness(tmp_path: Path, db_url: str, clock: FakeClock) -> Iterator[Harness]:
     made = build(tmp_path, db_url, clock, 1)
     yield made
     made.close()
-
-
-def fire(harness: Harness, key: str, **fields: str) -> int:
-    alert_id = harness.fire(key, **fields)
-    assert alert_id is not None
-    return alert_id
-
-
-def texts(harness: Harness) -> list[tuple[float, int]]:
-    """(minute, alert id) of every single SMS."""
-    fake = harness.channels["sms"]
-    return [(minute, page.alert_id) for minute, page in zip(fake.minutes, fake.sent, strict=True)]
-
-
-def bundles(harness: Harness) -> list[tuple[float, list[int]]]:
-    """(minute, alert ids) of every bundled SMS."""
-    fake = harness.channels["sms"]
-    return [(round((at - fake.start).total_seconds() / 60, 3), sorted(page.alert_ids))
-            for at, page in zip(fake.bundle_times, fake.bundles, strict=True)]
 
 
 def test_pages_over_the_limit_go_as_one_bundle_when_the_minute_is_over(

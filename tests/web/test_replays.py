@@ -18,13 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 
 from tests.support.harness import FakeChannel
+from tests.support.migrations import downgraded, schema_differences, upgrade_to_head
 from tests.support.slack_clicks import block_actions, form_body
 from tests.web.conftest import WRITE_TOKEN, Web, close_web
 from tests.web.slack_app import ALICE, BOB, SlackWeb, open_slack_web
@@ -35,8 +33,6 @@ from tocsin.alerts import replay_store
 from tocsin.clock import FakeClock
 from tocsin.db import make_engine, make_sessionmaker, transaction
 from tocsin.engine.runtime import build_runtime
-from tocsin.migrate import alembic_config
-from tocsin.models import Base
 from tocsin.notify.slack import ESCALATE_ACTION_ID
 from tocsin.notify.twilio import voice_ack_url
 from tocsin.web.app import create_app
@@ -334,19 +330,11 @@ def test_one_key_under_two_sources_is_two_requests(db_url: str, clock: FakeClock
 
 
 def test_the_migrated_table_matches_the_model_and_goes_down_and_up(db_url: str):
-    engine = make_engine(db_url)
-    config = alembic_config()
-    try:
-        with engine.connect() as connection:
-            found = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0016")
-            down = inspect(connection).has_table("answered_requests")
-            command.upgrade(config, "head")
-            connection.commit()
-            up = inspect(connection).has_table("answered_requests")
-    finally:
-        engine.dispose()
+    found = schema_differences(db_url)
+    with downgraded(db_url, "0016") as connection:
+        down = inspect(connection).has_table("answered_requests")
+        upgrade_to_head(connection)
+        up = inspect(connection).has_table("answered_requests")
 
     assert [diff for diff in found if "answered_requests" in repr(diff)] == []
     assert (down, up) == (False, True)

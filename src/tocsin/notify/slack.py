@@ -129,14 +129,19 @@ class SlackNotifier:
         )
 
 
-def _outcome_for_api_error(exc: SlackApiError) -> DeliveryOutcome:
-    # Never str(exc): it quotes the whole response and request arguments.
-    status = int(exc.response.status_code)
+def slack_error_code(exc: SlackApiError) -> str:
+    """The error code Slack answered, safe to log; never str(exc), which quotes the request."""
     data = exc.response.data
     error = str(data.get("error", "")) if isinstance(data, dict) else ""
     if not _ERROR_CODE.fullmatch(error):
         # slack_sdk puts the start of a non-JSON body here (a proxy's HTML page).
-        error = "no Slack error code"
+        return "no Slack error code"
+    return error
+
+
+def _outcome_for_api_error(exc: SlackApiError) -> DeliveryOutcome:
+    status = int(exc.response.status_code)
+    error = slack_error_code(exc)
     detail = f"Slack answered HTTP {status}: {error}"
     retry_after = _header(exc.response.headers, "retry-after")
     if retry_after:

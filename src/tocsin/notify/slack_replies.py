@@ -8,7 +8,6 @@ action itself is already committed, and the next click tries again.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from http.client import HTTPException
 from typing import Any
@@ -19,13 +18,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from tocsin.config.model import SlackProvider
 from tocsin.logs import event
 from tocsin.notify.base import Page
-from tocsin.notify.slack import build_blocks, escape, fallback_text
+from tocsin.notify.slack import build_blocks, escape, fallback_text, slack_error_code
 
 logger = logging.getLogger(__name__)
 
 # Slack waits three seconds for the HTTP answer; these calls run after it.
 _TIMEOUT_SECONDS = 10
-_ERROR_CODE = re.compile(r"[a-z0-9_.]{1,80}")
 
 
 def answered_blocks(page: Page, note: str) -> list[dict[str, Any]]:
@@ -65,12 +63,8 @@ def _sent(method: str, alert_id: int | None, send: Callable[[], Any]) -> bool:
     try:
         send()
     except SlackApiError as exc:
-        data = exc.response.data
-        error = str(data.get("error", "")) if isinstance(data, dict) else ""
-        if not _ERROR_CODE.fullmatch(error):
-            error = "no Slack error code"  # a proxy's HTML page, say
         event(logger, "slack.reply_failed", logging.WARNING, method=method, alert_id=alert_id,
-              status=exc.response.status_code, error=error)
+              status=exc.response.status_code, error=slack_error_code(exc))
         return False
     except (OSError, HTTPException, SlackClientError) as exc:
         event(logger, "slack.reply_failed", logging.WARNING, method=method, alert_id=alert_id,
