@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
+from tocsin.config.phones import e164
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -468,6 +470,20 @@ class Config:
                 return user
         return None
 
+    def user_by_contact(self, channel: str, address: str) -> User | None:
+        """The first listed user with this contact; numbers compare in E.164 form.
+
+        A shared contact makes this the first user in the file (`tocsin check` warns).
+        """
+        wanted = contact_key(channel, address)
+        if wanted is None:
+            return None
+        for user in self.users.values():
+            theirs = user.contacts.get(channel)
+            if theirs is not None and contact_key(channel, theirs) == wanted:
+                return user
+        return None
+
     def integration_by_key(self, key: str) -> Integration | None:
         for integration in self.integrations:
             if integration.key == key:
@@ -479,3 +495,8 @@ class Config:
             if severity.name.lower() == name.lower():
                 return severity
         return None
+
+
+def contact_key(channel: str, address: str) -> str | None:
+    """What makes two contacts the same: a number's E.164 form, else the text itself."""
+    return e164(address) if channel in ("sms", "phone") else address

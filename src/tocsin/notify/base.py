@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -89,3 +89,9 @@ def log_outcome(
         logger.info(ok_event, extra=fields)
     else:
         logger.warning(failed_event, extra=fields)
+
+
+def utc_stamp(when: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SSZ`; stored times are UTC, so a naive value is read as UTC."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

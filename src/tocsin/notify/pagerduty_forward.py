@@ -23,13 +23,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
 from tocsin.config.model import PagerDutyProvider
-from tocsin.notify.base import DeliveryOutcome, Page, log_outcome
+from tocsin.notify.base import DeliveryOutcome, Page, log_outcome, utc_stamp
 from tocsin.notify.webhook import encode_body, safe_url
 
 logger = logging.getLogger(__name__)
@@ -102,7 +101,7 @@ def trigger_event(page: Page, public_url: str = "") -> dict[str, Any]:
         "summary": (page.title or f"alert {page.alert_id}")[:MAX_SUMMARY],
         "source": page.service or "tocsin",
         "severity": pd_severity(page.severity),
-        "timestamp": _utc_iso(page.triggered_at),
+        "timestamp": utc_stamp(page.triggered_at),
     }
     for name in ("component", "group", "class"):
         if page.labels.get(name):
@@ -222,8 +221,3 @@ def _without(text: str, secret: str) -> str:
     # A far side may quote the routing key back ("unknown routing key abc..."):
     # the detail goes on the timeline and into logs, so the key is cut out.
     return text.replace(secret, "<routing key>") if secret else text
-
-
-def _utc_iso(when: datetime) -> str:
-    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

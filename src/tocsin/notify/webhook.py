@@ -38,7 +38,6 @@ import hashlib
 import hmac
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +45,7 @@ import httpx
 
 from tocsin.clock import Clock
 from tocsin.config.model import WebhookProvider
-from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome
+from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome, utc_stamp
 from tocsin.notify.bundles import BundlePage, summary
 
 logger = logging.getLogger(__name__)
@@ -138,7 +137,7 @@ def build_body(page: Page) -> dict[str, Any]:
             "labels": dict(page.labels),
             "source_url": page.source_url,
             "runbook_url": page.runbook_url,
-            "triggered_at": _utc_iso(page.triggered_at),
+            "triggered_at": utc_stamp(page.triggered_at),
         },
         "user": {"id": page.user_id, "name": page.user_name},
         "step": page.step,
@@ -183,11 +182,6 @@ def encode_body(document: dict[str, Any]) -> bytes:
         # A lone surrogate cannot be UTF-8; JSON escapes keep the page deliverable.
         return json.dumps(document, separators=(",", ":")).encode("ascii")
 
-
-def _utc_iso(when: datetime) -> str:
-    # Stored times are UTC; a naive value is read as UTC rather than local time.
-    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class WebhookNotifier:

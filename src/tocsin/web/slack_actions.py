@@ -138,15 +138,15 @@ def answer(runtime: Runtime, config: Config, click: Click,
         event(logger, "slack.click_ignored", level, slack_user=click.slack_user,
               reason=click.problem)
         return Answer(click, tell=_MALFORMED) if click.channel else None
-    user_id = linked_user(config, click.slack_user)
-    if user_id is None:
+    linked = config.user_by_contact("slack", click.slack_user)
+    if linked is None:
         event(logger, "slack.click_unlinked", logging.WARNING, slack_user=click.slack_user,
               alert_id=click.alert_id)
         return Answer(click, tell=(
             "Your Slack account is not linked to a Tocsin user; add contacts.slack: "
             f"{click.slack_user} to your user in tocsin.yaml. Nothing was changed."))
     try:
-        done = _act(runtime, config, click, user_id, replay_key)
+        done = _act(runtime, config, click, linked.id, replay_key)
     except NotFound:
         return Answer(click, tell=f"Alert {click.alert_id} does not exist in Tocsin.")
     except (Conflict, InvalidInput) as exc:
@@ -155,13 +155,6 @@ def answer(runtime: Runtime, config: Config, click: Click,
         return None
     runtime.engine.wake()
     return done
-
-
-def linked_user(config: Config, slack_user: str) -> str | None:
-    for user in config.users.values():
-        if user.contacts.get("slack") == slack_user:
-            return user.id
-    return None
 
 
 _Action = Callable[..., Alert]

@@ -35,7 +35,6 @@ from tocsin.alerts.reply_rules import (
     parse_reply,
 )
 from tocsin.config.model import Config, TwilioProvider
-from tocsin.config.phones import e164
 from tocsin.db import transaction
 from tocsin.engine.delivery_status import find_delivery, provider_failed
 from tocsin.engine.runtime import Runtime
@@ -144,10 +143,11 @@ def _keypad_answer(runtime: Runtime, config: Config, token: str, digits: str,
 
 def _sms_answer(runtime: Runtime, config: Config, sender: str, body: str,
                 message: str | None) -> str:
-    user_id = _user_by_number(config, sender)
-    if user_id is None:
+    sender_user = config.user_by_contact("sms", sender)
+    if sender_user is None:
         event(logger, "twilio.sms_unknown_sender", logging.WARNING)
         return "Tocsin: this number is not on any Tocsin user's contacts; nothing was changed."
+    user_id = sender_user.id
     reply = parse_reply(body)
     if reply is None:
         event(logger, "twilio.sms_unread", user_id=user_id)
@@ -217,16 +217,6 @@ def one_segment(text: str) -> str:
     while not fits_one_segment(text):
         text = text[:-4].rstrip() + "..."
     return text
-
-
-def _user_by_number(config: Config, number: str) -> str | None:
-    wanted = e164(number)
-    if wanted is None:
-        return None
-    for user in config.users.values():
-        if e164(user.contacts.get("sms", "")) == wanted:
-            return user.id
-    return None
 
 
 def _delivery_report(runtime: Runtime, config: Config, delivery_id: int | None,
