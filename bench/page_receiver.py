@@ -99,6 +99,11 @@ class PageReceiver:
 def _handler_for(receiver: PageReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # As production servers do: TCP_NODELAY, and the answer in one write. Headers
+        # and body in two writes on a Nagle socket wait for the sender's delayed ACK
+        # (40 ms on Linux) on every request, which timed this receiver, not Tocsin.
+        disable_nagle_algorithm = True
+        wbufsize = -1  # buffered: flushed once the answer is complete
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -12,7 +12,16 @@ from tocsin.alerts.storm_store import RouteStorm
 from tocsin.audit import AuditEntry
 from tocsin.db import Base
 from tocsin.escalation.store import Chain, Timer
-from tocsin.incidents.store import Incident
+from tocsin.incidents.notice_store import IncidentNotice
+from tocsin.incidents.store import (
+    Incident,
+    IncidentAlert,
+    IncidentMember,
+    IncidentRole,
+    IncidentUpdate,
+    SlackTask,
+    TimelineRow,
+)
 from tocsin.keys import AppSecret
 from tocsin.notify.bundle_store import StormBundle, StormBundleItem
 from tocsin.notify.pagerduty_store import PagerDutyFollowUp
@@ -22,16 +31,46 @@ from tocsin.oncall.gap_notice_store import GapNotice
 from tocsin.oncall.handoff_store import HandoffNotice
 from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
+from tocsin.statuspage.store import ComponentChange, StatusIncident, StatusUpdate
 
 __all__ = [
-    "Alert", "AlertEvent", "AlertGroup", "AlertRequest", "AnsweredRequest", "AppSecret",
-    "AuditEntry", "Base",
-    "Chain", "ChangeEvent",
+    "Alert",
+    "AlertEvent",
+    "AlertGroup",
+    "AlertRequest",
+    "AnsweredRequest",
+    "AppSecret",
+    "AuditEntry",
+    "Base",
+    "Chain",
+    "ChangeEvent",
+    "ComponentChange",
     "Delivery",
-    "DeliveryAttempt", "GapNotice", "HandoffNotice", "HeartbeatState", "Incident", "KeyChanges",
+    "DeliveryAttempt",
+    "GapNotice",
+    "HandoffNotice",
+    "HeartbeatState",
+    "Incident",
+    "IncidentAlert",
+    "IncidentMember",
+    "IncidentNotice",
+    "IncidentRole",
+    "IncidentUpdate",
+    "KeyChanges",
     "MaintenanceHold",
     "PagerDutyFollowUp",
-    "RecordedShift", "RotationAnchor", "RouteStorm", "ScheduleOverride",
-    "ShiftWatermark", "StoredWindow", "StormBundle", "StormBundleItem", "Timer",
+    "RecordedShift",
+    "RotationAnchor",
+    "RouteStorm",
+    "ScheduleOverride",
+    "ShiftWatermark",
+    "SlackTask",
+    "StatusIncident",
+    "StatusUpdate",
+    "StoredWindow",
+    "StormBundle",
+    "StormBundleItem",
+    "TimelineRow",
+    "Timer",
     "UserPassword",
 ]

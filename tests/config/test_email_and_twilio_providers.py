@@ -20,7 +20,8 @@ notifications:
 """
 TWILIO = """\
 notifications:
-  twilio: {account_sid: AC0123, auth_token: "${TWILIO_AUTH_TOKEN}", from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: "${TWILIO_AUTH_TOKEN}",
+           from: "+15005550006"}
 """
 ENV = {"TWILIO_AUTH_TOKEN": "tok-123456"}
 
@@ -49,7 +50,8 @@ def test_a_twilio_account_sends_sms_and_phone(tmp_path: Path) -> None:
     config, warnings = load(tmp_path, CONTACTS + TWILIO, ENV)
 
     assert config.notifications.twilio == TwilioProvider(
-        account_sid="AC0123", auth_token="tok-123456", sender="+15005550006",
+        account_sid="AC0123456789abcdef0123456789abcdef", auth_token="tok-123456",
+        sender="+15005550006",
         api_url="https://api.twilio.com", status_callback_url=None, timeout_seconds=10.0,
     )
     assert config.notifications.real_channels == ("sms", "phone")
@@ -106,7 +108,7 @@ def test_bad_values_name_the_field_and_the_fix(tmp_path: Path) -> None:
          "notifications.email.security", "did you mean 'starttls'?"),
         (TWILIO.replace('"+15005550006"', '"555-0100"'),
          "notifications.twilio.from", 'write + then the country code and number'),
-        (TWILIO.replace("AC0123", "AC/../x"),
+        (TWILIO.replace("AC0123456789abcdef0123456789abcdef", "AC/../x"),
          "notifications.twilio.account_sid", "copy the Account SID (AC...)"),
         (TWILIO.replace("from:", "api_url: api.twilio.com, from:"),
          "notifications.twilio.api_url", "write it as https://host/"),

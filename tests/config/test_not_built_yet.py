@@ -9,7 +9,8 @@ import pytest
 from tests.config.helpers import BASE, line_of, only_error
 
 NOT_BUILT = [
-    ("components", ("users:", "components: []\nusers:"), "components"),
+    ("status_page.public_host",
+     ("users:", "status_page:\n  public_host: status.example.com\nusers:"), "public_host"),
 ]
 
 

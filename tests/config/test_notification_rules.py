@@ -15,7 +15,7 @@ def with_rules(rules: str, contacts: str = 'slack: U012, sms: "+15550100"') -> s
                                f"      notification_rules: {rules}}}") + """\
 notifications:
   slack: {token: xoxb-1}
-  twilio: {account_sid: AC0123, auth_token: tok, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
 """
 
 

@@ -11,7 +11,7 @@ from tocsin.config.model import CONTACT_CHANNELS, RateLimit
 
 TWILIO = """\
 notifications:
-  twilio: {account_sid: AC0123, auth_token: test-token, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
 """
 
 

@@ -27,7 +27,7 @@ routes:
   - notify: critical
 notifications:
   slack: {token: xoxb-test}
-  twilio: {account_sid: AC0123, auth_token: tok-123456, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
 """
 
 

@@ -26,7 +26,7 @@ users:
   - {id: dave, name: Dave, contacts: {sms: "+15550199"}}
 notifications:
   slack: {token: xoxb-test, signing_secret: test-signing-secret}
-  twilio: {account_sid: AC0123, auth_token: test-token, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
   fallback: [dave]
   EXTRA
 integrations:

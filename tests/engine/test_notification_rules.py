@@ -29,7 +29,7 @@ users:
   - {id: dave, name: Dave, contacts: {email: dave@example.com}}
 notifications:
   slack: {token: xoxb-test, signing_secret: test-signing-secret}
-  twilio: {account_sid: AC0123, auth_token: test-token, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
   email: {host: smtp.test, from: pager@example.com}
   fallback: [dave]
 integrations:

@@ -34,7 +34,7 @@ users:
         - {channel: sms, after_minutes: 5}
 notifications:
   slack: {token: xoxb-test, signing_secret: test-signing-secret}
-  twilio: {account_sid: AC0123, auth_token: test-token, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
 integrations:
   - {name: prom, type: alertmanager, key: prom-key, service: payment}
 services:

@@ -29,7 +29,7 @@ users:
       high:
         - {channel: sms, after_minutes: 0}
 notifications:
-  twilio: {account_sid: AC0123, auth_token: test-token, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
   rate_limits:
     sms: {messages: 1, per_minutes: 1}
 integrations:

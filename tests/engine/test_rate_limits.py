@@ -34,7 +34,7 @@ users:
         - {channel: phone, after_minutes: 5}
   - {id: dave, name: Dave, contacts: {phone: "+15550199"}}
 notifications:
-  twilio: {account_sid: AC0123, auth_token: test-token, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
   fallback: [dave]
   rate_limits:
     sms: {messages: 1, per_minutes: SMS_MINUTES}
@@ -214,7 +214,7 @@ storm: {alerts_per_minute: 1}
 users:
   - {id: alice, name: Alice, contacts: {phone: "+15550100"}}
 notifications:
-  twilio: {account_sid: AC0123, auth_token: test-token, from: "+15005550006"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok, from: "+15005550006"}
   rate_limits:
     phone: {messages: 1, per_minutes: 2}
 integrations:

@@ -72,7 +72,8 @@ def test_a_page_texts_and_calls_and_a_rate_limit_is_retried(
     assert text.form["To"] == call.form["To"] == "+15550100100"
     assert text.form["Body"].startswith(f"Tocsin #{alert_id}: Payment API 500s Ack: "
                                         "https://tocsin.example.com/a/")
-    assert "Press 1 to acknowledge, 2 to resolve, 3 to escalate now." in call.form["Twiml"]
+    assert ("Press 1 to acknowledge, 2 to resolve, 3 to escalate now, 4 to snooze for 30 "
+            "minutes.") in call.form["Twiml"]
     assert sorted(tocsin.deliveries(alert_id)) == sorted(
         [("sms", "sent", text.sid), ("phone", "sent", call.sid)])
     lines = tocsin.timeline(alert_id)

@@ -53,8 +53,10 @@ def block_actions(message: dict[str, Any], *, channel: str, ts: str, action_id: 
     if element["type"] == "button":
         action.update(value=element["value"], text=element["text"])
     else:
-        action.update(selected_option=element["options"][option],
-                      placeholder=element["placeholder"])
+        # A menu with headings lists its options under each group; the click names one.
+        options = element.get("options") or [
+            choice for group in element["option_groups"] for choice in group["options"]]
+        action.update(selected_option=options[option], placeholder=element["placeholder"])
     return {
         "type": "block_actions",
         "user": {"id": slack_user, "username": slack_user.lower(), "team_id": TEAM},

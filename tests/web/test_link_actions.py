@@ -44,7 +44,8 @@ def test_the_page_of_a_triggered_alert_offers_every_action_but_unacknowledge(web
     shown = web.client.get(link)
 
     assert shown.status_code == 200
-    assert _buttons(shown.text) == ["acknowledge", "snooze", "escalate", "resolve"]
+    assert _buttons(shown.text) == ["acknowledge", "snooze", "escalate", "reassign",
+                                    "responder", "resolve"]
     assert re.findall(r'<option value="(\d+)"', shown.text) == ["15", "30", "60", "240"]
     assert '<option value="30" selected>30 minutes</option>' in shown.text
     assert ">Escalate now</button>" in shown.text
@@ -63,7 +64,8 @@ def test_snooze_from_the_page_acknowledges_for_the_time_chosen(web: Web):
     assert response.status_code == 200
     assert f"Alert {alert_id} snoozed until 04:00 UTC." in response.text
     assert response.headers["content-security-policy"] == CSP
-    assert _buttons(response.text) == ["snooze", "escalate", "unacknowledge", "resolve"]
+    assert _buttons(response.text) == ["snooze", "escalate", "unacknowledge", "reassign",
+                                       "resolve"]
     detail = web.alert(alert_id)
     assert (detail["status"], detail["acknowledged_by"]) == ("acknowledged", "alice")
     snoozed = next(e for e in detail["timeline"] if e["kind"] == "snoozed")
@@ -203,4 +205,4 @@ def test_the_page_keeps_its_buttons_without_any_script(web: Web):
     shown = web.client.get(link).text
 
     assert "<script" not in shown
-    assert len(re.findall(r'<form method="post" action=""', shown)) == 4
+    assert len(re.findall(r'<form method="post" action=""', shown)) == 6

@@ -93,7 +93,7 @@ def test_oncall_for_an_unknown_schedule_lists_the_known_ones(sw: SlackWeb):
         "Use `/oncall SCHEDULE`, or `/oncall` for all of them."]
 
 
-@pytest.mark.parametrize("name", ["/tocsin", "/page", ""])
+@pytest.mark.parametrize("name", ["/tocsin", "/pager", ""])
 def test_any_other_command_gets_the_help(sw: SlackWeb, name: str):
     reply = command(sw, name, "help")
 

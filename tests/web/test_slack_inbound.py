@@ -33,8 +33,11 @@ from tocsin.clock import FakeClock
 from tocsin.notify.slack import (
     ACK_ACTION_ID,
     ESCALATE_ACTION_ID,
+    REASSIGN_ACTION_ID,
     RESOLVE_ACTION_ID,
+    RESPONDER_ACTION_ID,
     SNOOZE_ACTION_ID,
+    UNACK_ACTION_ID,
 )
 
 
@@ -58,13 +61,14 @@ def entry(sw: SlackWeb, alert_id: int, kind: str) -> dict[str, Any]:
 # --- The controls, end to end ----------------------------------------------------------
 
 
-def test_the_page_message_carries_all_four_controls(sw: SlackWeb):
+def test_the_page_message_carries_every_control_of_a_triggered_alert(sw: SlackWeb):
     alert_id = sw.fire()
 
     _channel, _ts, message = sw.page_to(ALICE)
 
     assert action_ids(message) == [ACK_ACTION_ID, RESOLVE_ACTION_ID, SNOOZE_ACTION_ID,
-                                   ESCALATE_ACTION_ID]
+                                   ESCALATE_ACTION_ID, REASSIGN_ACTION_ID,
+                                   RESPONDER_ACTION_ID]
     assert message["text"].endswith(f"(alert #{alert_id}, step 1)")
 
 
@@ -84,7 +88,8 @@ def test_acknowledge_acts_as_the_linked_user_and_updates_the_message(sw: SlackWe
     [update] = sw.updates()
     assert (update["channel"], update["ts"]) == (channel, ts)
     assert status_line(update) == "*Acknowledged by Alice at 03:00 UTC*"
-    assert action_ids(update) == [RESOLVE_ACTION_ID, SNOOZE_ACTION_ID, ESCALATE_ACTION_ID]
+    assert action_ids(update) == [RESOLVE_ACTION_ID, SNOOZE_ACTION_ID, ESCALATE_ACTION_ID,
+                                  UNACK_ACTION_ID, REASSIGN_ACTION_ID]
     assert f"#{alert_id} (acknowledged)" in str(update["blocks"])
     assert sw.slack.messages[(channel, ts)] == update
     assert sw.whispers() == [] and sw.trap.calls == []

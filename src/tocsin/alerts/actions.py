@@ -26,6 +26,7 @@ from tocsin.escalation import rules
 from tocsin.escalation import store as timers
 from tocsin.escalation.rules import MAX_WAIT_MINUTES
 from tocsin.logs import event
+from tocsin.notify import pagerduty_store
 from tocsin.notify import store as deliveries
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,12 @@ def _record(session: Session, *, alert: Alert, action: str, actor: str, surface:
     event(log, f"alert.{action}", alert_id=alert.id, actor=actor, surface=surface)
 
 
+def _forward_retrigger(session: Session, config: Config, alert: Alert, now: datetime) -> None:
+    """An acknowledged alert triggered again: a new trigger to every key it was forwarded to."""
+    pagerduty_store.queue(session, notifications=config.notifications, alert_id=alert.id,
+                          action=pagerduty_store.TRIGGER, now=now)
+
+
 def _stop(session: Session, alert: Alert, now: datetime, reason: str) -> None:
     timers.cancel_for_alert(session, alert_id=alert.id, now=now)
     deliveries.cancel_for_alert(session, alert_id=alert.id, now=now, reason=reason, held=True)
@@ -150,6 +157,7 @@ def unacknowledge(session: Session, *, config: Config, alert_id: int, actor: str
     alert.acknowledged_at = None
     alert.acknowledged_by = None
     groups.lapsed(session, alert=alert, now=now)
+    _forward_retrigger(session, config, alert, now)
     escalate.resume(session, config=config, alert=alert, now=now)
     return alert
 
@@ -188,6 +196,7 @@ def escalate_now(session: Session, *, config: Config, alert_id: int, actor: str,
         alert.acknowledged_at = None
         alert.acknowledged_by = None
         groups.lapsed(session, alert=alert, now=now)
+        _forward_retrigger(session, config, alert, now)
     else:
         _cancel_own_steps(session, alert, now)
     _record(session, alert=alert, action="escalated_now", actor=actor, surface=surface,

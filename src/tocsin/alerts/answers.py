@@ -1,10 +1,11 @@
 """Answering a page from a text reply, the phone keypad or the signed link.
 
 Each verb calls the function the API calls for it (service.acknowledge,
-service.resolve, actions.snooze, actions.escalate_now,
-actions.unacknowledge) with the surface it came from, so the audit row, the
-timeline entry and a group's handling happen there; this module only says
-what happened in one short sentence for a text, a voice or a page.
+service.resolve, actions.snooze, actions.escalate_now, actions.unacknowledge,
+actions.reassign, actions.add_responder) with the surface it came from, so
+the audit row, the timeline entry and a group's handling happen there; this
+module only says what happened in one short sentence for a text, a voice or
+a page.
 
 Runs inside the caller's session and never commits. Raises what those
 functions raise: NotFound, Conflict (a resolved alert, the last step),
@@ -23,17 +24,20 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import actions, service
 from tocsin.alerts.reply_rules import (
     ACK,
+    ADD,
     DEFAULT_SNOOZE_MINUTES,
     ESCALATE,
+    REASSIGN,
     RESOLVE,
     SNOOZE,
     UNACK,
 )
 from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED, TRIGGERED, Alert
-from tocsin.config.model import Config
+from tocsin.config.answer_targets import noun
+from tocsin.config.model import Config, Target
 from tocsin.notify import store as deliveries
 
-VERBS = (ACK, RESOLVE, SNOOZE, ESCALATE, UNACK)
+VERBS = (ACK, RESOLVE, SNOOZE, ESCALATE, UNACK, REASSIGN, ADD)
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,18 @@ class Answer:
 
 
 def answer(session: Session, *, config: Config, verb: str, alert_id: int, actor: str,
-           surface: str, now: datetime, minutes: float = DEFAULT_SNOOZE_MINUTES) -> Answer:
-    """Do `verb` to alert `alert_id` as `actor` from `surface`; what to tell them."""
+           surface: str, now: datetime, minutes: float = DEFAULT_SNOOZE_MINUTES,
+           target: Target | None = None) -> Answer:
+    """Do `verb` to alert `alert_id` as `actor` from `surface`; what to tell them.
+
+    REASSIGN and ADD need `target`, already checked against the config.
+    """
     before = service.get_alert(session, alert_id).status
+    if verb in (REASSIGN, ADD):
+        if target is None:
+            raise ValueError(f"{verb} needs a target")
+        return _targeted(session, config=config, verb=verb, alert_id=alert_id, target=target,
+                         actor=actor, surface=surface, now=now)
 
     if verb == ACK:
         service.acknowledge(session, config=config, alert_id=alert_id, actor=actor,
@@ -72,6 +85,25 @@ def answer(session: Session, *, config: Config, verb: str, alert_id: int, actor:
                                        surface=surface, now=now)
         return _after(session, alert_id, True, lambda alert: _escalated(alert, carrier))
     raise ValueError(f"unknown verb {verb!r}; use one of {', '.join(VERBS)}")
+
+
+def _targeted(session: Session, *, config: Config, verb: str, alert_id: int, target: Target,
+              actor: str, surface: str, now: datetime) -> Answer:
+    who = f"{noun(target.kind)} {target.name}"
+    if verb == REASSIGN:
+        carrier = actions.reassign(session, config=config, alert_id=alert_id, target=target,
+                                   actor=actor, surface=surface, now=now)
+        return _after(session, alert_id, True, lambda alert: (
+            f"Alert {alert.id} reassigned{_group(alert, carrier)} to {who}; "
+            "paging from step 1."))
+    carrier = actions.add_responder(session, config=config, alert_id=alert_id, target=target,
+                                    actor=actor, surface=surface, now=now)
+    return _after(session, alert_id, True, lambda alert: (
+        f"Added {who} as a responder to alert {alert.id}{_group(alert, carrier)}."))
+
+
+def _group(alert: Alert, carrier: Alert) -> str:
+    return "" if carrier.id == alert.id else " with its group"
 
 
 def open_texted(session: Session, *, user_id: str, channel: str = "sms") -> list[int]:

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import groups, maintenance, paging, responders
+from tocsin.alerts import groups, maintenance, paging, responders, rule_stops
 from tocsin.alerts.service import add_timeline, get_alert, paging_fallback
 from tocsin.alerts.store import ACKNOWLEDGED, TRIGGERED, Alert
 from tocsin.config.model import Config, EscalationPolicy, Step, Target
 from tocsin.escalation import rules
 from tocsin.escalation import store as timers
 from tocsin.logs import event
+from tocsin.notify import pagerduty_store
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,14 @@ def alert_policy(config: Config, alert: Alert) -> EscalationPolicy | None:
     return policy_for(config, alert.policy)
 
 
-def apply_timer(session: Session, *, config: Config, timer: timers.Timer, now: datetime) -> None:
-    alert = get_alert(session, timer.alert_id, lock=True)
+def apply_timer(
+    session: Session, *, config: Config, timer: timers.Timer, now: datetime,
+    alert: Alert | None = None,
+) -> None:
+    """`alert`: the timer's alert, already read with its row locked in this transaction
+    (the engine locks a batch's alerts in one statement); None: it is read and locked here."""
+    if alert is None:
+        alert = get_alert(session, timer.alert_id, lock=True)
     timer.state = timers.DONE
     timer.done_at = now
     if timer.kind == timers.ACK_LAPSE:
@@ -131,6 +138,8 @@ def _run_step(
         event(log, "escalation.step_skipped", alert_id=alert.id, policy=policy.name,
               step=position.step + 1, pass_number=position.pass_number, why=why)
         return False
+    if chain is None and position != rules.Position(0, 0):
+        rule_stops.stop_waiting(session, config=config, alert=alert, label=label, now=now)
     paging.queue_pages(session, alert_id=alert.id, reaches=usable, step=position.step + 1,
                        now=now)
     _note_unusable_rules(session, alert, usable, label, now)
@@ -209,6 +218,9 @@ def _lapse(session: Session, *, config: Config, alert: Alert, now: datetime) -> 
     alert.acknowledged_at = None
     alert.acknowledged_by = None
     groups.lapsed(session, alert=alert, now=now)  # its group's other members re-trigger too
+    # A far side the alert was forwarded to gets a new trigger with the same dedup_key.
+    pagerduty_store.queue(session, notifications=config.notifications, alert_id=alert.id,
+                          action=pagerduty_store.TRIGGER, now=now)
     resume(session, config=config, alert=alert, now=now)
 
 

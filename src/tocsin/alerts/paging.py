@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tocsin.config.model import Config, Target, User
@@ -26,6 +29,11 @@ from tocsin.oncall.service import on_call
 log = logging.getLogger(__name__)
 
 CONSOLE = "console"
+# session.info, inside queued_together: the rows queue_pages left for it to insert,
+# and who each schedule has on call at a moment, as found.
+_WAITING = "tocsin.paging.waiting"
+_ON_CALL = "tocsin.paging.on_call"
+_DELIVERIES = Delivery.metadata.tables["deliveries"]
 
 
 @dataclass(frozen=True)
@@ -47,13 +55,19 @@ class Reach:
 def resolve_targets(
     session: Session, config: Config, targets: Sequence[Target], now: datetime,
 ) -> list[User]:
-    """The people a step's targets name at `now`, each once, in target order."""
+    """The people a step's targets name at `now`, each once, in target order.
+
+    Who is on call never depends on the caller's pending writes (timeline rows,
+    timers): they are not flushed for it, so that a batch of steps writes them
+    together rather than one alert at a time.
+    """
     people: list[User] = []
-    for target in targets:
-        for user_id in _target_user_ids(session, config, target, now):
-            user = config.users.get(user_id)
-            if user is not None and user not in people:
-                people.append(user)
+    with session.no_autoflush:
+        for target in targets:
+            for user_id in _target_user_ids(session, config, target, now):
+                user = config.users.get(user_id)
+                if user is not None and user not in people:
+                    people.append(user)
     return people
 
 
@@ -66,7 +80,15 @@ def _target_user_ids(
         schedule = config.schedules.get(target.name)
         if schedule is None:
             return []
-        return [shift.user for shift in on_call(session, schedule, now)]
+        # A batch of steps (queued_together) asks once per schedule: one
+        # transaction, one moment, one answer, and nothing in it edits a schedule.
+        known: dict[tuple[str, datetime], list[str]] | None = session.info.get(_ON_CALL)
+        if known is not None and (target.name, now) in known:
+            return known[(target.name, now)]
+        found = [shift.user for shift in on_call(session, schedule, now)]
+        if known is not None:
+            known[(target.name, now)] = found
+        return found
     return []
 
 
@@ -97,22 +119,76 @@ def is_reachable(config: Config, found: Reach) -> bool:
 
 def queue_pages(
     session: Session, *, alert_id: int, reaches: Sequence[Reach], step: int, now: datetime,
-) -> list[Delivery]:
+) -> None:
     """One delivery per notification rule (or per contact, at once, for a person without
-    rules), plus the console copy of each page at once."""
-    rows: list[Delivery] = []
+    rules), plus the console copy of each page at once.
+
+    Inside `queued_together` the rows are inserted (and logged) with the
+    others at its end; elsewhere at once.
+    """
+    rows: list[dict[str, Any]] = []
     for found in reaches:
         planned = found.timed or tuple((0.0, channel, address)
                                        for channel, address in found.contacts)
         for minutes, channel, address in ((0.0, CONSOLE, found.user.id), *planned):
-            rows.append(Delivery(
-                alert_id=alert_id, user_id=found.user.id, channel=channel, address=address,
-                step=step, status=QUEUED, attempts=0, due_at=now + timedelta(minutes=minutes),
-                created_at=now, idempotency_key=f"tocsin-{uuid.uuid4().hex}", detail="",
-            ))
-    session.add_all(rows)
-    session.flush()
+            due = now + timedelta(minutes=minutes)
+            # Every column named, so that any number of rows is one statement.
+            rows.append({
+                "alert_id": alert_id, "user_id": found.user.id, "channel": channel,
+                "address": address, "step": step, "status": QUEUED, "attempts": 0,
+                "due_at": due, "first_due_at": due, "lease_until": None, "created_at": now,
+                "finished_at": None, "idempotency_key": f"tocsin-{uuid.uuid4().hex}",
+                "detail": "", "provider_id": None, "failed_over_at": None,
+            })
+    waiting: list[dict[str, Any]] | None = session.info.get(_WAITING)
+    if waiting is not None:
+        waiting.extend(rows)
+    else:
+        _insert(session, rows)
+
+
+@contextmanager
+def queued_together(session: Session) -> Iterator[None]:
+    """Insert the pages queued inside in one statement when the block ends, then log them.
+
+    For a batch of escalation steps: one multi-row insert rather than one per
+    alert. Until then a statement inside does not see them.
+    """
+    if _WAITING in session.info:
+        yield  # an outer block writes them
+        return
+    waiting: list[dict[str, Any]] = []
+    session.info[_WAITING] = waiting
+    session.info[_ON_CALL] = {}
+    try:
+        yield
+    finally:
+        del session.info[_WAITING]
+        del session.info[_ON_CALL]
+    _insert(session, waiting)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert delivery rows given as values (no row objects to build and flush), then log
+    each with its id.
+
+    One executemany on the table and one query for the ids by idempotency key:
+    on PostgreSQL, INSERT ... RETURNING for many rows is one statement of
+    thousands of parameters, several times the cost of both.
+    """
+    if not rows:
+        return
+    session.execute(insert(_DELIVERIES), rows)
+    keys = [row["idempotency_key"] for row in rows]
+    ids = {key: delivery_id for key, delivery_id in session.execute(
+        select(Delivery.idempotency_key, Delivery.id).where(Delivery.idempotency_key.in_(keys)))}
     for row in rows:
-        event(log, "delivery.queued", delivery_id=row.id, alert_id=alert_id,
-              user=row.user_id, channel=row.channel, step=step, due_at=row.due_at.isoformat())
-    return rows
+        row["id"] = ids[row["idempotency_key"]]
+    _note_queued(rows)
+
+
+def _note_queued(rows: Sequence[dict[str, Any]]) -> None:
+    for row in rows:
+        event(log, "delivery.queued", delivery_id=row["id"], alert_id=row["alert_id"],
+              user=row["user_id"], channel=row["channel"], step=row["step"],
+              due_at=row["due_at"].isoformat())

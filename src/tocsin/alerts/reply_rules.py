@@ -5,11 +5,15 @@
     SNOOZE 42 [MINUTES]          snooze it (30 minutes unless told)
     ESC 42 / ESCALATE 42         page the next escalation step now
     UNACK 42 / UNACKNOWLEDGE 42  back to triggered
+    REASSIGN 42 bob              restart the escalation with a person or a schedule
+    ADD 42 primary               page a person, a schedule or a policy beside it
 
 Case does not matter; `#`, spaces and a trailing full stop are allowed. The
 first number is always the alert's id, so `SNOOZE 30` snoozes alert 30;
-without a number the reply names no alert (the webhook then picks the one
-open alert texted to the sender, see web.twilio_inbound).
+the words after REASSIGN's or ADD's number name the target as typed (the
+config decides what they mean). Without a number the reply names no alert
+(the webhook then picks the one open alert texted to the sender, see
+web.twilio_inbound).
 
 Pure functions; no I/O.
 """
@@ -24,6 +28,8 @@ RESOLVE = "resolve"
 SNOOZE = "snooze"
 ESCALATE = "escalate"
 UNACK = "unack"
+REASSIGN = "reassign"
+ADD = "add"
 
 DEFAULT_SNOOZE_MINUTES = 30
 
@@ -42,6 +48,12 @@ _REPLY = re.compile(
     r"\s*[.!]?\s*",
     re.IGNORECASE,
 )
+_TARGETED = re.compile(
+    r"\s*(?P<verb>reassign|add)(?![a-z])"
+    r"(?:\s*#?\s*(?P<alert>\d{1,12})\b)?"
+    r"\s*(?P<target>.*?)\s*[.!]?\s*",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -49,10 +61,16 @@ class Reply:
     verb: str
     alert_id: int | None  # None: the reply named no alert
     minutes: int = DEFAULT_SNOOZE_MINUTES  # snooze only
+    target: str | None = None  # reassign and add: the name typed; None when none was
 
 
 def parse_reply(text: str) -> Reply | None:
     """The action a reply asks for; None when it is not one Tocsin reads."""
+    targeted = _TARGETED.fullmatch(text)
+    if targeted is not None:
+        alert = targeted["alert"]
+        return Reply(targeted["verb"].lower(), int(alert) if alert is not None else None,
+                     target=targeted["target"] or None)
     found = _REPLY.fullmatch(text)
     if found is None:
         return None

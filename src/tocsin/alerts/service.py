@@ -190,11 +190,19 @@ def _route(
     alert.channels = list(decision.channels) if decision.channels is not None else None
     add_timeline(session, alert, kind="routed", now=now,
                  message=f"{_taken(decision)}; policy {decision.policy}")
+    if _declares_incident(decision):  # incidents.auto declares it, from the engine
+        timers.schedule(session, kind=timers.DECLARE_INCIDENT, alert_id=alert.id, due_at=now,
+                        now=now)
     if groups.join(session, alert=alert, decision=decision, now=now):
         return  # its group's lead pages for it
     due = flapping.first_page_at(session, alert=alert, setting=setting, now=now)
     timers.schedule(session, kind=timers.ESCALATE, alert_id=alert.id, due_at=due, now=now)
     _start_chains(session, alert=alert, also=decision.also, kind="routed", now=now)
+
+
+def _declares_incident(decision: RouteDecision) -> bool:
+    routes = [decision.choice.route] if decision.choice is not None else []
+    return any(r.declare_incident for r in routes + [f.choice.route for f in decision.also])
 
 
 def _start_chains(

@@ -1,4 +1,4 @@
-"""`tocsin alert ...` and `tocsin incident ...`, through the same services as the API."""
+"""`tocsin alert ...`, through the same services as the API (incidents: cli.incidents)."""
 
 from __future__ import annotations
 
@@ -25,13 +25,10 @@ from tocsin.cli.common import (
 )
 from tocsin.db import transaction
 from tocsin.errors import TocsinError
-from tocsin.incidents import service as incidents
-from tocsin.incidents.store import Incident
 
 ALERT_STATUSES = ("triggered", "acknowledged", "resolved")
 
 alert_app = typer.Typer(no_args_is_help=True, help="List and act on alerts.")
-incident_app = typer.Typer(no_args_is_help=True, help="Declare and list incidents.")
 
 
 def _now() -> datetime:
@@ -115,71 +112,3 @@ def alert_resolve(alert_id: int, config: ConfigOption = None, db: DbOption = Non
                   actor: ActorOption = None) -> None:
     """Resolve an alert."""
     _act("resolve", alert_id, config, db, actor)
-
-
-@incident_app.command("create")
-def incident_create(
-    title: Annotated[str, typer.Argument(help="What is wrong, in one line")],
-    severity: Annotated[str, typer.Option(help="A severity from the config, e.g. SEV1")]
-    = "SEV3",
-    commander: Annotated[str | None, typer.Option(help="Incident Commander [you]")] = None,
-    config: ConfigOption = None, db: DbOption = None, actor: ActorOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Declare an incident."""
-    loaded = load(config)
-    _engine, sessions = open_database(db_url(db))
-    try:
-        with transaction(sessions) as session:
-            incident = incidents.declare(
-                session, config=loaded, title=title, severity=severity,
-                actor=actor_name(actor), surface="cli", now=_now(), commander=commander)
-            shown = _incident_json(incident)
-    except TocsinError as exc:
-        fail(exc.message + "".join(f"; {f.path}: {f.message}" for f in exc.fields))
-    if as_json:
-        sys.stdout.write(json.dumps(shown) + "\n")
-        return
-    sys.stdout.write(f"{shown['id']} declared: [{shown['severity']}] {shown['title']} "
-                     f"(commander {shown['commander']}, target MTTR "
-                     f"{shown['target_mttr_minutes']:g} min)\n")
-
-
-@incident_app.command("list")
-def incident_list(
-    config: ConfigOption = None, db: DbOption = None, as_json: JsonOption = False,
-) -> None:
-    """Recent incidents, newest first."""
-    del config
-    _engine, sessions = open_database(db_url(db))
-    with sessions() as session:
-        found = [_incident_json(i) for i in incidents.recent(session)]
-    if as_json:
-        sys.stdout.write(json.dumps({"incidents": found}) + "\n")
-        return
-    for item in found:
-        sys.stdout.write(f"{item['id']}  [{item['severity']}] {item['status']:<13} "
-                         f"{item['title']}\n")
-
-
-@incident_app.command("show")
-def incident_show(key: str, config: ConfigOption = None, db: DbOption = None) -> None:
-    """One incident, as JSON."""
-    del config
-    _engine, sessions = open_database(db_url(db))
-    with sessions() as session:
-        try:
-            shown = _incident_json(incidents.get(session, key))
-        except TocsinError as exc:
-            fail(exc.message)
-    sys.stdout.write(json.dumps(shown, indent=2) + "\n")
-
-
-def _incident_json(incident: Incident) -> dict[str, object]:
-    return {
-        "id": incident.key, "title": incident.title, "severity": incident.severity,
-        "status": incident.status, "commander": incident.commander,
-        "target_mttr_minutes": incident.target_mttr_minutes,
-        "declared_at": views.stamp(incident.declared_at), "declared_by": incident.declared_by,
-        "impact_start": views.stamp(incident.impact_start),
-    }

@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from tocsin.cli import alerts, maintenance, oncall, overrides, page, routes, serve, users
+from tocsin.cli import (
+    alerts,
+    incidents,
+    maintenance,
+    oncall,
+    overrides,
+    page,
+    routes,
+    serve,
+    users,
+)
 from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
 from tocsin.cli.coverage_check import coverage_warnings
 from tocsin.cli.status import status as status_verb
@@ -21,7 +31,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(alerts.alert_app, name="alert")
-app.add_typer(alerts.incident_app, name="incident")
+app.add_typer(incidents.incident_app, name="incident")
 app.add_typer(overrides.override_app, name="override")
 app.add_typer(users.user_app, name="user")
 app.add_typer(routes.route_app, name="route")

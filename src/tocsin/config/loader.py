@@ -33,6 +33,7 @@ from tocsin.config.convert import (
     zone,
 )
 from tocsin.config.fields import read_field_map
+from tocsin.config.incidents import INCIDENTS, SEVERITY_KEYS
 from tocsin.config.model import CONTACT_CHANNELS, Config
 from tocsin.config.pacing import FAILOVER_AFTER, RATE_LIMITS_KEY
 from tocsin.config.patterns import pattern_problem
@@ -42,7 +43,6 @@ from tocsin.config.schema import (
     Fields,
     Items,
     Key,
-    NotBuilt,
     Problem,
     Problems,
     Reader,
@@ -51,6 +51,7 @@ from tocsin.config.schema import (
     describe,
     line_of,
 )
+from tocsin.config.statuspage import COMPONENT, STATUS_PAGE
 from tocsin.config.storms import storm_setting
 from tocsin.config.templates import message_templates
 from tocsin.config.validate import ROUTE_CHANNELS, build_config
@@ -411,6 +412,7 @@ _ROUTE: Shape = {
     "flapping": Key(_flapping),
     "continue": Key(boolean),
     "storm": Key(storm_setting),
+    "declare_incident": Key(nonblank),
     "routes": Key(lambda reader, node, path: _nested_routes(reader, node, path)),
 }
 
@@ -495,6 +497,7 @@ _SLACK: Shape = {
     "signing_secret": Key(nonblank),
     "api_url": Key(_url),
     "channel": Key(nonblank),
+    "pin_emoji": Key(nonblank),
 }
 
 _WEBHOOK: Shape = {
@@ -606,6 +609,7 @@ _SEVERITY: Shape = {
     "description": Key(text),
     "target_mttr_minutes": Key(number()),
     "urgency": Key(choice("high", "low")),
+    **SEVERITY_KEYS,
 }
 
 # Defaults are the DESIGN's: business 08:00-18:00 on weekdays, sleep 22:00-08:00.
@@ -641,5 +645,7 @@ TOP: Shape = {
     "severities": Key(seq(shape(_SEVERITY), non_empty=True)),
     "flapping": Key(_flapping),
     "self_monitoring": Key(shape(_SELF_MONITORING)),
-    "components": NotBuilt("components are", "the status page"),
+    "incidents": Key(shape(INCIDENTS)),
+    "components": Key(seq(shape(COMPONENT))),
+    "status_page": Key(shape(STATUS_PAGE)),
 }

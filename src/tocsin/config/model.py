@@ -203,6 +203,9 @@ class Route:
     # More alerts a minute than this put the route in storm; None: never. Already
     # inherited: from the route it sits in, else the file's top-level `storm`.
     storm: int | None = DEFAULT_STORM_PER_MINUTE
+    # Declare an incident of this severity for alerts this route takes; None: never.
+    # Nested routes inherit it.
+    declare_incident: str | None = None
 
 
 # An integration's `fields:`: (Tocsin field, source paths tried in order) pairs.
@@ -267,6 +270,8 @@ class SlackProvider:
     signing_secret: str | None = None
     api_url: str = "https://slack.com/api/"
     channel: str | None = None  # a channel that also receives every page
+    # A reaction with this emoji in an incident's channel pins the message to its timeline.
+    pin_emoji: str = "pushpin"
 
 
 @dataclass(frozen=True)
@@ -404,14 +409,96 @@ class Severity:
     description: str = ""
     target_mttr_minutes: float = 0
     urgency: Urgency = "high"
+    # Paged on declare beside the affected services' on-call (a leadership list).
+    notify: tuple[Target, ...] = ()
+    postmortem_required: bool = False
+    postmortem_due_days: float | None = None
+    # The commander is reminded when no update was posted for this long; None: never.
+    update_every_minutes: float | None = None
 
 
 DEFAULT_SEVERITIES: tuple[Severity, ...] = (
-    Severity("SEV1", "Critical: full outage, all users affected", 30, "high"),
-    Severity("SEV2", "Major: partial outage, many users affected", 60, "high"),
+    Severity("SEV1", "Critical: full outage, all users affected", 30, "high",
+             postmortem_required=True, postmortem_due_days=5, update_every_minutes=30),
+    Severity("SEV2", "Major: partial outage, many users affected", 60, "high",
+             postmortem_required=True, postmortem_due_days=5, update_every_minutes=60),
     Severity("SEV3", "Minor: degraded service, some users affected", 240, "high"),
     Severity("SEV4", "Low: cosmetic issue, workaround available", 1440, "low"),
 )
+# What a severity written without these keys gets, by its name (SEV1 and SEV2 only).
+SEVERITY_DEFAULTS: dict[str, Severity] = {s.name: s for s in DEFAULT_SEVERITIES[:2]}
+
+
+@dataclass(frozen=True)
+class IncidentRole:
+    name: str  # "Commander"; matched ignoring case
+    duty: str  # one line, shown when the role is assigned
+
+
+DEFAULT_ROLES: tuple[IncidentRole, ...] = (
+    IncidentRole("Commander", "Leads the response: decides, delegates and keeps everyone "
+                 "on one plan."),
+    IncidentRole("Communicator", "Posts updates to stakeholders and customers on schedule."),
+    IncidentRole("Investigator", "Finds the cause and tries fixes, saying what they try."),
+    IncidentRole("Scribe", "Keeps the timeline: notes decisions, findings and times."),
+)
+
+DEFAULT_CHANNEL_NAME = "inc-{year}-{number:04d}"
+
+
+@dataclass(frozen=True)
+class Stakeholders:
+    """People and Slack channels told of an incident's updates, never paged.
+
+    They hear of incidents touching one of `services` at one of `severities`;
+    an empty list matches every service or severity. `users` holds user ids,
+    the members of `teams` are told too.
+    """
+
+    services: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    slack_channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncidentSettings:
+    """The file's `incidents:` section."""
+
+    channel_name: str = DEFAULT_CHANNEL_NAME
+    # Whoever is on call here commands a new incident; None: the declarer.
+    commander_schedule: str | None = None
+    roles: tuple[IncidentRole, ...] = DEFAULT_ROLES
+    stakeholders: tuple[Stakeholders, ...] = ()
+
+    def role(self, name: str) -> IncidentRole | None:
+        wanted = name.strip().casefold()
+        return next((r for r in self.roles if r.name.casefold() == wanted), None)
+
+
+@dataclass(frozen=True)
+class Component:
+    """A status page component from the file's `components:` list (docs/status-page.md).
+
+    Components sharing a `group` name show under that group, which shows the
+    worst status of its members. An internal one (`public: false`) appears
+    only on the internal page and the API, never on the public page or JSON.
+    """
+
+    name: str
+    description: str = ""
+    group: str | None = None
+    public: bool = True
+    service: str | None = None  # a service under `services:`; maintenance of it shows here
+
+
+@dataclass(frozen=True)
+class StatusPageSettings:
+    """The file's `status_page:` section."""
+
+    title: str = "Status"
+    time_zone: str | None = None  # None: the file's `timezone`
 
 
 @dataclass(frozen=True)
@@ -461,6 +548,9 @@ class Config:
     # The storm limit for alerts no route of the file took (a service's policy).
     storm: int | None = DEFAULT_STORM_PER_MINUTE
     self_monitoring: SelfMonitoring = field(default_factory=SelfMonitoring)
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    components: tuple[Component, ...] = ()
+    status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
 
     def user_by_email_or_id(self, name: str) -> User | None:
         if name in self.users:

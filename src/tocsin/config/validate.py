@@ -12,8 +12,10 @@ import dataclasses
 import re
 from typing import Any
 
+from tocsin.config.contact_forms import check_account_sid, check_slack_id
 from tocsin.config.fields import check_field_map
 from tocsin.config.flapping import read_flapping
+from tocsin.config.incidents import build_incidents, build_severity, check_declare_severity
 from tocsin.config.maintenance import build_maintenance
 from tocsin.config.model import (
     CONTACT_CHANNELS,
@@ -51,6 +53,7 @@ from tocsin.config.pacing import read_pacing
 from tocsin.config.phones import e164
 from tocsin.config.schedules import build_schedules
 from tocsin.config.schema import Fields, Items, Problems, Spot, closest
+from tocsin.config.statuspage import build_components, build_status_page
 from tocsin.config.storms import parent_storm, storm_limit
 
 ROUTE_CHANNELS: tuple[str, ...] = (*CONTACT_CHANNELS, "console")
@@ -74,6 +77,7 @@ class _Builder:
         self.names = Names(top, problems)
         self.users: dict[str, User] = {}
         self.policies: dict[str, EscalationPolicy] = {}
+        self.severities: tuple[Severity, ...] = DEFAULT_SEVERITIES
         self.storm = storm_limit(top, DEFAULT_STORM_PER_MINUTE)
         self.flapping = read_flapping(top, Flapping(), problems)
         notifications: Fields | None = top.get("notifications")
@@ -87,13 +91,15 @@ class _Builder:
         self._add_users()
         schedules = build_schedules(self.top, self.names, self.problems)
         self._add_policies()
-        routes = self._routes()
         services = self._services()
+        teams = self._teams(services)
+        self.severities = self._severities(teams)
+        routes = self._routes()
         return Config(
             path=file,
             timezone=self.top.get("timezone", "UTC"),
             public_url=self.top.get("public_url", Config.public_url),
-            teams=self._teams(services),
+            teams=teams,
             services=services,
             schedules=schedules,
             routes=routes,
@@ -103,7 +109,11 @@ class _Builder:
             maintenance=build_maintenance(self.top, self.problems, services),
             notifications=self._notifications(),
             api_tokens=self._api_tokens(),
-            severities=self._severities(),
+            severities=self.severities,
+            incidents=build_incidents(self.top, self.names, self.problems, services,
+                                      self.severities),
+            components=build_components(self.top, self.problems, services),
+            status_page=build_status_page(self.top),
             working_hours=_working_hours(self.top.get("working_hours")),
             storm=self.storm,
             flapping=self.flapping,
@@ -160,6 +170,8 @@ class _Builder:
         elif channel == "email" and "email" in self.providers and not _EMAIL.fullmatch(address):
             self.problems.error(spot, f"'{address}' is not an e-mail address",
                                 "write it as name@domain")
+        elif channel == "slack":
+            check_slack_id(self.problems, address, spot)
 
     # Sections.
 
@@ -293,6 +305,8 @@ class _Builder:
             group_by=entry.get("group_by", parent.group_by if parent else ()),
             continues=entry.get("continue", False),
             storm=storm_limit(entry, parent_storm(parent, self.storm)),
+            declare_incident=check_declare_severity(entry, self.severities, self.problems)
+            or (parent.declare_incident if parent else None),
         )
         nested: Items | None = entry.get("routes")
         if nested is None:
@@ -413,6 +427,7 @@ class _Builder:
         # The key tables in `loader` use the providers' own field names.
         slack = _complete(entry.get("slack"), "token")
         webhook = _complete(entry.get("webhook"), "secret")
+        check_account_sid(self.problems, entry.get("twilio"))
         return Notifications(
             slack=None if slack is None else SlackProvider(**slack),
             webhook=None if webhook is None else WebhookProvider(**webhook),
@@ -464,12 +479,13 @@ class _Builder:
                 tokens.append(ApiToken(name, token, user, entry.get("scope", "write")))
         return tuple(tokens)
 
-    def _severities(self) -> tuple[Severity, ...]:
+    def _severities(self, teams: dict[str, Team]) -> tuple[Severity, ...]:
         if not self.top.written("severities"):
             return DEFAULT_SEVERITIES
         entries = listed(self.top, "severities")
         self._check_unique(entries, "name", "severity")
-        return tuple(Severity(**entry.values) for entry in entries if entry.get("name"))
+        return tuple(build_severity(entry, self.names, teams)
+                     for entry in entries if entry.get("name"))
 
 
 class _SharedContacts:

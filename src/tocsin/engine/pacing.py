@@ -13,8 +13,10 @@ alert was acknowledged or resolved meanwhile drop out with a timeline note.
 Unlike a storm's, such a bundle does not bundle its alerts' later pages.
 Held pages keep counting for the hard failover (engine.overdue). A storm's
 bundle due for a contact at its limit waits the same way, taking pages on
-meanwhile. What counts: pages sent or being sent to the contact on their
-own, and bundles sent, being sent or coming.
+meanwhile. What counts: pages sent, being sent or failed (by the provider's
+report too: the phone may have got it) to the contact on their own, and
+bundles sent, being sent or coming. So a fallback contact who is the person
+whose text just failed is not texted again within their own limit.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from tocsin.config.model import Config, RateLimit
 from tocsin.db import transaction
 from tocsin.logs import event
 from tocsin.notify.bundle_store import StormBundle, StormBundleItem
-from tocsin.notify.store import CANCELLED, HELD, QUEUED, SENDING, SENT, Delivery
+from tocsin.notify.store import CANCELLED, FAILED, HELD, QUEUED, SENDING, SENT, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +71,10 @@ def recent_pages(session: Session, contact: Contact, *, since: datetime, now: da
     """
     channel, address = contact
     alone = ~exists().where(StormBundleItem.delivery_id == Delivery.id)
+    # A failed page was tried: it counts from when it failed.
     pages = select(Delivery.finished_at).where(
-        Delivery.channel == channel, Delivery.address == address, Delivery.status == SENT,
-        Delivery.finished_at > since, alone)
+        Delivery.channel == channel, Delivery.address == address,
+        Delivery.status.in_((SENT, FAILED)), Delivery.finished_at > since, alone)
     flying = select(func.count()).select_from(Delivery).where(
         Delivery.status == SENDING, Delivery.channel == channel, Delivery.address == address,
         Delivery.id.not_in(leaving_out))

@@ -1,4 +1,5 @@
-"""Send the acknowledgements and resolves of forwarded alerts (notify.pagerduty_store).
+"""Send the acknowledgements, resolves and new triggers of forwarded alerts
+(notify.pagerduty_store).
 
 Each follow-up is leased, sent with no lock held, then marked, like a
 delivery. A far side that is down gets the follow-up later: retryable
@@ -20,13 +21,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.alerts.service import add_timeline
-from tocsin.alerts.store import Alert
+from tocsin.alerts.store import TRIGGERED, Alert
 from tocsin.clock import Clock
 from tocsin.db import transaction
-from tocsin.leases import FAILED, QUEUED, SENT
+from tocsin.leases import CANCELLED, FAILED, QUEUED, SENT
 from tocsin.logs import event
 from tocsin.notify import pagerduty_store as store
-from tocsin.notify.base import DeliveryOutcome, Notifier
+from tocsin.notify.base import DeliveryOutcome, Notifier, Page
 from tocsin.notify.pagerduty_forward import FollowUp, FollowUpNotifier
 from tocsin.notify.retry import backoff_seconds
 
@@ -39,6 +40,13 @@ WAIT_FOR_TRIGGER = timedelta(seconds=5)
 
 class _Wait(Exception):
     """A trigger to the same key is in flight: look again shortly."""
+
+
+class _Needless(Exception):
+    """A new trigger no longer needed: the alert is not triggered, or was paged there anew."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
 
 
 @dataclass
@@ -77,6 +85,9 @@ class FollowUps:
         except _Wait:
             self._postpone(followup_id)
             return
+        except _Needless as needless:
+            self._drop(followup_id, needless.why)
+            return
         if followup is None:
             return
         if not isinstance(forwarder, FollowUpNotifier):
@@ -93,8 +104,17 @@ class FollowUps:
             if store.trigger_in_flight(session, alert_id=row.alert_id,
                                        routing_key=row.routing_key):
                 raise _Wait
+            page = None
+            if row.action == store.TRIGGER:
+                alert = session.get(Alert, row.alert_id)
+                if alert is None or alert.status != TRIGGERED:
+                    raise _Needless("the alert is no longer triggered")
+                if store.paged_again(session, alert_id=row.alert_id,
+                                     routing_key=row.routing_key, since=row.created_at):
+                    raise _Needless("the escalation paged this key again itself")
+                page = trigger_page(alert, user_id=row.user_id, routing_key=row.routing_key)
             return FollowUp(followup_id=row.id, alert_id=row.alert_id, action=row.action,
-                            user_id=row.user_id, routing_key=row.routing_key)
+                            user_id=row.user_id, routing_key=row.routing_key, page=page)
 
     def _call(self, forwarder: FollowUpNotifier, followup: FollowUp) -> DeliveryOutcome:
         try:
@@ -116,6 +136,16 @@ class FollowUps:
             row.due_at = now + WAIT_FOR_TRIGGER
             row.lease_until = None
         event(log, "pagerduty.followup_waiting", followup_id=followup_id)
+
+    def _drop(self, followup_id: int, why: str) -> None:
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            row = session.get(store.PagerDutyFollowUp, followup_id)
+            if row is None:
+                return
+            row.status, row.finished_at, row.lease_until = CANCELLED, now, None
+            row.detail = f"not sent: {why}"
+        event(log, "pagerduty.followup_dropped", followup_id=followup_id, reason=why)
 
     def _record(self, followup: FollowUp, outcome: DeliveryOutcome) -> None:
         now = self.clock.now()
@@ -149,6 +179,18 @@ class FollowUps:
             row.due_at = now + timedelta(seconds=backoff_seconds(row.attempts, self.rng))
             return QUEUED
         return FAILED
+
+
+def trigger_page(alert: Alert, *, user_id: str, routing_key: str) -> Page:
+    """The alert as a page to `routing_key`, for a new trigger with the same dedup_key."""
+    return Page(
+        delivery_id=0, idempotency_key="", alert_id=alert.id, title=alert.title,
+        status=alert.status, user_id=user_id, user_name=user_id, address=routing_key,
+        triggered_at=alert.triggered_at, step=max(alert.step, 0) + 1, severity=alert.severity,
+        service=alert.service, description=alert.description, source_url=alert.source_url,
+        runbook_url=alert.runbook_url,
+        labels={str(k): str(v) for k, v in (alert.labels or {}).items()},
+    )
 
 
 def _describe(followup: FollowUp, status: str, outcome: DeliveryOutcome, attempt: int) -> str:

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.alerts import paging
+from tocsin.alerts.batch import write_added_rows
 from tocsin.alerts.escalate import apply_timer
 from tocsin.alerts.service import paging_fallback
 from tocsin.alerts.store import Alert
@@ -33,11 +35,15 @@ from tocsin.engine import (
     pagerduty_followups,
     recorder,
 )
+from tocsin.engine.incident_notices import IncidentNotices
+from tocsin.engine.incident_slack import IncidentSlackWorker
 from tocsin.engine.overdue import Overdue
 from tocsin.engine.pacing import Pacing
 from tocsin.engine.selfwatch import SelfWatch
 from tocsin.engine.storms import StormWatch
 from tocsin.escalation import store as timers
+from tocsin.incidents import auto as auto_incidents
+from tocsin.incidents import notice_store as incident_notice_store
 from tocsin.links import LinkSigner
 from tocsin.logs import event
 from tocsin.notify import store as outbox
@@ -50,7 +56,7 @@ log = logging.getLogger(__name__)
 
 # Timers applied in one transaction: one commit (a WAL flush on PostgreSQL)
 # for all of them, while the alert rows they lock wait no longer than a batch.
-TIMER_BATCH = 50
+TIMER_BATCH = 100
 
 
 class Engine:
@@ -81,6 +87,10 @@ class Engine:
             sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
             lease=self._lease, rng=self._rng,
         )
+        self._incident_notices = IncidentNotices(
+            sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
+            lease=self._lease, rng=self._rng,
+        )
         self._recorder = recorder.Recorder(sessions=sessions, config=config, clock=clock)
         self._releases = maintenance.Releases(sessions=sessions, config=config, clock=clock)
         self._heartbeats = heartbeats.Watch(sessions=sessions, config=config, clock=clock,
@@ -91,6 +101,10 @@ class Engine:
         self._followups = pagerduty_followups.FollowUps(
             sessions=sessions, clock=clock, notifiers=notifiers, pool=self._pool,
             lease=self._lease, rng=self._rng, batch=batch,
+        )
+        self._incident_slack = IncidentSlackWorker(
+            sessions=sessions, config=config, clock=clock, pool=self._pool, lease=self._lease,
+            rng=self._rng,
         )
         self._bundles = bundles.Bundles(
             sessions=sessions, config=config, notifiers=notifiers, links=links, clock=clock,
@@ -119,14 +133,16 @@ class Engine:
         self._run_storms()
         while True:
             done = (self._run_timers() + self._run_pacing() + self._run_deliveries()
-                    + self._run_followups())
+                    + self._run_followups() + self._run_incident_declares()
+                    + self._run_incident_slack())
             if done == 0:
                 # Storm bundles go once the pages due now have been sorted into them.
                 done = self._bundles.run_due()
             total += done
             if done == 0:
                 self._run_recorder()
-                total += self._run_handoffs() + self._run_gap_notices()
+                total += (self._run_handoffs() + self._run_gap_notices()
+                          + self._run_incident_notices())
                 self.last_loop = self._clock.now()
                 return total
 
@@ -199,6 +215,24 @@ class Engine:
             log.exception("engine.pagerduty_followups_failed")
             return 0
 
+    def _run_incident_declares(self) -> int:
+        try:
+            with transaction(self._sessions) as session:
+                return auto_incidents.run_due(session, config=self._config(),
+                                              now=self._clock.now())
+        except Exception:
+            # The timers stay due for the next pass; pages must still go out.
+            log.exception("engine.incident_declares_failed")
+            return 0
+
+    def _run_incident_slack(self) -> int:
+        try:
+            return self._incident_slack.run_due()
+        except Exception:
+            # Incident channel work stays queued for the next pass; pages must still go out.
+            log.exception("engine.incident_slack_failed")
+            return 0
+
     def _run_handoffs(self) -> int:
         try:
             return self._handoffs.run_due()
@@ -206,6 +240,14 @@ class Engine:
             # A notice is a courtesy and its rows stay queued for the next
             # pass; a failure here must never keep the engine from paging.
             log.exception("engine.handoffs_failed")
+            return 0
+
+    def _run_incident_notices(self) -> int:
+        try:
+            return self._incident_notices.run_due()
+        except Exception:
+            # Stakeholders' e-mails stay queued for the next pass; pages come first.
+            log.exception("engine.incident_notices_failed")
             return 0
 
     def _run_gap_notices(self) -> int:
@@ -217,10 +259,13 @@ class Engine:
             return 0
 
     def _run_timers(self) -> int:
-        """Apply one batch of due timers in one transaction, each in a savepoint.
+        """Apply one batch of due timers in one transaction.
 
-        The pass comes back for the next batch after sending the pages due,
-        so the first pages of a mass escalation go while the rest are applied.
+        The batch's alerts are read and locked in one statement and its pages
+        inserted together; when a timer fails, the batch is applied again with
+        each timer in a savepoint of its own. The pass comes back for the next
+        batch after sending the pages due, so the first pages of a mass
+        escalation go while the rest are applied.
         """
         now = self._clock.now()
         config = self._config()
@@ -229,22 +274,47 @@ class Engine:
         # and the timers, still pending, are claimed again shortly.
         with transaction(self._sessions) as session:
             due = timers.claim_due(session, now=now, limit=TIMER_BATCH)
-            # Alert rows are locked in id order, as a batch of pages locks them
-            # (delivery.Sender.record_all), so two workers never take the same
-            # alerts in opposite orders.
-            for timer in sorted(due, key=lambda t: (t.alert_id, t.due_at, t.id)):
-                timer_id = timer.id
-                try:
-                    with session.begin_nested():
-                        apply_timer(session, config=config, timer=timer, now=now)
-                except Exception:
-                    # A timer that fails must neither hold up every page behind
-                    # it nor leave its alert silently unpaged.
-                    log.exception("engine.timer_failed")
-                    failed.append(timer_id)
+            if due:
+                failed = self._apply_timers(session, config, due, now)
         for timer_id in failed:
             self._give_up(timer_id, now)
         return len(due)
+
+    def _apply_timers(self, session: Session, config: Config, due: list[timers.Timer],
+                      now: datetime) -> list[int]:
+        """Apply `due`; the ids of the timers that failed."""
+        # Alert rows are locked in id order, as a batch of pages locks them
+        # (delivery.Sender.record_all), so two workers never take the same
+        # alerts in opposite orders.
+        ordered = sorted(due, key=lambda t: (t.alert_id, t.due_at, t.id))
+        alerts = delivery.lock_alerts(session, [timer.alert_id for timer in ordered])
+        outbox.note_none_waiting(session, alert_ids=list(alerts), now=now)
+        try:
+            with session.begin_nested(), paging.queued_together(session):
+                for timer in ordered:
+                    apply_timer(session, config=config, timer=timer, now=now,
+                                alert=alerts.get(timer.alert_id))
+                # Timeline rows and new timers as one insert each, not one per row.
+                with session.no_autoflush:
+                    write_added_rows(session)
+        except Exception:
+            # Rolled back whole; again one by one, so one timer's failure costs
+            # nobody else (each failure is logged there).
+            event(log, "engine.timer_batch_retried", level=logging.WARNING, timers=len(ordered))
+        else:
+            return []
+        failed: list[int] = []
+        for timer in ordered:
+            timer_id = timer.id
+            try:
+                with session.begin_nested():
+                    apply_timer(session, config=config, timer=timer, now=now)
+            except Exception:
+                # A timer that fails must neither hold up every page behind
+                # it nor leave its alert silently unpaged.
+                log.exception("engine.timer_failed")
+                failed.append(timer_id)
+        return failed
 
     def _give_up(self, timer_id: int, now: datetime) -> None:
         ENGINE_FAILURES.inc()
@@ -274,17 +344,19 @@ class Engine:
             sessions=self._sessions, config=self._config(), notifiers=self._notifiers(),
             links=self._links, clock=self._clock, rng=self._rng,
         )
-        futures = [self._pool.submit(sender.deliver, delivery_id) for delivery_id in singles]
-        done: list[delivery.Delivered] = []
+        # The alerts are read again just before sending: nothing goes after an ack.
+        prepared = sender.prepare_all(singles)
+        futures = [self._pool.submit(sender.call, ready) for ready in prepared
+                   if ready.channel != paging.CONSOLE]
+        # A console copy is a line on a stream: written here while the threads
+        # send the rest, not handed to a thread of its own.
+        done = [sender.call(ready) for ready in prepared if ready.channel == paging.CONSOLE]
         failure: BaseException | None = None
         for future in futures:
             try:
-                sent = future.result()
+                done.append(future.result())
             except Exception as exc:
                 failure = failure or exc  # the others are recorded first, then it is raised
-                continue
-            if sent is not None:
-                done.append(sent)
         # One transaction records the batch: statements per page, not per page and row.
         sender.record_all(done)
         if failure is not None:
@@ -298,8 +370,10 @@ class Engine:
             times = [timers.earliest_due(session), outbox.earliest_due(session),
                      handoff_store.earliest_due(session), self._heartbeats.next_due(session),
                      gap_notice_store.earliest_due(session), self._releases.next_due(session),
+                     incident_notice_store.earliest_due(session),
                      self._bundles.next_due(session), self._followups.next_due(session),
-                     self._overdue.next_due(session), self._pacing.next_due(session)]
+                     self._overdue.next_due(session), self._pacing.next_due(session),
+                     self._incident_slack.next_due(session)]
         found = [t for t in times if t is not None]
         return min(found) if found else None
 

@@ -27,6 +27,7 @@ from tocsin.links import LinkSigner
 from tocsin.logs import REDACTOR, event
 from tocsin.notify.base import Notifier
 from tocsin.notify.registry import build_notifiers
+from tocsin.notify.slack import target_menus
 from tocsin.telemetry import CONFIG_RELOADS
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ def build_runtime(
         if notifiers is not None:
             return notifiers(config)
         return build_notifiers(config.notifications, clock, console_stream=console_stream,
-                               public_url=config.public_url)
+                               public_url=config.public_url, menus=target_menus(config))
 
     box: dict[str, dict[str, Notifier]] = {"current": make_notifiers(holder.current)}
 

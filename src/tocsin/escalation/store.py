@@ -30,6 +30,9 @@ from tocsin.db import Base, UTCDateTime
 
 ESCALATE = "escalate"
 ACK_LAPSE = "ack_lapse"
+# Declare an incident for the alert (a route's `declare_incident`); claimed by
+# `incidents.auto`, never by the escalation pass.
+DECLARE_INCIDENT = "declare_incident"
 
 PENDING = "pending"
 DONE = "done"
@@ -93,9 +96,12 @@ def schedule(
 
 
 def cancel_for_alert(session: Session, *, alert_id: int, now: datetime) -> int:
+    """Cancel the alert's escalation timers; a pending incident declaration stays
+    (an acknowledged alert still gets the incident its route asked for)."""
     result = session.execute(
         update(Timer)
-        .where(Timer.alert_id == alert_id, Timer.state == PENDING)
+        .where(Timer.alert_id == alert_id, Timer.state == PENDING,
+               Timer.kind != DECLARE_INCIDENT)
         .values(state=CANCELLED, done_at=now)
         .execution_options(synchronize_session="fetch")  # see notify.store.cancel_for_alert
     )
@@ -151,15 +157,19 @@ def start_chain(
     return found
 
 
-def claim_due(session: Session, *, now: datetime, limit: int = 1) -> list[Timer]:
+def claim_due(session: Session, *, now: datetime, limit: int = 1,
+              kinds: tuple[str, ...] | None = None) -> list[Timer]:
     """Up to `limit` of the oldest due timers, locked so no other worker can take them.
 
     On PostgreSQL this is `FOR UPDATE SKIP LOCKED`; SQLite has one writer at
     a time (the transaction began IMMEDIATE), so the plain select is enough.
+    `kinds`: only these; None: the escalation pass's (every kind but
+    DECLARE_INCIDENT).
     """
+    wanted = Timer.kind.in_(kinds) if kinds is not None else Timer.kind != DECLARE_INCIDENT
     query = (
         select(Timer)
-        .where(Timer.state == PENDING, Timer.due_at <= now)
+        .where(Timer.state == PENDING, Timer.due_at <= now, wanted)
         .order_by(Timer.due_at, Timer.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -110,6 +110,8 @@ def printable(text: str) -> str:
     could make the text read differently from what it is. Other format
     characters stay, since emoji sequences are joined by U+200D.
     """
+    if text.isprintable():
+        return text  # no control, separator or format character at all: nothing to escape
     return "".join(_escape_char(ch) if _unsafe(ch) else ch for ch in text)
 
 

@@ -3,7 +3,10 @@
 A page is a `trigger` event for the contact's routing key; the alert's
 acknowledgement and resolve follow later as `acknowledge` and `resolve`
 events with the same `dedup_key` (`tocsin-<alert id>`), queued by
-`notify.pagerduty_store` and sent by the engine. The far side may be
+`notify.pagerduty_store` and sent by the engine. An alert triggered again
+here (a lapsed acknowledgement, unacknowledge, escalate now) sends a new
+`trigger` with that key; the far side decides what it does with it
+(PagerDuty keeps an acknowledged incident acknowledged). The far side may be
 PagerDuty itself or anything that speaks Events v2, another Tocsin included.
 
 Answers: 202 (any 2xx) is delivered; 429, 408 and 5xx, timeouts and
@@ -62,9 +65,10 @@ class FollowUp:
 
     followup_id: int
     alert_id: int
-    action: str  # "acknowledge" | "resolve"
+    action: str  # "acknowledge" | "resolve" | "trigger"
     user_id: str
     routing_key: str
+    page: Page | None = None  # a trigger's alert as it is now (its address: the key)
 
 
 @runtime_checkable
@@ -159,7 +163,11 @@ class PagerDutyForwarder:
         return outcome
 
     def send_followup(self, followup: FollowUp) -> DeliveryOutcome:
-        outcome = self._post(followup_event(followup), followup.routing_key)
+        if followup.page is not None:
+            body = trigger_event(followup.page, self._public_url)
+        else:
+            body = followup_event(followup)
+        outcome = self._post(body, followup.routing_key)
         log_outcome(logger, "notify.pagerduty.followed_up", "notify.pagerduty.followup_failed",
                     outcome, {"followup_id": followup.followup_id,
                               "alert_id": followup.alert_id, "action": followup.action,

@@ -1,8 +1,10 @@
-"""Follow-ups to forwarded pages: an acknowledge or resolve per routing key.
+"""Follow-ups to forwarded pages: an acknowledge, resolve or trigger per routing key.
 
 When an alert whose trigger was forwarded to an Events v2 endpoint
-(`contacts.pagerduty`) is acknowledged or resolved, one row per routing
-key that received the trigger is written in the same transaction. The
+(`contacts.pagerduty`) is acknowledged or resolved, or goes back to
+triggered (an acknowledgement lapsed, unacknowledge, escalate now on an
+acknowledged alert), one row per routing key that received the trigger is
+written in the same transaction. The
 engine leases and sends them like deliveries (`tocsin.leases`), retrying
 while the far side is down, so the far side's alert follows Tocsin's.
 """
@@ -23,6 +25,7 @@ from tocsin.notify.store import Delivery
 CHANNEL = "pagerduty"
 ACKNOWLEDGE = "acknowledge"
 RESOLVE = "resolve"
+TRIGGER = "trigger"  # the alert is triggered again here: the same dedup_key, a new trigger
 
 
 class PagerDutyFollowUp(Base):
@@ -67,20 +70,22 @@ def queue(
     Without a pagerduty provider nothing could send them, so nothing is
     looked up (a storm's thousands of resolves cost no query). A resolve
     replaces an acknowledgement still waiting for the same key: the far side
-    needs only the last word.
+    needs only the last word. A trigger likewise replaces a waiting
+    acknowledgement.
     """
     if notifications.pagerduty is None:
         return 0
     targets = forwarded_to(session, alert_id)
     if not targets:
         return 0
-    if action == RESOLVE:
+    if action in (RESOLVE, TRIGGER):
+        replaced = (ACKNOWLEDGE, TRIGGER) if action == RESOLVE else (ACKNOWLEDGE,)
         session.execute(
             update(PagerDutyFollowUp)
             .where(PagerDutyFollowUp.alert_id == alert_id,
-                   PagerDutyFollowUp.action == ACKNOWLEDGE,
+                   PagerDutyFollowUp.action.in_(replaced),
                    PagerDutyFollowUp.status == QUEUED)
-            .values(status=CANCELLED, finished_at=now, detail="replaced by the resolve")
+            .values(status=CANCELLED, finished_at=now, detail=f"replaced by the {action}")
             .execution_options(synchronize_session="fetch")
         )
     for user_id, routing_key in targets:
@@ -89,6 +94,16 @@ def queue(
             status=QUEUED, attempts=0, due_at=now, created_at=now, detail="",
         ))
     return len(targets)
+
+
+def paged_again(session: Session, *, alert_id: int, routing_key: str, since: datetime) -> bool:
+    """True when the escalation itself sent, or will send, the key a trigger since `since`."""
+    query = select(Delivery.id).where(
+        Delivery.alert_id == alert_id, Delivery.channel == CHANNEL,
+        Delivery.address == routing_key, Delivery.created_at >= since,
+        Delivery.status.in_((QUEUED, SENDING, SENT)),
+    )
+    return session.scalars(query.limit(1)).first() is not None
 
 
 def trigger_in_flight(session: Session, *, alert_id: int, routing_key: str) -> bool:

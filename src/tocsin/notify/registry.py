@@ -17,7 +17,7 @@ from tocsin.notify.base import Notifier
 from tocsin.notify.console import ConsoleNotifier
 from tocsin.notify.email import EmailNotifier
 from tocsin.notify.pagerduty_forward import PagerDutyForwarder
-from tocsin.notify.slack import SlackNotifier, escape
+from tocsin.notify.slack import SlackNotifier, TargetMenus, escape
 from tocsin.notify.templates import page_template
 from tocsin.notify.twilio import TwilioApi, TwilioSmsNotifier, TwilioVoiceNotifier
 from tocsin.notify.webhook import WebhookNotifier
@@ -28,12 +28,15 @@ def build_notifiers(
     clock: Clock,
     console_stream: TextIO | None = None,
     public_url: str = "",
+    menus: TargetMenus | None = None,
 ) -> dict[str, Notifier]:
+    """`menus`: the Reassign and Add responder choices Slack pages offer (none without)."""
     notifiers: dict[str, Notifier] = {"console": ConsoleNotifier(console_stream)}
     if notifications.slack is not None:
         # Values a Slack template prints are escaped for mrkdwn; its own text is not.
         slack_text = page_template(notifications.templates, "slack", clock, escape)
-        notifiers["slack"] = SlackNotifier(notifications.slack, template=slack_text)
+        notifiers["slack"] = SlackNotifier(notifications.slack, template=slack_text,
+                                           menus=menus)
     if notifications.webhook is not None:
         notifiers["webhook"] = WebhookNotifier(notifications.webhook, clock)
     if notifications.email is not None:

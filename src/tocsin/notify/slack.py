@@ -3,8 +3,11 @@
 `page.address` is a Slack user id (posting to it opens the DM) or a channel
 id. The message has a plain-text fallback for notifications and blocks with
 the alert's facts, its links, and Acknowledge / Resolve / Escalate now
-buttons whose `value` is the alert id, and a Snooze menu whose options are
-`alert_id:minutes`; the web edge's `/slack/interactions` handler acts on
+buttons whose `value` is the alert id (Un-acknowledge in place of
+Acknowledge once acknowledged), a Snooze menu whose options are
+`alert_id:minutes`, and Reassign and Add responder menus whose options are
+`alert_id:code` (config.answer_targets; people and schedules, plus policies
+for a responder; the first 100); the web edge's `/slack/interactions` handler acts on
 them and rewrites the message with only the controls that still apply.
 The signed ack link is added as a plain link for people whose Slack app
 is not connected to Tocsin's interactivity endpoint. A notice
@@ -18,13 +21,16 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from tocsin.config.model import SlackProvider
+from tocsin.config import answer_targets
+from tocsin.config.answer_targets import Choice
+from tocsin.config.model import Config, SlackProvider
 from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome
 from tocsin.notify.bundles import RATE_LIMIT, BundlePage, held_count, id_ranges, summary
 from tocsin.notify.templates import PageTemplate, render
@@ -35,6 +41,9 @@ ACK_ACTION_ID = "tocsin_ack"
 RESOLVE_ACTION_ID = "tocsin_resolve"
 SNOOZE_ACTION_ID = "tocsin_snooze"
 ESCALATE_ACTION_ID = "tocsin_escalate"
+UNACK_ACTION_ID = "tocsin_unack"
+REASSIGN_ACTION_ID = "tocsin_reassign"
+RESPONDER_ACTION_ID = "tocsin_add_responder"
 # The snooze menu's choices, in minutes, and how the menu names them.
 SNOOZE_CHOICES = {15: "15 minutes", 30: "30 minutes", 60: "1 hour", 240: "4 hours"}
 
@@ -50,6 +59,29 @@ _ERROR_CODE = re.compile(r"[a-z0-9_.]{1,80}")
 # Alerts a bundle's message shows one per line; the rest are counted.
 _BUNDLE_SHOWN = 15
 BUNDLE_ACK_ACTION_ID = "tocsin_bundle_ack_link"
+# Slack refuses a select with more than 100 options, an option's text over
+# 75 characters and its value over 150.
+_MENU_OPTIONS = 100
+_OPTION_TEXT = 75
+_OPTION_VALUE = 150
+
+Groups = tuple[tuple[str, tuple[Choice, ...]], ...]
+
+
+@dataclass(frozen=True)
+class TargetMenus:
+    """The Reassign and Add responder menus' choices, under a heading per kind."""
+
+    reassign: Groups = ()
+    responder: Groups = ()
+
+
+def target_menus(config: Config) -> TargetMenus:
+    def groups(kinds: tuple[str, ...]) -> Groups:
+        return tuple((heading, tuple(found))
+                     for heading, found in answer_targets.grouped(config, kinds))
+    return TargetMenus(groups(answer_targets.REASSIGN_KINDS),
+                       groups(answer_targets.RESPONDER_KINDS))
 
 
 class SlackNotifier:
@@ -62,6 +94,7 @@ class SlackNotifier:
         timeout_seconds: int = 10,
         client: WebClient | None = None,
         template: PageTemplate | None = None,
+        menus: TargetMenus | None = None,
     ) -> None:
         # No retry handlers: the engine retries with backoff, and a second
         # layer of retries here would hold the delivery's lease longer.
@@ -74,6 +107,7 @@ class SlackNotifier:
             )
         self._client = client
         self._template = template  # notifications.templates.slack, if configured
+        self._menus = menus or TargetMenus()
 
     def send(self, page: Page) -> DeliveryOutcome:
         outcome = self._post(page)
@@ -99,10 +133,11 @@ class SlackNotifier:
     def _post(self, page: Page) -> DeliveryOutcome:
         custom = render(self._template, page)
         if custom is None:
-            return self._chat_post(page.address, fallback_text(page), build_blocks(page))
+            return self._chat_post(page.address, fallback_text(page),
+                                   build_blocks(page, menus=self._menus))
         # The template's text is the notification and the message's body section.
         text = _clip_escaped(custom.strip(), _SECTION_LIMIT)
-        return self._chat_post(page.address, text, build_blocks(page, text))
+        return self._chat_post(page.address, text, build_blocks(page, text, self._menus))
 
     def _chat_post(
         self, address: str, text: str, blocks: list[dict[str, Any]] | None,
@@ -214,7 +249,8 @@ def bundle_blocks(page: BundlePage) -> list[dict[str, Any]]:
     return blocks
 
 
-def build_blocks(page: Page, text: str | None = None) -> list[dict[str, Any]]:
+def build_blocks(page: Page, text: str | None = None,
+                 menus: TargetMenus | None = None) -> list[dict[str, Any]]:
     """The message's blocks; `text` (mrkdwn, from a template) stands for the description."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(_clip(page.title, _HEADER_LIMIT))},
@@ -227,7 +263,7 @@ def build_blocks(page: Page, text: str | None = None) -> list[dict[str, Any]]:
     links = _links(page)
     if links:
         blocks.append({"type": "context", "elements": [_mrkdwn(" | ".join(links))]})
-    blocks.append(_actions(page))
+    blocks.append(_actions(page, menus or TargetMenus()))
     return blocks
 
 
@@ -250,8 +286,11 @@ def _links(page: Page) -> list[str]:
     return [f"<{escape(url)}|{label}>" for label, url in named if url]
 
 
-def _actions(page: Page) -> dict[str, Any]:
-    """The controls that still apply to the alert's status; none once it is resolved."""
+def _actions(page: Page, menus: TargetMenus) -> dict[str, Any]:
+    """The controls that still apply to the alert's status; none once it is resolved.
+
+    No Add responder once acknowledged: the responder's page would not be sent.
+    """
     value = str(page.alert_id)
     # Escalate now carries the step the message was sent at: a stale message must not skip one.
     escalate_value = f"{page.alert_id}:{page.step}"
@@ -264,6 +303,14 @@ def _actions(page: Page) -> dict[str, Any]:
             _snooze_menu(page.alert_id),
             _button("Escalate now", ESCALATE_ACTION_ID, escalate_value),
         ]
+    if page.status == "acknowledged":
+        elements.append(_button("Un-acknowledge", UNACK_ACTION_ID, value))
+    if page.status != "resolved" and menus.reassign:
+        elements.append(_target_menu(page.alert_id, "Reassign", REASSIGN_ACTION_ID,
+                                     menus.reassign))
+    if page.status == "triggered" and menus.responder:
+        elements.append(_target_menu(page.alert_id, "Add responder", RESPONDER_ACTION_ID,
+                                     menus.responder))
     return {
         "type": "actions",
         "block_id": f"tocsin_alert_{page.alert_id}",
@@ -292,6 +339,25 @@ def _snooze_menu(alert_id: int) -> dict[str, Any]:
         "action_id": SNOOZE_ACTION_ID,
         "placeholder": _plain("Snooze"),
         "options": options,
+    }
+
+
+def _target_menu(alert_id: int, label: str, action_id: str, groups: Groups) -> dict[str, Any]:
+    """A menu of targets under headings; each option's value is `alert_id:code`."""
+    option_groups: list[dict[str, Any]] = []
+    room = _MENU_OPTIONS
+    for heading, found in groups:
+        options = [{"text": _plain(_clip(c.label, _OPTION_TEXT)), "value": value}
+                   for c in found
+                   if len(value := f"{alert_id}:{c.code}") <= _OPTION_VALUE][:room]
+        room -= len(options)
+        if options:
+            option_groups.append({"label": _plain(heading), "options": options})
+    return {
+        "type": "static_select",
+        "action_id": action_id,
+        "placeholder": _plain(label),
+        "option_groups": option_groups,
     }
 
 

@@ -18,7 +18,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from tocsin.config.model import SlackProvider
 from tocsin.logs import event
 from tocsin.notify.base import Page
-from tocsin.notify.slack import build_blocks, escape, fallback_text, slack_error_code
+from tocsin.notify.slack import (
+    TargetMenus,
+    build_blocks,
+    escape,
+    fallback_text,
+    slack_error_code,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +32,10 @@ logger = logging.getLogger(__name__)
 _TIMEOUT_SECONDS = 10
 
 
-def answered_blocks(page: Page, note: str) -> list[dict[str, Any]]:
+def answered_blocks(page: Page, note: str,
+                    menus: TargetMenus | None = None) -> list[dict[str, Any]]:
     """The page's blocks for its alert's status now, with `note` under the header."""
-    blocks = [block for block in build_blocks(page)
+    blocks = [block for block in build_blocks(page, menus=menus)
               if block["type"] != "actions" or block["elements"]]
     status = {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(note)}*"}}
     blocks.insert(1, status)
@@ -40,7 +47,9 @@ def answered_text(page: Page, note: str) -> str:
 
 
 class SlackReplies:
-    def __init__(self, provider: SlackProvider, *, client: WebClient | None = None) -> None:
+    def __init__(self, provider: SlackProvider, *, client: WebClient | None = None,
+                 menus: TargetMenus | None = None) -> None:
+        self._menus = menus
         self._client = client or WebClient(token=provider.token, base_url=provider.api_url,
                                            timeout=_TIMEOUT_SECONDS, retry_handlers=[])
 
@@ -49,7 +58,7 @@ class SlackReplies:
         def send() -> Any:
             return self._client.chat_update(channel=channel, ts=ts,
                                             text=answered_text(page, note),
-                                            blocks=answered_blocks(page, note))
+                                            blocks=answered_blocks(page, note, self._menus))
         return _sent("chat.update", page.alert_id, send)
 
     def tell(self, *, channel: str, user: str, text: str, alert_id: int | None = None) -> bool:

@@ -8,9 +8,10 @@ page sent twice is better than a page lost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, or_, select, text, update
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -29,6 +30,9 @@ HELD = "held"
 
 # Pages not delivered yet whose hard failover has not happened (engine.overdue):
 # the partial index keeps finding them cheap however many pages went before.
+# session.info: (now, ids of alerts found with no rule page waiting), see note_none_waiting.
+_NONE_WAITING = "tocsin.outbox.none_waiting"
+
 WATCHED = text("failed_over_at IS NULL AND status IN ('queued', 'sending', 'held', 'bundled')")
 
 
@@ -103,9 +107,61 @@ def cancel_for_alert(session: Session, *, alert_id: int, now: datetime, reason: 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def waiting_rule_pages(session: Session, *, alert_id: int, now: datetime) -> list[Delivery]:
+    """The alert's pages a notification rule's delay still holds back, soonest first.
+
+    Only pages never tried and not yet due: a retry, a held or bundled page is
+    already on its way. No autoflush: a batch of escalations queues its pages
+    for one insert at its end (alerts.paging.queued_together), and a page
+    queued in this transaction is never one to cancel.
+    """
+    known = session.info.get(_NONE_WAITING)
+    if known is not None and known[0] == now and alert_id in known[1]:
+        return []
+    with session.no_autoflush:
+        return list(session.scalars(
+            select(Delivery)
+            .where(Delivery.alert_id == alert_id, Delivery.status == QUEUED,
+                   Delivery.due_at > now, Delivery.attempts == 0)
+            .order_by(Delivery.due_at, Delivery.id)))
+
+
+def note_none_waiting(session: Session, *, alert_ids: Sequence[int], now: datetime) -> None:
+    """Find in one statement which of a batch's alerts have no rule page waiting;
+    `waiting_rule_pages` then answers those in this session without a statement each.
+
+    The caller holds the alerts' row locks, so no other transaction queues one meanwhile.
+    """
+    with session.no_autoflush:
+        waiting = set(session.scalars(
+            select(Delivery.alert_id).distinct()
+            .where(Delivery.alert_id.in_(alert_ids), Delivery.status == QUEUED,
+                   Delivery.due_at > now, Delivery.attempts == 0)))
+    session.info[_NONE_WAITING] = (now, set(alert_ids) - waiting)
+
+
+def cancel_rows(rows: list[Delivery], *, now: datetime, reason: str) -> None:
+    for row in rows:
+        row.status, row.finished_at, row.detail = CANCELLED, now, reason
+
+
 def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int) -> list[int]:
-    """Lease up to `limit` due deliveries; an expired lease is taken again."""
-    return leases.claim_due(session, Delivery, now=now, lease_until=lease_until, limit=limit)
+    """Lease up to `limit` due deliveries, oldest first; an expired lease is taken again.
+
+    As `leases.claim_due`, in two statements whatever the batch (no row objects):
+    the rows are locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL), then leased.
+    """
+    due = or_((Delivery.status == QUEUED) & (Delivery.due_at <= now),
+              (Delivery.status == SENDING) & (Delivery.lease_until <= now))
+    query = (select(Delivery.id).where(due).order_by(Delivery.due_at, Delivery.id).limit(limit)
+             .with_for_update(skip_locked=True))
+    claimed = list(session.scalars(query))
+    if claimed:
+        session.execute(
+            update(Delivery).where(Delivery.id.in_(claimed))
+            .values(status=SENDING, lease_until=lease_until, attempts=Delivery.attempts + 1)
+            .execution_options(synchronize_session=False))
+    return claimed
 
 
 def earliest_due(session: Session) -> datetime | None:

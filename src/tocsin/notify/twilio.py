@@ -10,7 +10,8 @@ own `{public_url}/twilio/status/<delivery id>` (see web.twilio_inbound).
 `page.address` is the person's `contacts.sms` or `contacts.phone`, in E.164
 form (separators are dropped).
 An SMS is one segment (see `sms_text`). A call reads one sentence and asks
-for a key (`KEYPAD_PROMPT`: 1 acknowledges, 2 resolves, 3 escalates now): the
+for a key (`KEYPAD_PROMPT`: 1 acknowledges, 2 resolves, 3 escalates now, 4
+snoozes for `KEYPAD_SNOOZE_MINUTES`): the
 keypad answer goes to `/twilio/voice/<link token>` on Tocsin, the same signed
 token as the page's ack link.
 
@@ -45,7 +46,9 @@ API_VERSION = "2010-04-01"
 VOICE_ACK_PATH = "/twilio/voice/"
 STATUS_PATH = "/twilio/status/"
 # What each key does is web.twilio_inbound's KEYPAD; keep the two in step.
-KEYPAD_PROMPT = "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
+KEYPAD_SNOOZE_MINUTES = 30
+KEYPAD_PROMPT = ("Press 1 to acknowledge, 2 to resolve, 3 to escalate now, "
+                 f"4 to snooze for {KEYPAD_SNOOZE_MINUTES} minutes.")
 _SPOKEN_TITLE_LIMIT = 200
 _MESSAGE_LIMIT = 200  # characters of the provider's error message kept in a detail
 

@@ -18,6 +18,7 @@ from tocsin.web import (
     health,
     heartbeats,
     heartbeats_api,
+    incidents_api,
     integrations,
     links,
     maintenance_api,
@@ -27,6 +28,7 @@ from tocsin.web import (
     routes_api,
     schedules,
     slack_inbound,
+    statuspage,
     twilio_inbound,
     ui,
 )
@@ -41,9 +43,12 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app.include_router(changes.build_router(runtime))
     app.include_router(api.build_router(runtime))
     app.include_router(pages_api.build_router(runtime))
+    app.include_router(incidents_api.build_router(runtime))
     app.include_router(routes_api.build_router(runtime))
     app.include_router(maintenance_api.build_router(runtime))
     app.include_router(heartbeats_api.build_router(runtime))
+    for router in statuspage.build_routers(runtime):
+        app.include_router(router)
     app.include_router(links.build_router(runtime))
     app.include_router(bundles.build_router(runtime))
     app.include_router(twilio_inbound.build_router(runtime))

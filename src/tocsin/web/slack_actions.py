@@ -19,7 +19,8 @@ from typing import Any
 from tocsin.alerts import actions, service
 from tocsin.alerts import replay_store as replays
 from tocsin.alerts.store import ACKNOWLEDGED, RESOLVED, TRIGGERED, Alert
-from tocsin.config.model import Config
+from tocsin.config import answer_targets
+from tocsin.config.model import Config, Target
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import Conflict, InvalidInput, NotFound
@@ -28,16 +29,24 @@ from tocsin.notify.base import Page
 from tocsin.notify.slack import (
     ACK_ACTION_ID,
     ESCALATE_ACTION_ID,
+    REASSIGN_ACTION_ID,
     RESOLVE_ACTION_ID,
+    RESPONDER_ACTION_ID,
     SNOOZE_ACTION_ID,
     SNOOZE_CHOICES,
+    UNACK_ACTION_ID,
 )
 from tocsin.notify.slack_replies import SlackReplies
 
 logger = logging.getLogger(__name__)
 
 SURFACE = "slack"
-_OURS = frozenset({ACK_ACTION_ID, RESOLVE_ACTION_ID, SNOOZE_ACTION_ID, ESCALATE_ACTION_ID})
+_OURS = frozenset({ACK_ACTION_ID, RESOLVE_ACTION_ID, SNOOZE_ACTION_ID, ESCALATE_ACTION_ID,
+                   UNACK_ACTION_ID, REASSIGN_ACTION_ID, RESPONDER_ACTION_ID})
+# The menus whose option names a target, and the kinds each may name.
+_TARGET_KINDS = {REASSIGN_ACTION_ID: answer_targets.REASSIGN_KINDS,
+                 RESPONDER_ACTION_ID: answer_targets.RESPONDER_KINDS}
+_MENUS = frozenset({SNOOZE_ACTION_ID, *_TARGET_KINDS})
 _MALFORMED = ("Tocsin could not read this click (the message may be from an older Tocsin); "
               "nothing was changed.")
 
@@ -51,6 +60,7 @@ class Click:
     alert_id: int = 0
     minutes: int | None = None  # the snooze chosen
     step: int | None = None  # escalate now: the step its message was sent at (older: None)
+    target: str | None = None  # reassign, add responder: the chosen target's code (u:bob)
     problem: str | None = None  # why the click cannot be acted on, for the log
 
 
@@ -92,12 +102,17 @@ def _read_action(click: Click, action: dict[str, Any]) -> Click:
         # A link button (a storm bundle's) also reports its click: not ours to act on.
         return Click(click.slack_user, None, None, problem="not a Tocsin action")
     value = action.get("value")
-    if action_id == SNOOZE_ACTION_ID:
+    if action_id in _MENUS:
         value = _text(action, "selected_option", "value")
     alert_text, _, minutes_text = str(value or "").partition(":")
     if not alert_text.isascii() or not alert_text.isdigit() or len(alert_text) > 12:
         return _malformed(click, "no alert id")
     minutes = step = None
+    target = None
+    if action_id in _TARGET_KINDS:
+        if not minutes_text:
+            return _malformed(click, "no target chosen")
+        target = minutes_text
     if action_id == SNOOZE_ACTION_ID:
         if not minutes_text.isdigit() or int(minutes_text) not in SNOOZE_CHOICES:
             return _malformed(click, "snooze minutes not offered")
@@ -108,7 +123,7 @@ def _read_action(click: Click, action: dict[str, Any]) -> Click:
             return _malformed(click, "escalation step unreadable")
         step = int(minutes_text)
     return Click(click.slack_user, click.channel, click.message_ts, str(action_id),
-                 int(alert_text), minutes, step)
+                 int(alert_text), minutes, step, target)
 
 
 def _malformed(click: Click, problem: str) -> Click:
@@ -163,6 +178,9 @@ _ACTIONS: dict[str, _Action] = {
     RESOLVE_ACTION_ID: service.resolve,
     SNOOZE_ACTION_ID: actions.snooze,
     ESCALATE_ACTION_ID: actions.escalate_now,
+    UNACK_ACTION_ID: actions.unacknowledge,
+    REASSIGN_ACTION_ID: actions.reassign,
+    RESPONDER_ACTION_ID: actions.add_responder,
 }
 
 
@@ -179,7 +197,13 @@ def _act(runtime: Runtime, config: Config, click: Click, user_id: str,
         if stale is not None:
             return Answer(click, _page(runtime, config, alert, user_id),
                           _status_note(config, alert, now), stale)
-        extra: dict[str, int] = {}
+        extra: dict[str, int | Target] = {}
+        if click.action_id in _TARGET_KINDS:
+            target = answer_targets.from_code(config, click.target or "",
+                                              _TARGET_KINDS[click.action_id])
+            if target is None:
+                return Answer(click, tell=_unknown_target(click))
+            extra["target"] = target
         if click.minutes is not None:
             extra["minutes"] = click.minutes
         if click.step is not None and click.action_id == ESCALATE_ACTION_ID:
@@ -187,7 +211,7 @@ def _act(runtime: Runtime, config: Config, click: Click, user_id: str,
         carrier = _ACTIONS[click.action_id](session, config=config, alert_id=alert.id,
                                             actor=user_id, surface=SURFACE, now=now, **extra)
         alert = service.get_alert(session, click.alert_id)
-        note = _done_note(config, click, carrier, user_id, now)
+        note = _done_note(config, click, carrier, user_id, now, extra.get("target"))
         page = _page(runtime, config, alert, user_id)
     event(logger, "slack.click_applied", alert_id=click.alert_id, action=click.action_id,
           actor=user_id)
@@ -202,12 +226,29 @@ def _stale(config: Config, click: Click, alert: Alert, now: datetime) -> str | N
     if click.action_id == ACK_ACTION_ID and alert.status == ACKNOWLEDGED:
         return (f"Alert {alert.id} was already acknowledged by "
                 f"{_name(config, alert.acknowledged_by)} at {_when(alert.acknowledged_at, now)}.")
+    if click.action_id == UNACK_ACTION_ID and alert.status == TRIGGERED:
+        return f"Alert {alert.id} is not acknowledged. Nothing was changed."
     return None
 
 
+def _unknown_target(click: Click) -> str:
+    kinds = _TARGET_KINDS[click.action_id]
+    return (f"{click.target or 'That choice'} is not a {answer_targets.nouns(kinds)} in "
+            "Tocsin's config now (it may have changed since this message was sent); choose "
+            "one the menu lists, or reply REASSIGN/ADD by text. Nothing was changed.")
+
+
 def _done_note(config: Config, click: Click, carrier: Alert, user_id: str,
-               now: datetime) -> str:
+               now: datetime, target: object = None) -> str:
     who = _name(config, user_id)
+    if isinstance(target, Target):
+        named = f"{answer_targets.noun(target.kind)} {_target_name(config, target)}"
+        if click.action_id == REASSIGN_ACTION_ID:
+            return f"Reassigned to {named} by {who} at {_when(now, now)}"
+        return f"Added {named} as a responder, by {who} at {_when(now, now)}"
+    if click.action_id == UNACK_ACTION_ID:
+        return (f"Un-acknowledged by {who} at {_when(now, now)}; escalation resumes at step "
+                f"{max(carrier.step, 0) + 1}")
     if click.action_id == SNOOZE_ACTION_ID:
         minutes = click.minutes or 0
         until = now + timedelta(minutes=minutes)
@@ -240,6 +281,10 @@ def _page(runtime: Runtime, config: Config, alert: Alert, user_id: str) -> Page:
         source_url=alert.source_url, runbook_url=alert.runbook_url, ack_url=ack_url,
         labels={str(k): str(v) for k, v in (alert.labels or {}).items()},
     )
+
+
+def _target_name(config: Config, target: Target) -> str:
+    return _name(config, target.name) if target.kind == "user" else target.name
 
 
 def _name(config: Config, user_id: str | None) -> str:

@@ -1,4 +1,6 @@
-"""Slash commands: `/oncall [schedule]` says who is on call now; anything else gets help.
+"""Slash commands: `/oncall [schedule]` says who is on call now; unknown ones get help.
+
+`/incident` and `/page` are answered by web.slack_incidents.
 
 The answer is the text of an ephemeral reply (only the person who typed
 the command sees it), in Slack's mrkdwn. Who is on call comes from the same
@@ -20,6 +22,8 @@ ONCALL = "/oncall"
 HELP = ("Tocsin answers these commands:\n"
         "• `/oncall` who is on call now in every schedule\n"
         "• `/oncall SCHEDULE` who is on call now in one schedule\n"
+        "• `/incident help` declare and run incidents (`/incident create \"TITLE\" SEV1`)\n"
+        "• `/page @person|SCHEDULE|POLICY MESSAGE` page someone now\n"
         "Pages sent to Slack have Acknowledge, Resolve, Snooze and Escalate now controls.")
 # Slack shows about 40,000 characters of a message; a long list is cut well before.
 _SHOWN_SCHEDULES = 40

@@ -1,8 +1,10 @@
 """The Slack app's request URLs: button clicks, events, slash commands.
 
     POST /slack/interactions  a click on a page message (form field `payload`)
-    POST /slack/events        Events API; answers `url_verification`, ignores the rest
-    POST /slack/commands      `/oncall [schedule]`; any other command gets the help
+    POST /slack/events        Events API; answers `url_verification`, pins a message to an
+                              incident's timeline on a reaction (web.slack_pins), ignores the rest
+    POST /slack/commands      `/oncall [schedule]`; `/incident ...` and `/page ...`
+                              (web.slack_incidents); any other command gets the help
 
 Every request must carry Slack's signature over its raw body
 (notify.slack_signature) with a timestamp within five minutes of the
@@ -27,8 +29,9 @@ from tocsin.config.model import Config, SlackProvider
 from tocsin.engine.runtime import Runtime
 from tocsin.logs import event
 from tocsin.notify import slack_signature
+from tocsin.notify.slack import target_menus
 from tocsin.notify.slack_replies import SlackReplies
-from tocsin.web import slack_actions, slack_commands
+from tocsin.web import slack_actions, slack_commands, slack_incidents, slack_pins
 from tocsin.web.body import KIB, MIB, read_capped
 
 logger = logging.getLogger(__name__)
@@ -78,15 +81,21 @@ def build_router(runtime: Runtime) -> APIRouter:
                                             request.headers.get("X-Slack-Signature"))
             if found is not None:
                 # After the answer: Slack shows an error to a click not answered in 3 s.
-                background.add_task(slack_actions.deliver, SlackReplies(provider), found)
+                background.add_task(slack_actions.deliver,
+                                    SlackReplies(provider, menus=target_menus(config)), found)
         return Response(status_code=200)
 
     @router.post("/slack/events")
-    async def events(request: Request) -> Response:
+    async def events(request: Request, background: BackgroundTasks) -> Response:
         try:
-            _config, _provider, body = await signed(request, _PAYLOAD_LIMIT)
+            config, provider, body = await signed(request, _PAYLOAD_LIMIT)
         except _Refused as refused:
             return refused.response
+        pin = slack_pins.read_pin(provider, body)
+        if pin is not None:
+            # After the answer: reading the message back from Slack may take a while.
+            background.add_task(slack_pins.pin, runtime, config, provider, pin)
+            return Response(status_code=200)
         return _event_answer(body)
 
     @router.post("/slack/commands")
@@ -96,10 +105,14 @@ def build_router(runtime: Runtime) -> APIRouter:
         except _Refused as refused:
             return refused.response
         form = _form(body)
-        text = await run_in_threadpool(slack_commands.answer, runtime, config,
-                                       form.get("command", ""), form.get("text", ""))
         event(logger, "slack.command_answered", command=form.get("command", "")[:40],
               slack_user=form.get("user_id", "")[:40])
+        if form.get("command", "").strip().lower() in slack_incidents.COMMANDS:
+            reply = await run_in_threadpool(slack_incidents.answer, runtime, config, form,
+                                            request.headers.get("X-Slack-Signature"))
+            return JSONResponse(reply.body())
+        text = await run_in_threadpool(slack_commands.answer, runtime, config,
+                                       form.get("command", ""), form.get("text", ""))
         return JSONResponse({"response_type": "ephemeral", "text": text})
 
     return router

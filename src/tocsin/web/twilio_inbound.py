@@ -1,9 +1,10 @@
 """Twilio's webhooks: the keypad answer to a call, text replies, delivery reports.
 
     POST /twilio/voice/{link token}   Digits 1 acknowledge, 2 resolve, 3 escalate now,
-                                      as the person called
+                                      4 snooze 30 minutes, as the person called
     POST /twilio/sms                  "ACK 42", "RES 42", "SNOOZE 42 30", "ESC 42",
-                                      "UNACK 42" from a user's own number (alerts.reply_rules)
+                                      "UNACK 42", "REASSIGN 42 bob", "ADD 42 primary"
+                                      from a user's own number (alerts.reply_rules)
     POST /twilio/status[/{delivery}]  MessageStatus / CallStatus reports
 
 Every request must carry a valid `X-Twilio-Signature` for the URL under
@@ -27,14 +28,18 @@ from tocsin.alerts import answers
 from tocsin.alerts import replay_store as replays
 from tocsin.alerts.reply_rules import (
     ACK,
+    ADD,
     DEFAULT_SNOOZE_MINUTES,
     ESCALATE,
+    REASSIGN,
     RESOLVE,
     SNOOZE,
     UNACK,
+    Reply,
     parse_reply,
 )
-from tocsin.config.model import Config, TwilioProvider
+from tocsin.config import answer_targets
+from tocsin.config.model import Config, Target, TwilioProvider
 from tocsin.db import transaction
 from tocsin.engine.delivery_status import find_delivery, provider_failed
 from tocsin.engine.runtime import Runtime
@@ -43,7 +48,7 @@ from tocsin.escalation.rules import MAX_WAIT_MINUTES
 from tocsin.links import LinkError
 from tocsin.logs import event
 from tocsin.notify.sms_text import fits_one_segment
-from tocsin.notify.twilio import KEYPAD_PROMPT, VOICE_ACK_PATH
+from tocsin.notify.twilio import KEYPAD_PROMPT, KEYPAD_SNOOZE_MINUTES, VOICE_ACK_PATH
 from tocsin.notify.twilio_signature import is_valid
 
 logger = logging.getLogger(__name__)
@@ -51,11 +56,17 @@ logger = logging.getLogger(__name__)
 _SMS_FAILED = frozenset({"undelivered", "failed"})
 _CALL_FAILED = frozenset({"no-answer", "busy", "failed"})
 _TWIML = "application/xml"
-SMS_HELP = ("Tocsin: reply ACK 42, RES 42, SNOOZE 42 30 (minutes), ESC 42 (escalate) or "
-            "UNACK 42. With no number it acts on the one open alert texted to you.")
+# One segment: every verb, with REASSIGN and ADD naming a person or schedule by example.
+SMS_HELP = ("Tocsin: reply ACK 42, RES 42, SNOOZE 42 30 (minutes), ESC 42 (escalate), "
+            "UNACK 42, REASSIGN 42 bob, ADD 42 primary. No number: the one open alert "
+            "texted to you.")
 # The keys a call offers (notify.twilio.KEYPAD_PROMPT says them).
-KEYPAD = {"1": ACK, "2": RESOLVE, "3": ESCALATE}
-_SMS_WORDS = {ACK: "ACK", RESOLVE: "RES", SNOOZE: "SNOOZE", ESCALATE: "ESC", UNACK: "UNACK"}
+KEYPAD = {"1": ACK, "2": RESOLVE, "3": ESCALATE, "4": SNOOZE}
+_SMS_WORDS = {ACK: "ACK", RESOLVE: "RES", SNOOZE: "SNOOZE", ESCALATE: "ESC", UNACK: "UNACK",
+              REASSIGN: "REASSIGN", ADD: "ADD"}
+# What REASSIGN and ADD may name, and how a reply says so.
+_TARGET_KINDS = {REASSIGN: answer_targets.REASSIGN_KINDS, ADD: answer_targets.RESPONDER_KINDS}
+_TARGET_FORMS = {REASSIGN: "<user|schedule>", ADD: "<user|schedule|policy>"}
 
 
 class _Refused(Exception):
@@ -137,7 +148,7 @@ def _keypad_answer(runtime: Runtime, config: Config, token: str, digits: str,
                 f"<Say>That key does nothing. {_xml(KEYPAD_PROMPT)}</Say></Gather>"
                 "<Say>No key was pressed. Goodbye.</Say>")
     said = _act(runtime, config, verb, claim.alert_id, claim.user_id, replays.KEYPAD,
-                replay_key=replay_key)
+                KEYPAD_SNOOZE_MINUTES, replay_key=replay_key)
     return f"<Say>{_xml(said)} Goodbye.</Say>"
 
 
@@ -157,25 +168,43 @@ def _sms_answer(runtime: Runtime, config: Config, sender: str, body: str,
         with runtime.sessions() as session:
             texted = answers.open_texted(session, user_id=user_id)
         if len(texted) != 1:
-            return _ask_which(reply.verb, texted)
+            return _ask_which(reply, texted)
         alert_id = texted[0]
+    target: Target | None = None
+    if reply.verb in _TARGET_KINDS:
+        target = answer_targets.named(config, reply.target or "", _TARGET_KINDS[reply.verb])
+        if target is None:
+            return _unknown_target(config, reply, alert_id)
     said = _act(runtime, config, reply.verb, alert_id, user_id, replays.SMS, reply.minutes,
-                replay_key=message)
+                replay_key=message, target=target)
     return one_segment("Tocsin: " + said)
 
 
-def _ask_which(verb: str, texted: list[int]) -> str:
-    word = _SMS_WORDS[verb]
+def _ask_which(reply: Reply, texted: list[int]) -> str:
+    word = _SMS_WORDS[reply.verb]
+    then = f" {reply.target}" if reply.target else ""
     if not texted:
         return (f"Tocsin: no open alert was texted to you; reply with the alert's number, "
-                f"e.g. {word} 42. Nothing was changed.")
+                f"e.g. {word} 42{then}. Nothing was changed.")
     return (f"Tocsin: {len(texted)} open alerts were texted to you; reply with the number, "
-            f"e.g. {word} {texted[0]}. Nothing was changed.")
+            f"e.g. {word} {texted[0]}{then}. Nothing was changed.")
+
+
+def _unknown_target(config: Config, reply: Reply, alert_id: int) -> str:
+    """Nothing changed: the reply named no target, or one the config does not define."""
+    kinds = _TARGET_KINDS[reply.verb]
+    what = answer_targets.nouns(kinds)
+    named = (f"no {what} is named {reply.target[:30]!r}" if reply.target
+             else f"name the {what}")
+    event(logger, "twilio.sms_unknown_target", verb=reply.verb, alert_id=alert_id)
+    return one_segment(
+        f"Tocsin: nothing changed; {named}. Reply {_SMS_WORDS[reply.verb]} {alert_id} "
+        f"{_TARGET_FORMS[reply.verb]}, e.g. {answer_targets.valid_names(config, kinds)}")
 
 
 def _act(runtime: Runtime, config: Config, verb: str, alert_id: int, user_id: str,
          surface: str, minutes: float = DEFAULT_SNOOZE_MINUTES, *,
-         replay_key: str | None = None) -> str:
+         replay_key: str | None = None, target: Target | None = None) -> str:
     """Answer the page as `user_id`; the sentence to say or text back.
 
     A request already answered under `replay_key` acts no more: the claim is
@@ -188,7 +217,8 @@ def _act(runtime: Runtime, config: Config, verb: str, alert_id: int, user_id: st
                     session, source=surface, key=replay_key, now=now, alert_id=alert_id):
                 return _repeat(session, surface, replay_key, alert_id)
             done = answers.answer(session, config=config, verb=verb, alert_id=alert_id,
-                                  actor=user_id, surface=surface, now=now, minutes=minutes)
+                                  actor=user_id, surface=surface, now=now, minutes=minutes,
+                                  target=target)
             said, changed = done.said, done.changed
             if replay_key is not None:
                 replays.remember_reply(session, source=surface, key=replay_key, reply=said)

@@ -28,7 +28,14 @@ from tocsin.errors import TocsinError
 from tocsin.logs import event
 from tocsin.oncall import coverage, overrides, service
 from tocsin.oncall.store import ScheduleOverride
-from tocsin.web import ui_alerts, ui_forms, ui_heartbeats, ui_maintenance, ui_views
+from tocsin.web import (
+    ui_alerts,
+    ui_forms,
+    ui_heartbeats,
+    ui_incidents,
+    ui_maintenance,
+    ui_views,
+)
 from tocsin.web.ui_session import (
     STALE_FORM,
     Sessions,
@@ -107,6 +114,7 @@ def build_router(runtime: Runtime, *, trusted_header: str | None = None) -> APIR
     _page_routes(router, pages)
     _override_routes(router, pages)
     ui_alerts.add_routes(router, pages)
+    ui_incidents.add_routes(router, pages)
     ui_maintenance.add_routes(router, pages)
     ui_heartbeats.add_routes(router, pages)
     return router

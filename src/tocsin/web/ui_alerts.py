@@ -26,7 +26,9 @@ from tocsin.db import transaction
 from tocsin.errors import Conflict, NotFound
 from tocsin.logs import event
 from tocsin.web import ui_alert_views as views
+from tocsin.web import ui_incident_views as incident_views
 from tocsin.web import ui_maintenance_views as maintenance_views
+from tocsin.web.auth import session_scope
 from tocsin.web.ui_session import STALE_FORM, Viewer, csrf_ok, viewer_zone
 
 if TYPE_CHECKING:
@@ -118,9 +120,13 @@ def _alert_routes(router: APIRouter, pages: Pages) -> None:
             context = views.detail(session, config, alert, now, zone)
             told = views.notice(config, alert, done, zone) if done in views.DONE else ""
             held = maintenance_views.held_note(session, config, alert, now, zone)
+            incidents = incident_views.incidents_of_alert(
+                session, alert.id, viewer=viewer.user.id,
+                admin=session_scope(config, viewer.user.id) == "admin")
         return pages.render(request, "alert.html", viewer=viewer,
                             title=f"Alert #{alert.id}", notice=told, zone=zone.key, held=held,
-                            nav="alerts", **context)
+                            nav="alerts", severities=[s.name for s in config.severities],
+                            incidents=incidents, **context)
 
     @router.post("/alerts/{alert_id}/ack", response_class=HTMLResponse)
     def ack(request: Request, alert_id: str, csrf: str = Form("")) -> Response:

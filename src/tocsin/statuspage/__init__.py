@@ -1,0 +1,1 @@
+"""The status page: components, public incidents, uptime (issue 7)."""

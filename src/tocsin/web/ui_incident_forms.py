@@ -1,0 +1,237 @@
+"""The forms of the incident pages: what each reads and which service call it makes.
+
+Each form's handler reads the posted fields, notes what cannot be read
+beside its field, and only then calls `incidents.service` as the viewer
+on the surface "ui"; the service's own checks come back the same way. A
+form shows the current values (status, severity, impact), so a field
+submitted unchanged is passed on as "no change", never as a new value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from tocsin.config.model import Config
+from tocsin.errors import NotFound
+from tocsin.incidents import service
+from tocsin.incidents.store import Incident
+from tocsin.web.ui_incident_views import (
+    Problems,
+    count_field,
+    entry_of,
+    form_time,
+    text_field,
+    time_field,
+)
+
+SURFACE = "ui"
+DECLARE_FIELDS = ("title", "severity", "services", "private", "summary")
+
+
+@dataclass(frozen=True)
+class Act:
+    """Who acts on which incident, when, and in which zone they typed times."""
+
+    session: Session
+    config: Config
+    key: str
+    actor: str
+    now: datetime
+    admin: bool
+    zone: ZoneInfo
+
+    def fields(self) -> dict[str, Any]:
+        return {"config": self.config, "key": self.key, "actor": self.actor,
+                "surface": SURFACE, "now": self.now, "admin": self.admin}
+
+    def incident(self) -> Incident:
+        return service.get(self.session, self.key, viewer=self.actor, admin=self.admin)
+
+
+Handler = Callable[[Act, dict[str, str], list[str], Problems], str]
+
+
+@dataclass(frozen=True)
+class DeclareForm:
+    title: str = ""
+    severity: str = ""
+    services: tuple[str, ...] = ()
+    private: bool = False
+    summary: str = ""
+
+    @classmethod
+    def read(cls, values: dict[str, str], services: list[str]) -> DeclareForm:
+        return cls(values.get("title", ""), values.get("severity", ""),
+                   tuple(s for s in services if s), values.get("private") == "yes",
+                   values.get("summary", "").replace("\r\n", "\n"))
+
+    def problems(self) -> Problems:
+        found = Problems()
+        text_field({"title": self.title}, "title", found)
+        text_field({"summary": self.summary}, "summary", found)
+        return found
+
+
+def _status(act: Act, values: dict[str, str], services: list[str], problems: Problems) -> str:
+    note = text_field(values, "note", problems)
+    if problems:
+        return ""
+    if values.get("mitigated") == "yes":
+        service.mark_mitigated(act.session, **act.fields())
+    service.set_status(act.session, status=values.get("status", ""),
+                       note=note.strip() or None, **act.fields())
+    return "done=status"
+
+
+def _severity(act: Act, values: dict[str, str], services: list[str],
+              problems: Problems) -> str:
+    service.set_severity(act.session, severity=values.get("severity", ""), **act.fields())
+    return "done=severity"
+
+
+def _role(act: Act, values: dict[str, str], services: list[str], problems: Problems) -> str:
+    if not values.get("role", "").strip():
+        problems.add("role", "choose a role")
+    if not values.get("user", "").strip():
+        problems.add("user", "choose a person")
+    if problems:
+        return ""
+    made = service.assign_role(act.session, role=values["role"], user=values["user"],
+                               **act.fields())
+    return urlencode({"done": "role", "role": made.role})
+
+
+def _note(act: Act, values: dict[str, str], services: list[str], problems: Problems) -> str:
+    text = text_field(values, "text", problems, required=True)
+    when = time_field(values, "occurred_at", act.zone, problems)
+    if problems:
+        return ""
+    service.add_note(act.session, text=text, occurred_at=when, **act.fields())
+    return "done=note"
+
+
+def _responder(act: Act, values: dict[str, str], services: list[str],
+               problems: Problems) -> str:
+    target = text_field(values, "target", problems)
+    if not problems and not target.strip():
+        problems.add("target", "name a person, a schedule or an escalation policy")
+    if problems:
+        return ""
+    service.add_responder(act.session, target=target, **act.fields())
+    return "done=responder"
+
+
+def _update(act: Act, values: dict[str, str], services: list[str], problems: Problems) -> str:
+    text = text_field(values, "text", problems, required=True)
+    if problems:
+        return ""
+    service.post_update(act.session, text=text, **act.fields())
+    return "done=update"
+
+
+def _impact(act: Act, values: dict[str, str], services: list[str], problems: Problems) -> str:
+    incident = act.incident()
+    start_text = values.get("impact_start", "").strip()
+    unchanged_start = start_text == form_time(incident.impact_start, act.zone)
+    start = None if unchanged_start else time_field(values, "impact_start", act.zone, problems)
+    users = count_field(values, "users_affected", problems)
+    summary = text_field(values, "summary", problems)
+    cause = text_field(values, "root_cause", problems)
+    if problems:
+        return ""
+    # Services the config no longer has have no box; leaving the boxes as they were
+    # must not drop them.
+    shown = [s for s in incident.services or [] if s in act.config.services]
+    chosen = None if sorted(services) == sorted(shown) else list(services)
+    service.set_impact(act.session, impact_start=start, users_affected=users, services=chosen,
+                       summary=summary, root_cause=cause, **act.fields())
+    return "done=impact"
+
+
+ACTIONS: dict[str, Handler] = {
+    "status": _status, "severity": _severity, "role": _role, "note": _note,
+    "responder": _responder, "update": _update, "impact": _impact,
+}
+# Each form's fields, and the one a problem without a field of its own is shown beside.
+FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "status": (("status", "note", "mitigated"), "status"),
+    "severity": (("severity",), "severity"),
+    "role": (("role", "user"), "role"),
+    "note": (("text", "occurred_at"), "text"),
+    "responder": (("target",), "target"),
+    "update": (("text",), "text"),
+    "impact": (("impact_start", "users_affected", "services", "summary", "root_cause"),
+               "summary"),
+}
+
+
+def edit(act: Act, entry_id: int, values: dict[str, str], problems: Problems) -> None:
+    """Edit a note or update; a field left as it was is not changed."""
+    entry = entry_of(act.session, act.incident(), str(entry_id))
+    if entry is None:
+        raise NotFound(f"{act.key} has no timeline entry {entry_id}")
+    text = text_field(values, "text", problems, required=True)
+    typed_time = values.get("occurred_at", "").strip()
+    when = None
+    if typed_time and typed_time != form_time(entry.occurred_at, act.zone):
+        when = time_field(values, "occurred_at", act.zone, problems)
+    if problems:
+        return
+    new_text = text if text.strip() != entry.text else None
+    if new_text is None and when is None:
+        problems.add("text", "nothing changed; change the text or the time")
+        return
+    service.edit_entry(act.session, entry_id=entry_id, text=new_text, occurred_at=when,
+                       **act.fields())
+
+
+def defaults(incident: Incident, zone: ZoneInfo) -> dict[str, dict[str, Any]]:
+    """Each form's values as the page first shows them."""
+    return {
+        "status": {"status": incident.status, "note": "", "mitigated": ""},
+        "severity": {"severity": incident.severity},
+        "role": {"role": "", "user": ""},
+        "note": {"text": "", "occurred_at": ""},
+        "responder": {"target": ""},
+        "update": {"text": ""},
+        "impact": {"impact_start": form_time(incident.impact_start, zone),
+                   "users_affected": "" if incident.users_affected is None
+                   else str(incident.users_affected),
+                   "services": list(incident.services or []),
+                   "summary": incident.summary or "", "root_cause": incident.root_cause or ""},
+    }
+
+
+def typed(form: str, values: dict[str, str], services: list[str]) -> dict[str, Any]:
+    """What was typed into `form`, to show it again beside its problems."""
+    found: dict[str, Any] = {name: values.get(name, "") for name in FIELDS[form][0]}
+    if form == "impact":
+        found["services"] = services
+    return found
+
+
+_NOTICES = {
+    "declared": "Incident declared.",
+    "status": "Status saved.",
+    "severity": "Severity changed.",
+    "note": "Note added to the timeline.",
+    "edited": "Entry edited; the timeline keeps who edited it and when.",
+    "responder": "Responder paged and added to the incident.",
+    "update": "Update posted.",
+    "impact": "Impact saved.",
+}
+
+
+def notice(done: str, role: str, roles: list[dict[str, str]]) -> str:
+    """The line an action leaves on the page after its redirect."""
+    if done == "role":
+        held = next((r for r in roles if r["name"] == role and r["who"]), None)
+        return f"{held['who']} is now {held['name']}: {held['duty']}" if held else ""
+    return _NOTICES.get(done, "")

@@ -1,0 +1,262 @@
+"""The Statuspage v2 JSON and the API that writes it, through the web app on both backends.
+
+Every public answer is validated against the schema written from WIRE_FORMATS.md
+(statuspage_v2.schema.json, additionalProperties false), in each state a page goes
+through. The fake clock starts Monday 2026-03-02 03:00 UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.web.conftest import CONFIG, READ_TOKEN, WRITE_TOKEN, Web, close_web, make_web
+from tocsin.clock import FakeClock
+from tocsin.statuspage.rules import public_id
+
+SCHEMA = json.loads((Path(__file__).parent / "statuspage_v2.schema.json").read_text("utf-8"))
+V2 = "/status/api/v2/"
+ENDPOINTS = {
+    "summary.json": "summary.json", "status.json": "status.json",
+    "components.json": "components.json", "incidents.json": "incidents.json",
+    "incidents/unresolved.json": "incidents.json",
+    "scheduled-maintenances.json": "scheduled-maintenances.json",
+    "scheduled-maintenances/upcoming.json": "scheduled-maintenances.json",
+    "scheduled-maintenances/active.json": "scheduled-maintenances.json",
+}
+STATUS_CONFIG = CONFIG + """
+services:
+  - {name: payment, escalation_policy: critical}
+  - {name: billing, escalation_policy: critical}
+status_page: {title: Example Status, time_zone: Europe/Berlin}
+components:
+  - {name: API, description: Public REST API, group: Core, service: payment}
+  - {name: Web, group: Core}
+  - {name: Billing worker, public: false, service: billing}
+maintenance:
+  - {name: db-upgrade, services: [payment], start: 2026-03-02T02:00, end: 2026-03-02T04:00,
+     reason: Database upgrade}
+  - {name: billing-move, services: [billing], start: 2026-03-02T02:00,
+     end: 2026-03-02T04:00, reason: Internal billing host move}
+  - {name: later, services: [payment], start: 2026-03-03T02:00, end: 2026-03-03T03:00}
+"""
+INCIDENTS = "/api/v1/status/incidents"
+
+
+def validator(endpoint: str) -> Draft202012Validator:
+    schema = {**SCHEMA, "$ref": f"#/endpoints/{ENDPOINTS[endpoint]}"}
+    return Draft202012Validator(schema)
+
+
+@pytest.fixture
+def web(tmp_path: Path, db_url: str, clock: FakeClock) -> Iterator[Web]:
+    # The file's services list replaces the shared one: keep one services key.
+    text = STATUS_CONFIG.replace("services:\n  - {name: payment, escalation_policy: critical}\n"
+                                 "integrations:", "integrations:", 1)
+    made = make_web(tmp_path, db_url, clock, text)
+    yield made
+    close_web(made)
+
+
+def public(web: Web, endpoint: str) -> dict[str, Any]:
+    response = web.client.get(V2 + endpoint)
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == "*"
+    body: dict[str, Any] = response.json()
+    errors = sorted(validator(endpoint).iter_errors(body), key=str)
+    assert errors == [], [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+    return body
+
+
+def post(web: Web, path: str, body: dict[str, Any], token: str | None = WRITE_TOKEN):
+    return web.call("POST", path, token, content=json.dumps(body))
+
+
+def declare(web: Web, **body: Any) -> dict[str, Any]:
+    response = post(web, INCIDENTS, {"name": "Checkout errors", "impact": "major",
+                                     "status": "investigating",
+                                     "body": "We are investigating failed payments.", **body})
+    assert response.status_code == 201, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def every_public(web: Web) -> dict[str, dict[str, Any]]:
+    return {endpoint: public(web, endpoint) for endpoint in ENDPOINTS}
+
+
+def test_a_page_with_nothing_happening_is_valid_and_operational(web: Web):
+    web.clock.advance(minutes=120)  # after the maintenance windows of the morning
+
+    shown = every_public(web)
+
+    assert shown["status.json"]["status"] == {"indicator": "none",
+                                              "description": "All Systems Operational"}
+    assert shown["status.json"]["page"]["name"] == "Example Status"
+    assert shown["status.json"]["page"]["time_zone"] == "Europe/Berlin"
+    assert shown["incidents.json"]["incidents"] == []
+    names = [(c["name"], c["group"], c["status"]) for c in shown["components.json"]["components"]]
+    assert names == [("Core", True, "operational"), ("API", False, "operational"),
+                     ("Web", False, "operational")]
+
+
+def test_groups_name_their_children_and_children_their_group(web: Web):
+    core, api, site = public(web, "components.json")["components"]
+
+    assert core["components"] == [api["id"], site["id"]]
+    assert api["group_id"] == site["group_id"] == core["id"] == public_id("group", "Core")
+
+
+def test_maintenance_moves_from_active_to_completed_with_time(web: Web):
+    during = every_public(web)
+    web.clock.advance(minutes=120)
+    after = every_public(web)
+
+    active = during["scheduled-maintenances/active.json"]["scheduled_maintenances"]
+    assert [(m["name"], m["status"]) for m in active] == [("Database upgrade", "in_progress")]
+    assert during["status.json"]["status"]["indicator"] == "maintenance"
+    assert during["components.json"]["components"][1]["status"] == "under_maintenance"
+    upcoming = during["scheduled-maintenances/upcoming.json"]["scheduled_maintenances"]
+    assert [(m["name"], m["scheduled_for"]) for m in upcoming] == [
+        ("later", "2026-03-03T02:00:00Z")]
+    assert after["scheduled-maintenances/active.json"]["scheduled_maintenances"] == []
+    done = after["scheduled-maintenances.json"]["scheduled_maintenances"]
+    assert [(m["name"], m["status"]) for m in done] == [("Database upgrade", "completed"),
+                                                         ("later", "scheduled")]
+
+
+def test_an_incident_changes_banner_components_and_json_at_each_step(web: Web):
+    web.clock.advance(minutes=120)
+    created = declare(web, components={"API": "major_outage"})
+    key = created["id"]
+    first = every_public(web)
+    web.clock.advance(minutes=10)
+    step = post(web, f"{INCIDENTS}/{key}/updates",
+                {"status": "monitoring", "body": "A fix is out.",
+                 "components": {"API": "degraded_performance"}})
+    assert step.status_code == 201, step.text
+    second = every_public(web)
+    web.clock.advance(minutes=10)
+    assert post(web, f"{INCIDENTS}/{key}/updates",
+                {"status": "resolved", "body": "Payments work again."}).status_code == 201
+    last = every_public(web)
+
+    assert first["summary.json"]["status"]["indicator"] == "critical"
+    assert [i["status"] for i in first["summary.json"]["incidents"]] == ["investigating"]
+    assert first["components.json"]["components"][0]["status"] == "major_outage"  # Core
+    assert second["status.json"]["status"]["indicator"] == "major"  # the impact, still open
+    (open_one,) = second["incidents/unresolved.json"]["incidents"]
+    assert (open_one["status"], open_one["monitoring_at"]) == ("monitoring",
+                                                               "2026-03-02T05:10:00Z")
+    assert open_one["incident_updates"][0]["affected_components"] == [
+        {"code": public_id("component", "API"), "name": "API", "old_status": "major_outage",
+         "new_status": "degraded_performance"}]
+    assert last["status.json"]["status"]["indicator"] == "none"
+    assert last["incidents/unresolved.json"]["incidents"] == []
+    (done,) = last["incidents.json"]["incidents"]
+    assert (done["status"], done["resolved_at"]) == ("resolved", "2026-03-02T05:20:00Z")
+    assert [u["status"] for u in done["incident_updates"]] == ["resolved", "monitoring",
+                                                               "investigating"]
+    assert done["shortlink"] == f"http://tocsin.test/status/incidents/{key}"
+
+
+def test_no_internal_field_or_component_appears_in_any_public_answer(web: Web):
+    created = declare(web, incident_id=142, components={"Billing worker": "major_outage",
+                                                        "Web": "partial_outage"})
+    assert (created["incident_id"], created["created_by"]) == (142, "bob")
+    internal = web.call("GET", "/api/v1/status/components", READ_TOKEN).json()
+    assert "Billing worker" in [c["name"] for c in internal["components"]]
+
+    text = json.dumps(every_public(web))
+
+    for secret in ("Billing worker", public_id("component", "Billing worker"),
+                   "Internal billing host move", "created_by", "incident_id\": 142", "bob",
+                   "\"service\"", "\"payment\""):
+        assert secret not in text, secret
+    assert "Web" in text  # the public change of the same update is there
+
+
+def test_writing_needs_a_write_token_and_reading_needs_none(web: Web):
+    body = {"name": "x", "impact": "minor", "status": "investigating", "body": "y"}
+
+    assert post(web, INCIDENTS, body, token=None).status_code == 401
+    assert post(web, INCIDENTS, body, token=READ_TOKEN).status_code == 403
+    assert web.client.get(V2 + "summary.json").status_code == 200
+    assert web.call("GET", "/api/v1/status/components").status_code == 401
+
+
+def test_bad_bodies_name_every_field(web: Web):
+    response = post(web, INCIDENTS, {"name": "", "impact": "huge", "status": "done",
+                                     "body": "ok", "colour": "red",
+                                     "components": {"Nope": "operational"}})
+    late = post(web, f"{INCIDENTS}/99/updates", {"status": "resolved", "body": "Fixed."})
+    bad_time = post(web, INCIDENTS, {"name": "n", "impact": "minor", "status": "resolved",
+                                     "body": "b", "display_at": "yesterday"})
+
+    assert response.status_code == 400
+    assert [f["path"] for f in response.json()["error"]["fields"]] == ["colour"]
+    assert bad_time.status_code == 400
+    assert [f["path"] for f in bad_time.json()["error"]["fields"]] == ["display_at"]
+    assert late.status_code == 404
+    again = post(web, INCIDENTS, {"name": "", "impact": "huge", "status": "done", "body": "ok",
+                                  "components": {"Nope": "operational"}})
+    assert sorted(f["path"] for f in again.json()["error"]["fields"]) == [
+        "components.Nope", "impact", "name", "status"]
+
+
+def test_a_backdated_update_shows_in_its_place(web: Web):
+    created = declare(web)
+    web.clock.advance(minutes=30)
+    post(web, f"{INCIDENTS}/{created['id']}/updates", {"status": "resolved", "body": "Done."})
+    post(web, f"{INCIDENTS}/{created['id']}/updates",
+         {"status": "identified", "body": "Found it.", "display_at": "2026-03-02T03:10:00Z"})
+
+    (shown,) = public(web, "incidents.json")["incidents"]
+
+    assert shown["status"] == "resolved"
+    assert [(u["status"], u["display_at"]) for u in shown["incident_updates"]] == [
+        ("resolved", "2026-03-02T03:30:00Z"), ("identified", "2026-03-02T03:10:00Z"),
+        ("investigating", "2026-03-02T03:00:00Z")]
+
+
+def test_the_schema_refuses_a_leaked_field_and_a_foreign_status(web: Web):
+    declare(web, components={"API": "major_outage"})
+    summary = public(web, "summary.json")
+    leaked = json.loads(json.dumps(summary))
+    leaked["incidents"][0]["incident_updates"][0]["created_by"] = "bob"
+    foreign = json.loads(json.dumps(summary))
+    foreign["components"][1]["status"] = "down"
+
+    assert list(validator("summary.json").iter_errors(leaked)) != []
+    assert list(validator("summary.json").iter_errors(foreign)) != []
+
+
+def test_answers_are_reused_within_a_second_unless_this_process_writes(web: Web):
+    from tocsin.db import transaction
+    from tocsin.statuspage import service
+
+    before = public(web, "status.json")
+    # Another process's write: this one hears nothing of it until the second turns.
+    with transaction(web.runtime.sessions) as session:
+        service.create_incident(session, config=web.runtime.config_now(), name="Elsewhere",
+                                impact="critical", status="investigating", body="x",
+                                actor="ann", surface="api", now=web.clock.now())
+    same_second = public(web, "status.json")
+    web.clock.advance(seconds=1)
+    next_second = public(web, "status.json")
+    declare(web, impact="minor")  # a write here is seen at once
+    after_write = public(web, "incidents.json")
+    with transaction(web.runtime.sessions) as session:
+        service.create_incident(session, config=web.runtime.config_now(), name="Quiet",
+                                impact="none", status="resolved", body="x", actor="ann",
+                                surface="api", now=web.clock.now())
+
+    assert same_second == before
+    assert next_second["status"]["indicator"] == "critical"
+    assert [i["name"] for i in after_write["incidents"]] == ["Checkout errors", "Elsewhere"]
+    assert public(web, "incidents.json") == after_write  # "Quiet" not before the next second

@@ -1,0 +1,139 @@
+"""The incidents API: declare, read, change; scopes, privacy and the error shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.incident_setup import INCIDENT_CONFIG
+from tests.web.conftest import Web, alertmanager_body, close_web, make_web
+from tocsin.clock import FakeClock
+
+READ, WRITE, ADMIN = "inc-read-token-1", "inc-write-token-2", "inc-admin-token-3"
+CONFIG = INCIDENT_CONFIG + f"""
+api_tokens:
+  - {{name: reader, token: {READ}, user: carol, scope: read}}
+  - {{name: writer, token: {WRITE}, user: bob, scope: write}}
+  - {{name: admin, token: {ADMIN}, user: vp, scope: admin}}
+"""
+
+
+@pytest.fixture
+def web(tmp_path: Path, db_url: str, clock: FakeClock) -> Iterator[Web]:
+    made = make_web(tmp_path, db_url, clock, CONFIG)
+    yield made
+    close_web(made)
+
+
+def _declare(web: Web, **extra: object) -> dict[str, Any]:
+    body = {"title": "Payment API returning 500 errors", "severity": "sev2",
+            "services": ["payment"], **extra}
+    response = web.call("POST", "/api/v1/incidents", WRITE, json=body)
+    assert response.status_code == 201, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def test_declare_and_run_an_incident_over_the_api(web: Web) -> None:
+    made = _declare(web)
+    assert (made["id"], made["commander"], made["slack_channel"]) == (
+        "INC-1", "bob", "inc-2026-0001")
+    assert [entry["kind"] for entry in made["timeline"]] == ["declared", "role", "paged"]
+    web.runtime.engine.run_due()
+    assert [page.user_id for page in web.pages()] == ["alice"]
+
+    role = web.call("POST", "/api/v1/incidents/INC-1/roles", WRITE,
+                    json={"role": "communicator", "user": "carol"})
+    assert role.status_code == 200, role.text
+    assert role.json()["duty"].startswith("Posts updates")
+    web.clock.advance(minutes=5)
+    note = web.call("POST", "/api/v1/incidents/inc-1/notes", WRITE,
+                    json={"text": "LB shows 502s", "occurred_at": "2026-03-02T02:58:00Z"})
+    assert note.status_code == 201, note.text
+    edited = web.call("PATCH", f"/api/v1/incidents/INC-1/timeline/{note.json()['id']}",
+                      WRITE, json={"text": "LB showed 502s"})
+    assert (edited.json()["text"], edited.json()["edited_by"]) == ("LB showed 502s", "bob")
+    patched = web.call("PATCH", "/api/v1/incidents/INC-1", WRITE, json={
+        "status": "identified", "note": "bad deploy", "mitigated": True,
+        "users_affected": 300, "summary": "Some payments failed"})
+    assert patched.status_code == 200, patched.text
+    shown = patched.json()
+    assert (shown["status"], shown["users_affected"], shown["mitigated_at"]) == (
+        "identified", 300, "2026-03-02T03:05:00Z")
+    assert shown["clocks"]["time_to_mitigate_seconds"] == 300
+    update = web.call("POST", "/api/v1/incidents/INC-1/updates", WRITE,
+                      json={"text": "Rolled back"})
+    assert update.status_code == 201 and update.json()["posted_by"] == "bob"
+    web.clock.advance(minutes=5)
+    done = web.call("PATCH", "/api/v1/incidents/INC-1", WRITE, json={"status": "resolved"})
+    assert done.json()["clocks"]["duration_seconds"] == 600
+    kinds = [entry["kind"] for entry in done.json()["timeline"]]
+    # The note was backdated to before the declaration: the timeline is by time it happened.
+    assert kinds == ["note", "declared", "role", "paged", "role", "impact", "mitigated",
+                     "status", "update", "status"]
+    listed = web.call("GET", "/api/v1/incidents?status=resolved", READ).json()["incidents"]
+    assert [item["id"] for item in listed] == ["INC-1"]
+
+
+def test_responders_alerts_and_declaring_from_an_alert(web: Web) -> None:
+    _declare(web, services=[])
+    added = web.call("POST", "/api/v1/incidents/INC-1/responders", WRITE,
+                     json={"schedule": "primary"})
+    assert added.status_code == 200, added.text
+    by_name = web.call("POST", "/api/v1/incidents/INC-1/responders", WRITE,
+                       json={"target": "Bob"})
+    assert by_name.status_code == 200, by_name.text
+    web.runtime.engine.run_due()
+    assert sorted(page.user_id for page in web.pages()) == ["alice", "bob"]
+    fired = web.client.post("/integrations/prom-key-for-incidents/alertmanager",
+                            json=alertmanager_body("fp-payment"))
+    alert_id = fired.json()["alerts"][0]["id"]
+    linked = web.call("POST", "/api/v1/incidents/INC-1/alerts", WRITE,
+                      json={"alert_id": alert_id})
+    assert alert_id in [link["alert_id"] for link in linked.json()["alerts"]]
+    declared = web.call("POST", f"/api/v1/alerts/{alert_id}/incident", WRITE,
+                        json={"severity": "SEV3"})
+    assert declared.status_code == 201, declared.text
+    assert declared.json()["title"] == "Payment API returning 500 errors (fp-payment)"
+
+
+def test_scopes_privacy_and_errors(web: Web) -> None:
+    secret = _declare(web, private=True, title="Credentials leaked")
+    assert web.call("POST", "/api/v1/incidents", READ, json={
+        "title": "x", "severity": "SEV1"}).status_code == 403
+    assert web.call("GET", "/api/v1/incidents").status_code == 401
+    hidden = web.call("GET", f"/api/v1/incidents/{secret['id']}", READ)
+    assert hidden.status_code == 404
+    assert hidden.json()["error"]["code"] == "not_found"
+    assert web.call("GET", "/api/v1/incidents", READ).json()["incidents"] == []
+    assert web.call("GET", f"/api/v1/incidents/{secret['id']}", ADMIN).status_code == 200
+    bad = web.call("POST", "/api/v1/incidents", WRITE, json={
+        "title": "Checkout down", "severity": "SEV9", "services": ["nope"]})
+    assert bad.status_code == 400
+    assert [f["path"] for f in bad.json()["error"]["fields"]] == ["severity", "services[0]"]
+    # No database keeps NUL: refused by name on both backends, never a 500 or a stored row.
+    nul = web.call("POST", "/api/v1/incidents", WRITE, json={
+        "title": "Checkout\u0000down", "severity": "SEV2"})
+    assert (nul.status_code, nul.json()["error"]["fields"][0]["path"]) == (400, "title")
+    nul_note = web.call("POST", f"/api/v1/incidents/{secret['id']}/notes", ADMIN,
+                        json={"text": "a\u0000b"})
+    assert (nul_note.status_code, nul_note.json()["error"]["fields"][0]["path"]) == (
+        400, "text")
+    assert web.call("GET", "/api/v1/incidents?severity=SEV%002", READ).status_code == 400
+    no_alert = web.call("POST", "/api/v1/incidents", WRITE, json={
+        "title": "Checkout down", "severity": "SEV2", "alert_ids": [4242]})
+    assert no_alert.status_code == 400
+    assert no_alert.json()["error"]["fields"][0]["path"] == "alert_ids[0]"
+    wrong = web.call("PATCH", f"/api/v1/incidents/{secret['id']}", WRITE,
+                     json={"status": "fixed"})
+    assert wrong.status_code == 400
+    assert wrong.json()["error"]["fields"][0]["path"].endswith("status")
+    assert web.call("GET", "/api/v1/incidents/INC-99", READ).status_code == 404
+    assert web.call("GET", "/api/v1/incidents/banana", READ).status_code == 404
+    empty = web.call("PATCH", f"/api/v1/incidents/{secret['id']}", WRITE, json={})
+    assert empty.status_code == 400
+    paths = web.client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/incidents/{key}/timeline/{entry_id}" in paths
