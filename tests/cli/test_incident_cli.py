@@ -55,7 +55,7 @@ def test_run_an_incident_from_the_cli(harness: Harness, db_url: str) -> None:
     assert shown["mitigated_at"] is not None
     resolved = _cli(harness, db_url, "incident", "resolve", "INC-1", "--note", "fixed")
     assert resolved.stdout == "INC-1: resolved after 0 min\n"
-    detail = json.loads(_cli(harness, db_url, "incident", "show", "INC-1").stdout)
+    detail = json.loads(_cli(harness, db_url, "incident", "show", "INC-1", "--json").stdout)
     assert [(e["kind"], e["actor"]) for e in detail["timeline"]] == [
         ("note", "cli:zoe"), ("declared", "bob"), ("role", "bob"), ("paged", "bob"),
         ("role", "cli:zoe"), ("impact", "cli:zoe"), ("mitigated", "cli:zoe"),
@@ -63,6 +63,25 @@ def test_run_an_incident_from_the_cli(harness: Harness, db_url: str) -> None:
     listed = json.loads(_cli(harness, db_url, "incident", "list", "--json",
                              "--status", "open").stdout)
     assert listed == {"incidents": []}
+
+
+def test_show_prints_text_to_read_unless_json_is_asked(harness: Harness, db_url: str) -> None:
+    _cli(harness, db_url, "incident", "create", "Checkout \x1b[2Jfailing", "--severity", "SEV2",
+         "--service", "payment", "--as", "bob")
+    _cli(harness, db_url, "incident", "note", "INC-1", "LB shows 502s", "--at",
+         "2026-03-02T02:55:00Z")
+    shown = _cli(harness, db_url, "incident", "show", "inc-1")
+    assert shown.exit_code == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "INC-1 [SEV2] investigating: Checkout \\x1b[2Jfailing"
+    assert "Roles: Commander bob" in lines
+    assert "Services: payment" in lines
+    assert lines[lines.index("Timeline:") + 1] == (
+        "  2026-03-02T02:55:00Z  note         cli:zoe: LB shows 502s")
+    assert json.loads(_cli(harness, db_url, "incident", "show", "INC-1", "--json").stdout)[
+        "title"] == "Checkout \x1b[2Jfailing"
+    missing = _cli(harness, db_url, "incident", "show", "INC-9")
+    assert missing.exit_code == 1 and missing.stdout == ""
 
 
 def test_cli_mistakes_exit_with_the_field_and_fix(harness: Harness, db_url: str) -> None:

@@ -126,6 +126,23 @@ def test_roles_are_matched_ignoring_case_and_reassigned(harness: Harness) -> Non
     assert ("invite", {"users": ["carol"]}) in tasks(harness, "invite")
 
 
+def test_the_channel_topic_is_queued_again_when_commander_status_or_severity_change(
+    harness: Harness,
+) -> None:
+    key = _declare(harness)
+    assert len(tasks(harness, "set_topic")) == 1
+    _do(harness, service.assign_role, key=key, role="scribe", user="carol")
+    _do(harness, service.assign_role, key=key, role="commander", user="bob")  # already bob
+    assert len(tasks(harness, "set_topic")) == 1  # neither shows in the topic
+    _do(harness, service.assign_role, key=key, role="commander", user="alice")
+    assert len(tasks(harness, "set_topic")) == 2
+    _do(harness, service.set_status, key=key, status="identified")
+    _do(harness, service.set_severity, key=key, severity="SEV1")
+    assert len(tasks(harness, "set_topic")) == 4
+    kinds = [kind for kind, _ in tasks(harness)]
+    assert kinds[-1] == "set_topic"  # after the posts, so the channel exists by then
+
+
 def test_notes_are_backdated_edited_and_pinned_once(harness: Harness) -> None:
     key = _declare(harness)
     harness.advance(20)
@@ -253,6 +270,33 @@ def test_listing_filters_and_puts_open_ones_first(harness: Harness) -> None:
         assert keys(session, since=harness.clock.now() + timedelta(minutes=1)) == []
         with pytest.raises(InvalidInput):
             keys(session, status="closed")
+
+
+def test_listing_matches_a_service_exactly_and_limits_after_filtering(
+    harness: Harness,
+) -> None:
+    stored = [["payment"], ["search", "payment"], ['x"payment', "Payment"], ["pay"],
+              ["payment_x", "pay%"], ["zahlung-\u00e4"], []]
+    made = [_declare(harness, services=()) for _ in stored]
+    private = _declare(harness, private=True, services=(), commander="carol", actor="carol")
+    with harness.runtime.sessions() as session:  # names the config no longer has, too
+        for key, services in zip([*made, private], [*stored, ["payment"]], strict=True):
+            service.get(session, key, admin=True).services = services
+        session.commit()
+
+    def keys(name: str, viewer: str = "bob", **filters: Any) -> list[str]:
+        found: list[str] = _read(harness, lambda s: [i.key for i in service.listing(
+            s, service=name, viewer=viewer, **filters)])
+        return found
+
+    assert keys("payment") == [made[1], made[0]]  # not x"payment, Payment nor payment_x
+    assert keys("payment", viewer="carol") == [private, made[1], made[0]]
+    assert keys("payment", limit=1) == [made[1]]
+    assert keys("pay%") == [made[4]]
+    assert keys("pay_") == []
+    assert keys('x"payment') == [made[2]]
+    assert keys("zahlung-\u00e4") == [made[5]]
+    assert keys("payment", severity="SEV3") == []
 
 
 def test_the_migration_matches_the_models_and_steps_down_and_up(db_url: str) -> None:

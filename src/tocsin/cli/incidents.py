@@ -31,6 +31,7 @@ from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.errors import TocsinError
 from tocsin.incidents import service, views
+from tocsin.notify.console import printable
 from tocsin.oncall.rules import parse_time
 
 T = TypeVar("T")
@@ -139,16 +140,51 @@ def incident_list(
 
 @incident_app.command("show")
 def incident_show(key: str, config: ConfigOption = None, db: DbOption = None,
-                  as_json: JsonOption = True) -> None:
-    """One incident with its roles, clocks, alerts and timeline, as JSON (always)."""
-    del config, as_json
+                  as_json: JsonOption = False) -> None:
+    """One incident with its roles, clocks, alerts and timeline."""
+    del config
     _engine, sessions = open_database(db_url(db))
     with sessions() as session:
         try:
             shown = _shown(session, key)
         except TocsinError as exc:
             _failed(exc)
-    sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+    _print(shown, as_json, _detail_text(shown))
+
+
+def _detail_text(shown: dict[str, Any]) -> str:
+    """The incident as lines to read; what people typed is escaped (see `printable`)."""
+    def text(value: Any) -> str:
+        return printable(str(value)) if value not in (None, "") else "-"
+
+    clocks = shown["clocks"]
+    roles = ", ".join(f"{role} {user}" for role, user in shown["roles"].items())
+    lines = [
+        f"{shown['id']} [{shown['severity']}] {shown['status']}: {text(shown['title'])}"
+        + (" (private)" if shown["private"] else ""),
+        f"Declared: {shown['declared_at']} by {text(shown['declared_by'])}; "
+        f"target MTTR {shown['target_mttr_minutes']:g} min",
+        f"Roles: {text(roles)}",
+        f"Services: {text(', '.join(shown['services']))}",
+        f"Impact start: {shown['impact_start']}; users affected: "
+        f"{text(shown['users_affected'])}",
+        f"Summary: {text(shown['summary'])}",
+        f"Root cause: {text(shown['root_cause'])}",
+        f"Time to acknowledge: {_minutes(clocks['time_to_acknowledge_seconds'])}; "
+        f"to mitigate: {_minutes(clocks['time_to_mitigate_seconds'])}; "
+        f"duration: {_minutes(clocks['duration_seconds'])}",
+        f"Alerts: {text(', '.join(str(a['alert_id']) for a in shown['alerts']))}",
+        f"Slack: {text(shown['slack_channel'] and '#' + shown['slack_channel'])}",
+        "Timeline:",
+    ]
+    lines += [f"  {e['occurred_at']}  {e['kind']:<12} {text(e['actor'])}: {text(e['text'])}"
+              + (f" (edited by {text(e['edited_by'])})" if e["edited_by"] else "")
+              for e in shown["timeline"]]
+    return "\n".join(lines)
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.0f} min"
 
 
 @incident_app.command("update")

@@ -154,9 +154,8 @@ def set_impact(
     """Change the impact fields given; the others stay as they are."""
     records.check_storable(summary=summary, root_cause=root_cause)
     problems = []
-    if impact_start is not None and impact_start > now:
-        problems.append(FieldProblem("impact_start", "is in the future; give when the "
-                                                     "impact began"))
+    if impact_start is not None and (why := rules.past_time_problem(impact_start, now)):
+        problems.append(FieldProblem("impact_start", why))
     if users_affected is not None and (isinstance(users_affected, bool)
                                        or not 0 <= users_affected <= MAX_ID):
         problems.append(FieldProblem("users_affected",
@@ -226,6 +225,8 @@ def assign_role(
     slack_tasks.invite(session, config=config, incident=incident, users=[person], now=now)
     slack_tasks.post(session, config=config, incident=incident, now=now,
                      text=f"{incident.key}: {person} is {found.name}: {found.duty}")
+    if found.name == records.COMMANDER and previous != person:
+        _set_topic(session, config, incident, now)
     _record(session, incident, action="role", actor=actor, surface=surface, now=now,
             before={"role": found.name, "user": previous},
             after={"role": found.name, "user": person})
@@ -244,9 +245,9 @@ def _checked_text(text: str, path: str = "text") -> str:
 
 
 def _checked_time(occurred_at: datetime | None, now: datetime) -> datetime | None:
-    if occurred_at is not None and occurred_at > now:
-        raise InvalidInput("an entry cannot be in the future", [FieldProblem(
-            "occurred_at", "give a time at or before now")])
+    if occurred_at is not None and (why := rules.past_time_problem(occurred_at, now)):
+        raise InvalidInput(f"the entry's time {why.split(';')[0]}", [FieldProblem(
+            "occurred_at", why)])
     return occurred_at
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from tocsin.config.model import IncidentSettings, Stakeholders
@@ -41,7 +41,20 @@ EDITABLE = (NOTE, UPDATE)
 
 MAX_TITLE = 500
 MAX_TEXT = 10_000
+# When an impact began or a note happened: not before this, and not later than now plus
+# a little, so a clock running slightly ahead of the server's is not refused.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=5)
 _KEY = re.compile(r"\s*(?:inc-?)?(\d{1,10})\s*", re.IGNORECASE)
+
+
+def past_time_problem(value: datetime, now: datetime) -> str | None:
+    """What is wrong with `value` as when something happened in an incident; None: fine."""
+    if value < EARLIEST:
+        return "is before 2000-01-01; give the real date, year included"
+    if value > now + CLOCK_SKEW:
+        return "is in the future; give a time at or before now"
+    return None
 
 
 def parse_key(key: str) -> int | None:

@@ -14,12 +14,13 @@ answered as if the incident did not exist.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, false, func, or_, select
+from sqlalchemy import ColumnElement, Text, case, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin import audit
@@ -66,9 +67,9 @@ def declare(
     """Open an incident: commander, pages, linked alerts, first entries, the channel."""
     records.check_storable(title=title, summary=summary, commander=commander)
     found, services = _check_declare(config, title, severity, services)
-    if impact_start is not None and impact_start > now:
-        raise InvalidInput("the impact cannot start in the future", [FieldProblem(
-            "impact_start", "give when the impact began, at or before now")])
+    if impact_start is not None and (why := rules.past_time_problem(impact_start, now)):
+        raise InvalidInput(f"the impact start {why.split(';')[0]}", [FieldProblem(
+            "impact_start", why)])
     chosen = _commander(session, config, commander, actor, now)
     incident = Incident(
         title=title.strip(), severity=found.name, status="investigating", commander=chosen,
@@ -243,18 +244,26 @@ def listing(
     if not admin:
         member_of = select(IncidentMember.incident_id).where(IncidentMember.user_id == viewer)
         query = query.where(or_(Incident.private.is_(false()), Incident.id.in_(member_of)))
+    if service is not None:
+        query = query.where(_lists_service(service))
     resolved_last = case((Incident.status == rules.RESOLVED, 1), else_=0)
     query = query.order_by(resolved_last, Incident.id.desc())
-    if service is None:
-        return list(session.scalars(query.limit(limit)))
-    # Services are a JSON list, read the same way on both backends: scanned here.
-    found: list[Incident] = []
-    for incident in session.scalars(query.execution_options(yield_per=500)):
-        if service in (incident.services or []):
-            found.append(incident)
-            if len(found) == limit:
-                break
-    return found
+    return list(session.scalars(query.limit(limit)))
+
+
+def _lists_service(name: str) -> ColumnElement[bool]:
+    """`incidents.services` holds `name`, matched on the list's JSON text.
+
+    Both backends keep the text `json.dumps` wrote (`["payment", "search"]`: ASCII,
+    ", " between items), so the name's quoted form after `[` or `, ` is exactly one
+    item: a quote inside an item is always escaped. substr() and replace() compare
+    case-sensitively on both backends, where SQLite's LIKE would not, and need no
+    escaping of `%` or `_`.
+    """
+    stored = cast(Incident.services, Text)
+    first, later = "[" + json.dumps(name), ", " + json.dumps(name)
+    return or_(func.substr(stored, 1, len(first)) == first,
+               func.replace(stored, later, "") != stored)
 
 
 def recent(session: Session, limit: int = 50) -> list[Incident]:

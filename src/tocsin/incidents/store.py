@@ -47,7 +47,11 @@ class Incident(Base):
     """An incident. Its number never repeats, even after rows are deleted."""
 
     __tablename__ = "incidents"
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (
+        # Every slash command in a channel and every reaction finds its incident by it.
+        Index("ix_incidents_slack_channel", "slack_channel_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(Text)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -217,7 +216,3 @@ def _with_components(window: MaintenanceView, by_name: dict[str, ComponentView]
     return MaintenanceView(id=window.id, name=window.name, status=window.status,
                            start=window.start, end=window.end, reason=window.reason,
                            components=[by_name[c.name] for c in window.components])
-
-
-def zone_of(view: PageView) -> ZoneInfo:
-    return ZoneInfo(view.time_zone)

@@ -34,6 +34,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("slack_channel_id", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("slack_channel_name", sa.String(length=80),
                                       nullable=True))
+    op.create_index("ix_incidents_slack_channel", "incidents", ["slack_channel_id"],
+                    unique=False)
     _incident_table(
         "incident_roles",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -160,6 +162,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_incident_timeline_when")
     op.drop_table("incident_timeline")
     op.drop_table("incident_roles")
+    op.drop_index("ix_incidents_slack_channel", table_name="incidents")
     with op.batch_alter_table("incidents", schema=None,
                               table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         for name in ("slack_channel_name", "slack_channel_id", "updated_at", "last_update_at",
