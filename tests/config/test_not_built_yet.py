@@ -9,8 +9,8 @@ import pytest
 from tests.config.helpers import BASE, line_of, only_error
 
 NOT_BUILT = [
-    ("status_page.public_host",
-     ("users:", "status_page:\n  public_host: status.example.com\nusers:"), "public_host"),
+    ("status_page.public_port",
+     ("users:", "status_page:\n  public_port: 8081\nusers:"), "public_port"),
 ]
 
 

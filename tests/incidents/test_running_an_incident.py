@@ -4,7 +4,7 @@ updates, privacy and the clocks derived from the timeline."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +165,16 @@ def test_notes_are_backdated_edited_and_pinned_once(harness: Harness) -> None:
         _do(harness, service.edit_entry, key=key, entry_id=entries[0].id, text="x")
     with pytest.raises(InvalidInput) as caught:
         _do(harness, service.add_note, key=key, text="later",
-            occurred_at=harness.clock.now() + timedelta(minutes=1))
+            occurred_at=harness.clock.now() + timedelta(minutes=6))
     assert caught.value.fields[0].path == "occurred_at"
+    with pytest.raises(InvalidInput) as caught:
+        _do(harness, service.edit_entry, key=key, entry_id=note.id,
+            occurred_at=datetime(1999, 12, 31, 23, 59, tzinfo=UTC))
+    assert (caught.value.fields[0].path, caught.value.fields[0].message) == (
+        "occurred_at", "give a time from 2000-01-01 on")
+    with pytest.raises(InvalidInput) as caught:
+        _declare(harness, impact_start=datetime(1970, 1, 1, tzinfo=UTC))
+    assert caught.value.fields[0].path == "impact_start"
     with pytest.raises(NotFound):
         _do(harness, service.edit_entry, key=key, entry_id=99999, text="x")
 

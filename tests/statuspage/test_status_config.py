@@ -79,3 +79,17 @@ components:
     found = {p.path for p in errors(tmp_path, text)}
 
     assert found == {"status_page.time_zone", "components[0].name", "components[1].public"}
+
+
+def test_public_host_is_read_as_a_lowercase_name(tmp_path: Path) -> None:
+    config, _ = load(tmp_path, BASE + "status_page: {public_host: Status.Example.com}\n")
+
+    assert config.status_page.public_host == "status.example.com"
+
+
+def test_a_url_is_not_a_public_host(tmp_path: Path) -> None:
+    problem = only_error(tmp_path,
+                         BASE + "status_page: {public_host: 'https://status.example.com/'}\n")
+
+    assert problem.path == "status_page.public_host"
+    assert "no scheme, port or path" in problem.fix

@@ -165,18 +165,32 @@ def test_an_incident_changes_banner_components_and_json_at_each_step(web: Web):
     assert done["shortlink"] == f"http://tocsin.test/status/incidents/{key}"
 
 
+def internal_incident(web: Web) -> int:
+    """An incident (issue 6) with a note customers must never read; its number."""
+    response = web.call("POST", "/api/v1/incidents", WRITE_TOKEN, json={
+        "title": "Primary DB failover loop", "severity": "SEV2", "services": ["payment"]})
+    assert response.status_code == 201, response.text
+    key = response.json()["id"]
+    noted = web.call("POST", f"/api/v1/incidents/{key}/notes", WRITE_TOKEN,
+                     json={"text": "Suspect Dave's migration on db-7"})
+    assert noted.status_code == 201, noted.text
+    return int(str(key).removeprefix("INC-"))
+
+
 def test_no_internal_field_or_component_appears_in_any_public_answer(web: Web):
-    created = declare(web, incident_id=142, components={"Billing worker": "major_outage",
-                                                        "Web": "partial_outage"})
-    assert (created["incident_id"], created["created_by"]) == (142, "bob")
+    linked = internal_incident(web)
+    created = declare(web, incident_id=linked, components={"Billing worker": "major_outage",
+                                                           "Web": "partial_outage"})
+    assert (created["incident_id"], created["created_by"]) == (linked, "bob")
     internal = web.call("GET", "/api/v1/status/components", READ_TOKEN).json()
     assert "Billing worker" in [c["name"] for c in internal["components"]]
 
     text = json.dumps(every_public(web))
 
     for secret in ("Billing worker", public_id("component", "Billing worker"),
-                   "Internal billing host move", "created_by", "incident_id\": 142", "bob",
-                   "\"service\"", "\"payment\""):
+                   "Internal billing host move", "created_by", f"incident_id\": {linked}",
+                   "bob", "\"service\"", "\"payment\"", "Primary DB failover loop",
+                   "db-7", "INC-"):
         assert secret not in text, secret
     assert "Web" in text  # the public change of the same update is there
 
@@ -260,3 +274,21 @@ def test_answers_are_reused_within_a_second_unless_this_process_writes(web: Web)
     assert next_second["status"]["indicator"] == "critical"
     assert [i["name"] for i in after_write["incidents"]] == ["Checkout errors", "Elsewhere"]
     assert public(web, "incidents.json") == after_write  # "Quiet" not before the next second
+
+
+def test_a_linked_incident_gets_each_public_update_on_its_timeline(web: Web):
+    linked = internal_incident(web)
+    created = declare(web, incident_id=linked)
+    web.clock.advance(minutes=5)
+    post(web, f"{INCIDENTS}/{created['id']}/updates", {"status": "resolved", "body": "Fixed."})
+    missing = post(web, INCIDENTS, {"name": "n", "impact": "minor", "status": "resolved",
+                                    "body": "b", "incident_id": 9999})
+
+    timeline = web.call("GET", f"/api/v1/incidents/INC-{linked}", READ_TOKEN).json()
+    texts = [entry["text"] for entry in timeline["timeline"]]
+    assert "Status page update (investigating): We are investigating failed payments." in texts
+    assert "Status page update (resolved): Fixed." in texts
+    assert missing.status_code == 400
+    assert missing.json()["error"]["fields"] == [
+        {"path": "incident_id", "message": "no incident INC-9999 you can see"}]
+    assert len(public(web, "incidents.json")["incidents"]) == 1  # the refused one left nothing

@@ -169,6 +169,13 @@ def test_the_impact_form_changes_only_what_was_changed(web: Web) -> None:
     assert status == 400
     assert field_error(page, "impact-users_affected") == "give a whole number, 0 or more"
 
+    assert "<dt>Users affected</dt><dd>1200</dd>" in page
+    _status, page = act(web, key, "impact", **{**fields, "users_affected": " "})
+    assert "Impact saved." in page
+    assert "<dt>Users affected</dt><dd>unknown</dd>" in page
+    assert "users_affected cleared" in timeline_rows(page)[-1][1]
+    assert 'name="users_affected" inputmode="numeric" value=""' in page
+
 
 @pytest.mark.parametrize("action", ["status", "severity", "role", "note", "responder", "update",
                                     "impact"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,10 @@ def test_declare_and_run_an_incident_over_the_api(web: Web) -> None:
                      "status", "update", "status"]
     listed = web.call("GET", "/api/v1/incidents?status=resolved", READ).json()["incidents"]
     assert [item["id"] for item in listed] == ["INC-1"]
+    cleared = web.call("PATCH", "/api/v1/incidents/INC-1", WRITE, json={"users_affected": None})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["users_affected"] is None
+    assert cleared.json()["timeline"][-1]["text"] == "impact: users_affected cleared"
 
 
 def test_responders_alerts_and_declaring_from_an_alert(web: Web) -> None:
@@ -137,3 +142,34 @@ def test_scopes_privacy_and_errors(web: Web) -> None:
     assert empty.status_code == 400
     paths = web.client.get("/openapi.json").json()["paths"]
     assert "/api/v1/incidents/{key}/timeline/{entry_id}" in paths
+
+
+def test_absurd_impact_starts_and_note_times_are_refused_by_name(web: Web) -> None:
+    made = _declare(web)
+    now = web.clock.now()
+
+    def problem(method: str, path: str, body: dict[str, Any]) -> tuple[int, list[Any]]:
+        response = web.call(method, path, WRITE, json=body)
+        fields = response.json()["error"]["fields"] if response.status_code == 400 else []
+        return response.status_code, [(f["path"], f["message"]) for f in fields]
+
+    early = ("impact_start", "give a time from 2000-01-01 on")
+    assert problem("PATCH", "/api/v1/incidents/INC-1", {
+        "impact_start": "0001-01-01T00:00:00+14:00"}) == (400, [early])
+    assert problem("PATCH", "/api/v1/incidents/INC-1", {
+        "impact_start": (now + timedelta(minutes=6)).isoformat()}) == (
+        400, [("impact_start", "give a time at or before now")])
+    assert problem("POST", "/api/v1/incidents/INC-1/notes", {
+        "text": "x", "occurred_at": "1970-01-01T00:00:00Z"}) == (
+        400, [("occurred_at", "give a time from 2000-01-01 on")])
+    # A clock a few minutes ahead of the server's is no mistake.
+    ahead = (now + timedelta(minutes=4)).isoformat()
+    note = web.call("POST", "/api/v1/incidents/INC-1/notes", WRITE,
+                    json={"text": "from a fast laptop", "occurred_at": ahead})
+    assert note.status_code == 201, note.text
+    assert problem("PATCH", f"/api/v1/incidents/INC-1/timeline/{note.json()['id']}", {
+        "occurred_at": "9999-12-31T23:59:00-14:00"}) == (
+        400, [("occurred_at", "give a time at or before now")])
+    shown = web.call("GET", "/api/v1/incidents/INC-1", READ).json()
+    assert shown["impact_start"] == made["impact_start"]
+    assert [e["kind"] for e in shown["timeline"]].count("note") == 1

@@ -499,6 +499,8 @@ class StatusPageSettings:
 
     title: str = "Status"
     time_zone: str | None = None  # None: the file's `timezone`
+    # Requests for this host name see only the status page, at / (docs/status-page.md).
+    public_host: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ are unique ignoring case, and a group may not share a component's name
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from tocsin.config.convert import boolean, nonblank, text, zone
@@ -15,6 +17,7 @@ from tocsin.config.names import listed
 from tocsin.config.schema import Fields, Key, NotBuilt, Problems, Reader, Shape, closest
 
 MAX_NAME = 200  # stored in a String(200) column of the status history
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?", re.IGNORECASE)
 
 
 def _component_name(reader: Reader, node: yaml.Node, path: str) -> str | None:
@@ -24,6 +27,16 @@ def _component_name(reader: Reader, node: yaml.Node, path: str) -> str | None:
                      "shorten the name; put the details in description")
         return None
     return None if value is None else value.strip()
+
+
+def _host(reader: Reader, node: yaml.Node, path: str) -> str | None:
+    value = nonblank(reader, node, path)
+    if value is not None and not _HOST.fullmatch(value):
+        reader.error(node, path, f"'{value}' is not a host name",
+                     "write the name the page is reached by, such as status.example.com "
+                     "(no scheme, port or path)")
+        return None
+    return None if value is None else value.lower()
 
 
 COMPONENT: Shape = {
@@ -37,9 +50,9 @@ COMPONENT: Shape = {
 STATUS_PAGE: Shape = {
     "title": Key(nonblank),
     "time_zone": Key(zone),
-    # The own-host mode (the public page at / on its own host and port) is issue 7's next part.
-    "public_host": NotBuilt("public_host is", "the status page on its own host"),
-    "public_port": NotBuilt("public_port is", "the status page on its own host"),
+    "public_host": Key(_host),
+    # A listener of its own for the page is issue 7's next part; public_host needs none.
+    "public_port": NotBuilt("public_port is", "the status page on a port of its own"),
 }
 
 
@@ -93,4 +106,5 @@ def build_status_page(top: Fields) -> StatusPageSettings:
     return StatusPageSettings(
         title=section.get("title", StatusPageSettings.title),
         time_zone=section.get("time_zone"),
+        public_host=section.get("public_host"),
     )

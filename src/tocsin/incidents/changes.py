@@ -149,13 +149,14 @@ def set_impact(
     session: Session, *, config: Config, key: str, actor: str, surface: str, now: datetime,
     impact_start: datetime | None = None, users_affected: int | None = None,
     services: list[str] | None = None, summary: str | None = None,
-    root_cause: str | None = None, admin: bool = False,
+    root_cause: str | None = None, users_unknown: bool = False, admin: bool = False,
 ) -> Incident:
-    """Change the impact fields given; the others stay as they are."""
+    """Change the impact fields given; the others stay as they are. `users_unknown`
+    forgets users_affected (a number given with it wins)."""
     records.check_storable(summary=summary, root_cause=root_cause)
     problems = []
-    if impact_start is not None and (why := rules.past_time_problem(impact_start, now)):
-        problems.append(FieldProblem("impact_start", why))
+    if impact_start is not None and (fix := rules.past_time_fix(impact_start, now)):
+        problems.append(FieldProblem("impact_start", fix))
     if users_affected is not None and (isinstance(users_affected, bool)
                                        or not 0 <= users_affected <= MAX_ID):
         problems.append(FieldProblem("users_affected",
@@ -167,7 +168,7 @@ def set_impact(
     before = _impact(incident)
     if impact_start is not None:
         incident.impact_start = impact_start
-    if users_affected is not None:
+    if users_affected is not None or users_unknown:
         incident.users_affected = users_affected
     if chosen is not None:
         incident.services = chosen
@@ -180,8 +181,8 @@ def set_impact(
     if not changed:
         return incident
     records.add_entry(session, incident, kind=rules.IMPACT, actor=actor, surface=surface,
-                      now=now, text="impact: " + "; ".join(f"{k} {v}" for k, v in
-                                                          changed.items()),
+                      now=now, text="impact: " + "; ".join(
+                          f"{k} {'cleared' if v is None else v}" for k, v in changed.items()),
                       data={"before": {k: before[k] for k in changed}, "after": changed})
     _record(session, incident, action="impact", actor=actor, surface=surface, now=now,
             before={k: before[k] for k in changed}, after=changed)
@@ -245,9 +246,9 @@ def _checked_text(text: str, path: str = "text") -> str:
 
 
 def _checked_time(occurred_at: datetime | None, now: datetime) -> datetime | None:
-    if occurred_at is not None and (why := rules.past_time_problem(occurred_at, now)):
-        raise InvalidInput(f"the entry's time {why.split(';')[0]}", [FieldProblem(
-            "occurred_at", why)])
+    if occurred_at is not None and (fix := rules.past_time_fix(occurred_at, now)):
+        raise InvalidInput("occurred_at must be from 2000-01-01 to now", [FieldProblem(
+            "occurred_at", fix)])
     return occurred_at
 
 

@@ -48,12 +48,12 @@ CLOCK_SKEW = timedelta(minutes=5)
 _KEY = re.compile(r"\s*(?:inc-?)?(\d{1,10})\s*", re.IGNORECASE)
 
 
-def past_time_problem(value: datetime, now: datetime) -> str | None:
-    """What is wrong with `value` as when something happened in an incident; None: fine."""
+def past_time_fix(value: datetime, now: datetime) -> str | None:
+    """How to fix `value` as when something in an incident happened; None: it is fine."""
     if value < EARLIEST:
-        return "is before 2000-01-01; give the real date, year included"
+        return "give a time from 2000-01-01 on"
     if value > now + CLOCK_SKEW:
-        return "is in the future; give a time at or before now"
+        return "give a time at or before now"
     return None
 
 

@@ -67,9 +67,9 @@ def declare(
     """Open an incident: commander, pages, linked alerts, first entries, the channel."""
     records.check_storable(title=title, summary=summary, commander=commander)
     found, services = _check_declare(config, title, severity, services)
-    if impact_start is not None and (why := rules.past_time_problem(impact_start, now)):
-        raise InvalidInput(f"the impact start {why.split(';')[0]}", [FieldProblem(
-            "impact_start", why)])
+    if impact_start is not None and (fix := rules.past_time_fix(impact_start, now)):
+        raise InvalidInput("impact_start must be from 2000-01-01 to now", [FieldProblem(
+            "impact_start", fix)])
     chosen = _commander(session, config, commander, actor, now)
     incident = Incident(
         title=title.strip(), severity=found.name, status="investigating", commander=chosen,

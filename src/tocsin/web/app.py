@@ -29,6 +29,7 @@ from tocsin.web import (
     schedules,
     slack_inbound,
     statuspage,
+    statuspage_host,
     twilio_inbound,
     ui,
 )
@@ -49,6 +50,7 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app.include_router(heartbeats_api.build_router(runtime))
     for router in statuspage.build_routers(runtime):
         app.include_router(router)
+    app.add_middleware(statuspage_host.OwnHost, runtime=runtime)
     app.include_router(links.build_router(runtime))
     app.include_router(bundles.build_router(runtime))
     app.include_router(twilio_inbound.build_router(runtime))

@@ -208,10 +208,12 @@ def _apply(session: Session, config: Config, key: str, body: ChangeBody,
         service.set_severity(session, config=config, key=key, severity=body.severity, **who)
     impact = {name: given[name] for name in ("users_affected", "services", "summary",
                                              "root_cause") if given.get(name) is not None}
+    # `"users_affected": null` given on purpose sets the count back to unknown.
+    users_unknown = "users_affected" in given and given["users_affected"] is None
     start: datetime | None = body.impact_start
-    if impact or start is not None:
+    if impact or start is not None or users_unknown:
         service.set_impact(session, config=config, key=key, impact_start=start, **impact,
-                           **who)
+                           users_unknown=users_unknown, **who)
     if body.mitigated:
         service.mark_mitigated(session, config=config, key=key, **who)
     if body.status is not None:

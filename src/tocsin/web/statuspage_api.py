@@ -23,7 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
-from tocsin.errors import FieldProblem, InvalidInput
+from tocsin.errors import FieldProblem, InvalidInput, NotFound
+from tocsin.incidents import changes as incident_changes
 from tocsin.oncall.rules import parse_time
 from tocsin.statuspage import rules, service, view
 from tocsin.statuspage import store as status_store
@@ -103,6 +104,7 @@ def build_router(runtime: Runtime, cache: PageCache) -> APIRouter:
             with transaction(runtime.sessions) as session:
                 row = service.create_incident(session, config=config, actor=caller.actor,
                                               surface=caller.surface, now=now, **fields)
+                _note_on_incident(session, config, caller, now, row.incident_id, fields)
                 return _incident(session, config, now, row.id)
 
         created = await run_in_threadpool(store)
@@ -120,6 +122,9 @@ def build_router(runtime: Runtime, cache: PageCache) -> APIRouter:
                 service.post_update(session, config=config, incident=incident,
                                     actor=caller.actor, surface=caller.surface, now=now,
                                     **fields)
+                row = status_store.get_incident(session, incident)
+                linked = row.incident_id if row is not None else None
+                _note_on_incident(session, config, caller, now, linked, fields)
                 return _incident(session, config, now, incident)
 
         updated = await run_in_threadpool(store)
@@ -127,6 +132,27 @@ def build_router(runtime: Runtime, cache: PageCache) -> APIRouter:
         return updated
 
     return router
+
+
+def _note_on_incident(session: Session, config: Config, caller: Caller, now: datetime,
+                      linked: int | None, fields: dict[str, Any]) -> None:
+    """Put a public update on the linked incident's timeline, in the same transaction.
+
+    The post-mortem then reads what customers were told and when. An incident
+    that does not exist, or a private one the writer may not see, refuses the
+    whole write: the link would point nowhere.
+    """
+    if linked is None:
+        return
+    text = f"Status page update ({fields['status']}): {fields['body'].strip()}"
+    try:
+        incident_changes.add_note(session, config=config, key=f"INC-{linked}", text=text,
+                                  actor=caller.actor, surface=caller.surface, now=now,
+                                  occurred_at=fields.get("display_at"), source="status_page",
+                                  admin=caller.scope == "admin")
+    except NotFound as exc:
+        raise InvalidInput("the linked incident cannot be found", [
+            FieldProblem("incident_id", f"no incident INC-{linked} you can see")]) from exc
 
 
 def _incident(session: Session, config: Config, now: datetime, incident: int) -> dict[str, Any]:

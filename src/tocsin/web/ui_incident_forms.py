@@ -142,6 +142,8 @@ def _impact(act: Act, values: dict[str, str], services: list[str], problems: Pro
     unchanged_start = start_text == form_time(incident.impact_start, act.zone)
     start = None if unchanged_start else time_field(values, "impact_start", act.zone, problems)
     users = count_field(values, "users_affected", problems)
+    # The box shows the number: emptied, it means "unknown" again.
+    users_unknown = not values.get("users_affected", "").strip()
     summary = text_field(values, "summary", problems)
     cause = text_field(values, "root_cause", problems)
     if problems:
@@ -151,7 +153,8 @@ def _impact(act: Act, values: dict[str, str], services: list[str], problems: Pro
     shown = [s for s in incident.services or [] if s in act.config.services]
     chosen = None if sorted(services) == sorted(shown) else list(services)
     service.set_impact(act.session, impact_start=start, users_affected=users, services=chosen,
-                       summary=summary, root_cause=cause, **act.fields())
+                       summary=summary, root_cause=cause, users_unknown=users_unknown,
+                       **act.fields())
     return "done=impact"
 
 

@@ -1,0 +1,49 @@
+"""The public status page on its own host name: `status.example.com/` is `/status/`.
+
+When `status_page.public_host` is set, a request whose Host header names it
+sees only the status page, with its paths at the root (`/api/v2/summary.json`
+where status widgets expect it, `/`, `/history.atom`). Every other path is
+looked up under `/status/`, so the API, the UI and the integrations are never
+reachable through the public name. Paths already under `/status/` and the
+static files keep working, so the page's own links hold on either name.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tocsin.engine.runtime import Runtime
+
+_KEPT = ("/status/", "/static/")
+
+
+class OwnHost:
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            wanted = self.runtime.config_now().status_page.public_host
+            if wanted is not None and _host(scope) == wanted.lower():
+                scope = _moved(scope)
+        await self.app(scope, receive, send)
+
+
+def _host(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            text: str = value.decode("latin-1").strip().lower()
+            # "name:port" or "[v6]:port": the name is what the operator wrote.
+            if text.startswith("["):
+                return text.split("]", 1)[0] + "]"
+            return text.rsplit(":", 1)[0] if ":" in text else text
+    return ""
+
+
+def _moved(scope: Scope) -> Scope:
+    path: str = scope["path"]
+    if path.startswith(_KEPT):
+        return scope
+    moved = "/status" + path
+    return {**scope, "path": moved, "raw_path": moved.encode()}
