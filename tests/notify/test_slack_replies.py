@@ -16,6 +16,7 @@ from tocsin.notify.slack import (
     ESCALATE_ACTION_ID,
     RESOLVE_ACTION_ID,
     SNOOZE_ACTION_ID,
+    UNACK_ACTION_ID,
     SlackNotifier,
 )
 from tocsin.notify.slack_replies import SlackReplies, answered_blocks
@@ -25,7 +26,8 @@ NOTE = "Acknowledged by Alice & Bob at 14:02 UTC"
 
 @pytest.mark.parametrize(("status", "controls"), [
     ("triggered", [ACK_ACTION_ID, RESOLVE_ACTION_ID, SNOOZE_ACTION_ID, ESCALATE_ACTION_ID]),
-    ("acknowledged", [RESOLVE_ACTION_ID, SNOOZE_ACTION_ID, ESCALATE_ACTION_ID]),
+    ("acknowledged", [RESOLVE_ACTION_ID, SNOOZE_ACTION_ID, ESCALATE_ACTION_ID,
+                      UNACK_ACTION_ID]),
     ("resolved", []),
 ])
 def test_only_the_controls_that_apply_to_the_status_remain(status: str, controls: list[str]):

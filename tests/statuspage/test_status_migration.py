@@ -18,7 +18,7 @@ def test_the_migrated_tables_match_the_models(db_url: str) -> None:
 
 
 def test_stepping_down_removes_the_tables_and_back_up_restores_them(db_url: str) -> None:
-    with downgraded(db_url, "0021") as connection:
+    with downgraded(db_url, "0019") as connection:
         below = set(inspect(connection).get_table_names())
     engine = make_engine(db_url)
     try:

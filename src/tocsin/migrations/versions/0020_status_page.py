@@ -1,15 +1,15 @@
 """status page: public incidents, their updates, component status history
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-05 03:20:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
-"""engine batching (placeholder; delete if unused)
+"""status page subscribers
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-05 03:20:00
 """
 
 import sqlalchemy as sa  # noqa: F401
 from alembic import op  # noqa: F401
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
