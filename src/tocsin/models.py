@@ -32,6 +32,7 @@ from tocsin.oncall.handoff_store import HandoffNotice
 from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
 from tocsin.statuspage.store import ComponentChange, StatusIncident, StatusUpdate
+from tocsin.statuspage.subscribers_store import StatusFanout, StatusNotice, StatusSubscriber
 
 __all__ = [
     "Alert",
@@ -65,7 +66,10 @@ __all__ = [
     "ScheduleOverride",
     "ShiftWatermark",
     "SlackTask",
+    "StatusFanout",
     "StatusIncident",
+    "StatusNotice",
+    "StatusSubscriber",
     "StatusUpdate",
     "StoredWindow",
     "StormBundle",

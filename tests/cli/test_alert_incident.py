@@ -145,7 +145,7 @@ def test_incidents_are_numbered_and_take_their_severitys_target(db_url: str):
 def test_an_incident_can_be_shown_by_its_id(db_url: str):
     _declare(db_url, "Payment API returning 500 errors", "--severity", "SEV1")
 
-    shown = tocsin("incident", "show", "inc-1", "--db", db_url)
+    shown = tocsin("incident", "show", "inc-1", "--json", "--db", db_url)
     unknown = tocsin("incident", "show", "INC-9", "--db", db_url)
 
     assert shown.exit_code == 0

@@ -65,6 +65,24 @@ def test_run_an_incident_from_the_cli(harness: Harness, db_url: str) -> None:
     assert listed == {"incidents": []}
 
 
+def test_as_names_a_config_user_or_stays_only_the_actor(harness: Harness, db_url: str) -> None:
+    by_name = _cli(harness, db_url, "incident", "create", "Checkout failing", "--severity",
+                   "sev2", "--as", "Bob", "--json")
+    assert by_name.exit_code == 0, by_name.stderr
+    made = json.loads(by_name.stdout)
+    assert (made["declared_by"], made["commander"]) == ("bob", "bob")
+    ghost = _cli(harness, db_url, "incident", "create", "Search slow", "--severity", "sev2",
+                 "--as", "ghost")
+    assert ghost.exit_code == 0, ghost.stderr
+    assert ghost.stdout == ("INC-2 declared: [SEV2] Search slow (commander none yet, "
+                            "target MTTR 60 min)\n")
+    detail = json.loads(_cli(harness, db_url, "incident", "show", "INC-2", "--json").stdout)
+    assert (detail["declared_by"], detail["commander"]) == ("ghost", None)
+    assert [(e["kind"], e["actor"], e["text"]) for e in detail["timeline"]][1] == (
+        "role", "ghost", "no commander: assign one with `/incident role commander @person`, "
+        "`tocsin incident role KEY Commander USER` or the incident's page")
+
+
 def test_show_prints_text_to_read_unless_json_is_asked(harness: Harness, db_url: str) -> None:
     _cli(harness, db_url, "incident", "create", "Checkout \x1b[2Jfailing", "--severity", "SEV2",
          "--service", "payment", "--as", "bob")
@@ -73,13 +91,14 @@ def test_show_prints_text_to_read_unless_json_is_asked(harness: Harness, db_url:
     shown = _cli(harness, db_url, "incident", "show", "inc-1")
     assert shown.exit_code == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0] == "INC-1 [SEV2] investigating: Checkout \\x1b[2Jfailing"
+    # A title is one line: the service folds control characters to spaces.
+    assert lines[0] == "INC-1 [SEV2] investigating: Checkout [2Jfailing"
     assert "Roles: Commander bob" in lines
     assert "Services: payment" in lines
     assert lines[lines.index("Timeline:") + 1] == (
         "  2026-03-02T02:55:00Z  note         cli:zoe: LB shows 502s")
     assert json.loads(_cli(harness, db_url, "incident", "show", "INC-1", "--json").stdout)[
-        "title"] == "Checkout \x1b[2Jfailing"
+        "title"] == "Checkout [2Jfailing"
     missing = _cli(harness, db_url, "incident", "show", "INC-9")
     assert missing.exit_code == 1 and missing.stdout == ""
 
@@ -99,3 +118,20 @@ def test_cli_mistakes_exit_with_the_field_and_fix(harness: Harness, db_url: str)
     assert bad_time.exit_code == 2 and "--at" in bad_time.stderr
     missing = _cli(harness, db_url, "incident", "resolve", "INC-7")
     assert missing.exit_code == 1 and "incident INC-7 does not exist" in missing.stderr
+
+
+def test_a_note_prints_the_incident_key_and_the_entry(harness: Harness, db_url: str) -> None:
+    _cli(harness, db_url, "incident", "create", "Checkout failing", "--severity", "SEV2")
+    note = _cli(harness, db_url, "incident", "note", "2 ", "LB\nshows 502s", "--at",
+                "2026-03-02T02:55:00Z")
+    assert note.exit_code == 1  # there is no INC-2
+    note = _cli(harness, db_url, "incident", "note", "1", "LB shows 502s", "--at",
+                "2026-03-02T02:55:00Z")
+    assert note.exit_code == 0, note.stderr
+    assert note.stdout.startswith("INC-1: note #")
+    assert note.stdout.endswith(" at 2026-03-02T02:55:00Z: LB shows 502s\n")
+    bad_time = _cli(harness, db_url, "incident", "note", "INC-1", "x", "--at", "yesterday")
+    assert "schedule" not in bad_time.stderr
+    assert "2026-03-08T09:00 (in the config's timezone, " in bad_time.stderr
+    helped = CliRunner().invoke(app, ["incident", "note", "--help"], env=OPERATOR)
+    assert "schedule" not in helped.stdout and "config's timezone" in helped.stdout

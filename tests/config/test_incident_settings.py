@@ -80,7 +80,8 @@ incidents:
     ("inc {number}", "which Slack refuses"),
     ("inc-{number", "not a valid template"),
     ("inc-{number:x<90}", "Slack allows 80"),
-    ("inc-{severity:04d}", "cannot be filled in"),
+    ("inc-{severity:04d}-{number}", "cannot be filled in"),
+    ("inc-{year}-{severity}", "has no {number}"),
 ])
 def test_channel_names_slack_would_refuse_are_errors(
     tmp_path: Path, template: str, said: str,
@@ -119,3 +120,39 @@ def test_channel_names_render_from_the_template() -> None:
     assert render_channel_name("inc-{year}-{number:04d}", number=142, declared_at=when,
                                severity="SEV1") == "inc-2026-0142"
     assert channel_name_problem("inc-{year}-{number:04d}") is None
+
+
+def test_severities_are_slugged_in_channel_names() -> None:
+    when = datetime(2026, 3, 2, tzinfo=UTC)
+    assert render_channel_name("{severity}-{number}", number=7, declared_at=when,
+                               severity="Major Outage!") == "major-outage--7"
+    assert channel_name_problem("{severity}-{number}", ["Major Outage!"]) is None
+
+
+def test_channel_names_are_checked_with_every_configured_severity(tmp_path: Path) -> None:
+    text = BASE + f"""\
+severities:
+  - {{name: SEV1}}
+  - {{name: {"Outage" * 12}}}
+incidents:
+  channel_name: "inc-{{severity}}-{{number}}"
+"""
+    found = errors(tmp_path, text)
+    assert [(p.line, p.path) for p in found] == [
+        (line_of(text, "channel_name"), "incidents.channel_name")]
+    assert "Slack allows 80" in found[0].message
+    assert "Outage" in found[0].message
+
+
+def test_stakeholder_slack_channels_must_be_channel_ids(tmp_path: Path) -> None:
+    text = BASE + """\
+incidents:
+  stakeholders:
+    - {slack_channels: [C0EXEC, "#exec", U012AB3CD]}
+"""
+    found = errors(tmp_path, text)
+    assert [p.path for p in found] == ["incidents.stakeholders[0].slack_channels[1]",
+                                       "incidents.stakeholders[0].slack_channels[2]"]
+    assert "is a channel name" in found[0].message
+    assert "About tab" in found[0].format()
+    assert "not a Slack channel id" in found[1].message

@@ -259,6 +259,25 @@ def test_stakeholder_channel_posts_join_the_channel_when_not_in_it(world: World)
     assert world.slack.calls_to("conversations.join")[0].params["channel"] == stakeholders.id
 
 
+def test_markup_in_titles_and_posts_is_shown_never_acted_on(world: World):
+    incident_id = world.declare()
+    with transaction(world.sessions) as session:
+        found = session.get(store.Incident, incident_id)
+        assert found is not None
+        found.title = "<!channel> <@U0CFO> <https://evil.example|click> & co"
+    stakeholders = world.slack.add_channel("exec-updates")
+    world.add(incident_id, store.POST, {"text": "INC-1 update: <!here> R&D"})
+    world.add(incident_id, store.POST_CHANNEL, {"channel": stakeholders.id,
+                                                "text": "INC-1 declared: <!channel>"})
+
+    world.worker.run_due()
+
+    assert world.channel(incident_id).topic.endswith(
+        "&lt;!channel&gt; &lt;@U0CFO&gt; &lt;https://evil.example|click&gt; &amp; co")
+    assert world.texts(incident_id) == ["INC-1 update: &lt;!here&gt; R&amp;D"]
+    assert [m["text"] for m in stakeholders.history] == ["INC-1 declared: &lt;!channel&gt;"]
+
+
 def test_an_overdue_update_reminds_the_commander_in_the_channel_and_by_dm(world: World):
     incident_id = world.declare()
     world.worker.run_due()
@@ -279,6 +298,28 @@ def test_an_overdue_update_reminds_the_commander_in_the_channel_and_by_dm(world:
     following = world.tasks(incident_id)[-1]
     assert (following.kind, following.status) == (store.REMIND_UPDATE, store.TASK_PENDING)
     assert following.due_at == world.clock.now() + timedelta(minutes=30)
+
+
+def test_no_reminder_goes_out_while_the_incident_has_no_commander(
+    world: World, caplog: pytest.LogCaptureFixture,
+):
+    incident_id = world.declare()
+    world.worker.run_due()
+    with transaction(world.sessions) as session:
+        world.queue(session, incident_id, store.REMIND_UPDATE, {},
+                    due=world.clock.now() + timedelta(minutes=30))
+        incident = session.get(store.Incident, incident_id)
+        assert incident is not None
+        incident.commander = None  # declared by a route: nobody assigned yet
+    world.clock.advance(minutes=30)
+
+    with caplog.at_level("INFO", logger="tocsin.engine.incident_slack_jobs"):
+        world.worker.run_due()
+
+    assert world.texts(incident_id) == []
+    assert not [p for p in world.slack.posts if p[0].startswith("D")]
+    assert world.tasks(incident_id)[-1].status == store.TASK_DONE
+    assert any("incident.reminder_unsent" in r.getMessage() for r in caplog.records)
 
 
 def test_no_reminder_after_a_recent_update(world: World):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from tocsin.alerts.rules import IncomingEvent
 from tocsin.audit import AuditEntry
 from tocsin.clock import FakeClock
 from tocsin.db import transaction
-from tocsin.errors import InvalidInput, NotFound
+from tocsin.errors import Conflict, InvalidInput, NotFound
 from tocsin.incidents import service
 from tocsin.incidents.store import Incident
 
@@ -52,12 +52,14 @@ def test_declare_pages_the_services_on_call_through_its_policy(harness: Harness)
         entries = service.timeline(session, incident)
         assert incident.commander == "bob"  # the declarer, with no commander_schedule
         assert service.roles_of(session, incident) == {"Commander": "bob"}
-        assert [link.reason for link in service.alerts_of(session, incident)] == ["page"]
+        links = service.alerts_of(session, incident)
+        assert [link.reason for link in links] == ["page"]
         audit = session.scalars(select(AuditEntry.action).where(
             AuditEntry.object_id == key)).all()
     assert [e.kind for e in entries] == ["declared", "role", "paged"]
-    assert entries[2].text == (
-        "paged escalation policy critical (alice): on call for service payment")
+    # What was started, not who was reached: someone without a usable contact is skipped.
+    assert entries[2].text == (f"paging through escalation policy critical "
+                               f"(alert #{links[0].alert_id}): on call for service payment")
     assert all(e.actor == "bob" and e.occurred_at == harness.clock.now() - timedelta(minutes=5)
                for e in entries)
     assert audit == ["incident.declare"]
@@ -111,6 +113,18 @@ def test_bad_declarations_name_the_field(harness: Harness) -> None:
         assert service.listing(session, admin=True) == []
 
 
+def test_a_title_is_folded_to_one_line(harness: Harness) -> None:
+    key = _declare(harness, title="  Payments down\r\n\nreally\tdown \x1b[31mnow\u2028 ")
+    with pytest.raises(InvalidInput) as caught:
+        _declare(harness, title="\n\t\x07\n")
+    with harness.runtime.sessions() as session:
+        incident = service.get(session, key)
+        entries = service.timeline(session, incident)
+    assert incident.title == "Payments down really down [31mnow"
+    assert entries[0].text == "declared SEV2: Payments down really down [31mnow"
+    assert [p.path for p in caught.value.fields] == ["title"]
+
+
 def test_a_service_without_policy_is_said_not_paged(harness: Harness) -> None:
     key = _declare(harness, services=("search",))
     assert harness.paged() == []
@@ -146,6 +160,58 @@ def test_declare_from_an_alert_links_it_and_starts_at_its_trigger(harness: Harne
             (alert_id, "linked")]
 
 
+
+def _from_alert(harness: Harness, alert_id: int, actor: str = "alice") -> str:
+    return runner(harness)(lambda session: service.declare_from_alert(
+        session, config=harness.config, alert_id=alert_id, severity="SEV2", actor=actor,
+        surface="api", now=harness.clock.now()).key)
+
+
+def test_impact_starts_when_the_source_says_the_alert_started(harness: Harness) -> None:
+    # Alertmanager's startsAt, 20 minutes before Tocsin received the alert.
+    began = harness.clock.now() - timedelta(minutes=20)
+    alert_id = harness.fire("checkout-5xx", instance=began.isoformat(), instance_time=began)
+    assert alert_id is not None
+    harness.advance(3)
+    key = _from_alert(harness, alert_id)
+    with harness.runtime.sessions() as session:
+        assert service.get(session, key).impact_start == began
+
+
+def test_an_insane_source_start_falls_back_to_when_the_alert_came(harness: Harness) -> None:
+    received = harness.clock.now()
+    ids = [harness.fire(name, instance=name, instance_time=when) for name, when in (
+        ("epoch", datetime(1970, 1, 1, tzinfo=UTC)),
+        ("future", received + timedelta(days=2)))]
+    harness.advance(3)
+    for alert_id in ids:
+        assert alert_id is not None
+        key = _from_alert(harness, alert_id)
+        with harness.runtime.sessions() as session:
+            assert service.get(session, key).impact_start == received
+
+
+def test_an_alert_is_in_one_incident_only(harness: Harness) -> None:
+    alert_id = harness.fire("checkout-5xx", title="Checkout 5xx above 2%")
+    assert alert_id is not None
+    first = _from_alert(harness, alert_id)
+    with pytest.raises(Conflict, match=f"alert {alert_id} is already in incident {first}"):
+        _from_alert(harness, alert_id, actor="bob")
+    other = _declare(harness, services=())
+    with pytest.raises(Conflict, match=f"already in incident {first}"):
+        runner(harness)(lambda session: service.link_alert(
+            session, config=harness.config, key=other, alert_id=alert_id, actor="bob",
+            surface="api", now=harness.clock.now()))
+    # Linking it again to its own incident changes nothing and is no error.
+    runner(harness)(lambda session: service.link_alert(
+        session, config=harness.config, key=first, alert_id=alert_id, actor="bob",
+        surface="api", now=harness.clock.now()))
+    with harness.runtime.sessions() as session:
+        assert len(service.listing(session, admin=True)) == 2
+        assert [a.alert_id for a in service.alerts_of(session, service.get(session, other))
+                ] == []
+
+
 ROUTED = INCIDENT_CONFIG.replace(
     "routes:\n  - {notify: critical}\n",
     "routes:\n  - {match: {severity: critical}, notify: critical, declare_incident: sev2,\n"
@@ -165,6 +231,11 @@ def test_a_route_with_declare_incident_declares_once_per_group(
             found = service.listing(session, admin=True)
             assert [(i.key, i.title, i.severity, i.declared_by) for i in found] == [
                 ("INC-1", "DB down", "SEV2", "tocsin")]
+            # The route is no person: nobody is commander until someone is assigned.
+            assert found[0].commander is None
+            assert service.roles_of(session, found[0]) == {}
+            assert any(e.text.startswith("no commander: assign one")
+                       for e in service.timeline(session, found[0]))
             linked = [a.alert_id for a in service.alerts_of(session, found[0])]
         assert linked == [first, second]
         assert other not in linked

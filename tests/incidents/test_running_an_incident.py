@@ -184,7 +184,9 @@ def test_a_responder_is_paged_and_invited(harness: Harness) -> None:
     _do(harness, service.add_responder, key=key, target="primary")
     assert [user for _, user, _ in harness.paged()] == ["alice"]
     entries = _read(harness, lambda s: service.timeline(s, key))
-    assert entries[-1].text == "paged schedule primary (alice): added as a responder by bob"
+    paged = entries[-1].data["alert_id"]
+    assert entries[-1].text == (
+        f"paging through schedule primary (alert #{paged}): added as a responder by bob")
     assert ("invite", {"users": ["alice"]}) in tasks(harness, "invite")
     with pytest.raises(InvalidInput) as caught:
         _do(harness, service.add_responder, key=key, target="nobody-here")

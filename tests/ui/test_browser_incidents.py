@@ -113,7 +113,7 @@ def test_declare_assign_note_and_resolve_from_the_browser(  # type: ignore[no-un
     assert "resolved" in page.locator(f'tr[data-incident="{key}"]').inner_text()
     page.screenshot(path=str(SCREENSHOTS / "ui-incidents.png"), full_page=True)
 
-    told = tocsin("incident", "show", key, "--config", str(served.config_path),
+    told = tocsin("incident", "show", key, "--json", "--config", str(served.config_path),
                   "--db", served.db_url)
     assert told.returncode == 0, told.stderr
     shown = json.loads(told.stdout)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.ui.alerting import send
-from tests.ui.conftest import log_in
+from tests.ui.conftest import csrf_of, log_in
 from tests.ui.incidenting import (
     act,
     as_user,
@@ -21,6 +23,7 @@ from tests.ui.incidenting import (
     token,
 )
 from tests.web.conftest import Web
+from tocsin.alerts.store import Alert
 from tocsin.clock import FakeClock
 
 
@@ -152,6 +155,26 @@ def test_an_incident_is_declared_from_the_alert_page_with_the_alert_linked(web: 
             "errors above 5%)." in web.client.get(f"/ui/alerts/{alert_id}").text)
     refused = web.client.post(f"/ui/alerts/{alert_id}/incident", data={"severity": "SEV2"})
     assert refused.status_code == 403
+    again = web.client.post(f"/ui/alerts/{alert_id}/incident",
+                            data={"csrf": csrf, "severity": "SEV1"}, follow_redirects=False)
+    assert again.status_code == 409
+    assert f"alert {alert_id} is already in incident {key}" in html.unescape(again.text)
+
+
+def test_a_double_submitted_declare_form_declares_once(web: Web) -> None:
+    form = web.client.get("/ui/incidents/new").text
+    once = form.split('name="once" value="')[1].split('"')[0]
+    data = {"csrf": csrf_of(form), "once": once, "title": "Checkout failing",
+            "severity": "SEV2", "services": ["payment"]}
+    first = web.client.post("/ui/incidents", data=data, follow_redirects=False)
+    second = web.client.post("/ui/incidents", data=data, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    key = first.headers["location"].split("/")[-1].split("?")[0]
+    assert second.headers["location"] == f"/ui/incidents/{key}"
+    shown = web.client.get("/ui/incidents").text
+    assert shown.count("Checkout failing") == 1
+    # A fresh form is a fresh declaration.
+    assert declare(web, "Checkout failing") != key
 
 
 def test_hand_edited_addresses_and_odd_values_get_a_page_never_a_500(web: Web) -> None:
@@ -184,3 +207,35 @@ def test_an_alert_page_names_a_private_incident_only_to_its_members(web: Web) ->
     as_user(web, "carol")
     seen = web.client.get(f"/ui/alerts/{alert_id}").text
     assert "Part of" not in seen and key not in seen
+
+
+def test_a_private_incidents_page_alerts_hide_its_title_and_stay_in_it(web: Web) -> None:
+    as_user(web, "bob")
+    key = declare(web, "SECRET acquisition leaked", "SEV1", ("payment",), private="yes")
+    with web.runtime.sessions() as session:
+        page_id = session.scalars(select(Alert.id).order_by(Alert.id)).first()
+
+    as_user(web, "carol")
+    listing = web.client.get("/ui/alerts").text
+    shown = web.client.get(f"/ui/alerts/{page_id}").text
+    csrf = shown.split('name="csrf" value="')[1].split('"')[0]
+    refused = web.client.post(f"/ui/alerts/{page_id}/incident", follow_redirects=False,
+                              data={"csrf": csrf, "severity": "SEV2"})
+
+    neutral = f"Private incident {key} (SEV1): you are paged as a responder"
+    assert neutral in html.unescape(listing) and neutral in html.unescape(shown)
+    assert "SECRET" not in listing + shown + refused.text
+    assert refused.status_code == 404
+    as_user(web, "alice")
+    assert listed(web.client.get("/ui/incidents").text) == [key]
+
+
+def test_an_unknown_status_in_the_list_address_is_shown_as_an_error(web: Web) -> None:
+    key = declare(web)
+    response = web.client.get("/ui/incidents?status=closed")
+    assert response.status_code == 400
+    assert field_error(response.text, "filter-status") == (
+        "unknown status 'closed'; use open, investigating, identified, monitoring, "
+        "resolved, all")
+    assert listed(response.text) == [key]  # the open ones, as without a status
+    assert field_error(web.client.get("/ui/incidents?status=all").text, "filter-status") == ""

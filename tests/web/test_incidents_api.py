@@ -14,11 +14,13 @@ from tests.web.conftest import Web, alertmanager_body, close_web, make_web
 from tocsin.clock import FakeClock
 
 READ, WRITE, ADMIN = "inc-read-token-1", "inc-write-token-2", "inc-admin-token-3"
+OUTSIDER = "inc-outsider-token-4"
 CONFIG = INCIDENT_CONFIG + f"""
 api_tokens:
   - {{name: reader, token: {READ}, user: carol, scope: read}}
   - {{name: writer, token: {WRITE}, user: bob, scope: write}}
   - {{name: admin, token: {ADMIN}, user: vp, scope: admin}}
+  - {{name: outsider, token: {OUTSIDER}, user: sam, scope: write}}
 """
 
 
@@ -99,10 +101,27 @@ def test_responders_alerts_and_declaring_from_an_alert(web: Web) -> None:
     linked = web.call("POST", "/api/v1/incidents/INC-1/alerts", WRITE,
                       json={"alert_id": alert_id})
     assert alert_id in [link["alert_id"] for link in linked.json()["alerts"]]
-    declared = web.call("POST", f"/api/v1/alerts/{alert_id}/incident", WRITE,
+    # An alert is in one incident at most: a second declare or link names the first.
+    _declare(web, services=[])
+    for path, body in ((f"/api/v1/alerts/{alert_id}/incident", {"severity": "SEV3"}),
+                       ("/api/v1/incidents/INC-2/alerts", {"alert_id": alert_id})):
+        twice = web.call("POST", path, WRITE, json=body)
+        assert twice.status_code == 409, twice.text
+        assert f"alert {alert_id} is already in incident INC-1" in twice.text
+    fired = web.client.post("/integrations/prom-key-for-incidents/alertmanager",
+                            json=alertmanager_body("fp-other", starts_at="2026-03-02T02:41:00Z"))
+    other = fired.json()["alerts"][0]["id"]
+    web.clock.advance(minutes=4)
+    declared = web.call("POST", f"/api/v1/alerts/{other}/incident", WRITE,
                         json={"severity": "SEV3"})
     assert declared.status_code == 201, declared.text
-    assert declared.json()["title"] == "Payment API returning 500 errors (fp-payment)"
+    assert declared.json()["title"] == "Payment API returning 500 errors (fp-other)"
+    # Impact began when Alertmanager says the alert started, not when Tocsin heard of it.
+    assert declared.json()["impact_start"].startswith("2026-03-02T02:41:00")
+    again = web.call("POST", f"/api/v1/alerts/{other}/incident", WRITE,
+                     json={"severity": "SEV3"})
+    assert again.status_code == 409
+    assert f"already in incident {declared.json()['id']}" in again.text
 
 
 def test_scopes_privacy_and_errors(web: Web) -> None:
@@ -142,6 +161,41 @@ def test_scopes_privacy_and_errors(web: Web) -> None:
     assert empty.status_code == 400
     paths = web.client.get("/openapi.json").json()["paths"]
     assert "/api/v1/incidents/{key}/timeline/{entry_id}" in paths
+
+
+def test_a_private_incidents_pages_keep_its_title_and_stay_in_it(web: Web) -> None:
+    _declare(web, private=True, title="SECRET merger leak")
+    listed = web.call("GET", "/api/v1/alerts", OUTSIDER).json()["alerts"]
+    assert [a["title"] for a in listed] == [
+        "Private incident INC-1 (SEV2): you are paged as a responder"]
+    page = listed[0]["id"]
+    public = web.call("POST", "/api/v1/incidents", OUTSIDER,
+                      json={"title": "Checkout slow", "severity": "sev3"})
+    assert public.status_code == 201, public.text
+
+    declared = web.call("POST", f"/api/v1/alerts/{page}/incident", OUTSIDER,
+                        json={"severity": "SEV1"})
+    linked = web.call("POST", "/api/v1/incidents/INC-2/alerts", OUTSIDER,
+                      json={"alert_id": page})
+    by_member = web.call("POST", f"/api/v1/alerts/{page}/incident", WRITE,
+                         json={"severity": "SEV1"})
+    by_admin = web.call("POST", "/api/v1/incidents/INC-2/alerts", ADMIN,
+                        json={"alert_id": page})
+
+    assert (declared.status_code, linked.status_code) == (404, 404)
+    assert "SECRET" not in declared.text + linked.text
+    assert (by_member.status_code, by_admin.status_code) == (409, 409)
+    assert "INC-1" in by_member.json()["error"]["message"]
+    with_alert = {"title": "Another", "severity": "sev3", "alert_ids": [page]}
+    hidden = web.call("POST", "/api/v1/incidents", OUTSIDER, json=with_alert)
+    held = web.call("POST", "/api/v1/incidents", ADMIN, json=with_alert)
+    assert (hidden.status_code, hidden.json()["error"]["fields"][0]["path"]) == (
+        400, "alert_ids[0]")
+    assert held.status_code == 409 and "INC-1" in held.json()["error"]["message"]
+    keys = [i["id"] for i in web.call("GET", "/api/v1/incidents", ADMIN).json()["incidents"]]
+    assert sorted(keys) == ["INC-1", "INC-2"]
+    shown = web.call("GET", "/api/v1/incidents/INC-2", ADMIN).json()
+    assert shown["alerts"] == []
 
 
 def test_absurd_impact_starts_and_note_times_are_refused_by_name(web: Web) -> None:

@@ -133,13 +133,14 @@ def test_the_seed_workflow_from_slack(sw: SlackWeb):
                     "text": "INC-1 is now *resolved* (set by <@U0BOB>)"}
     assert any("Card payments fail for EU customers" in m["text"] for m in room.history)
     steps = [(e.kind, e.actor, f"{e.occurred_at:%H:%M}", e.text) for e in entries(sw)]
+    paged = next(e.data["alert_id"] for e in entries(sw) if e.kind == "responder")
     assert steps == [
         ("declared", "alice", "03:00", f"declared SEV1: {TITLE}"),
         ("role", "alice", "03:00", "Commander: alice"),
         ("slack_channel", "tocsin", "03:00", "Slack channel #inc-2026-0001 created"),
         ("role", "alice", "03:02", "Commander: bob (was alice)"),
         ("responder", "alice", "03:03",
-         "paged schedule primary (alice): added as a responder by alice"),
+         f"paging through schedule primary (alert #{paged}): added as a responder by alice"),
         ("role", "bob", "03:04", "Scribe: dave"),
         ("update", "bob", "03:07", "Card payments fail for EU customers; rollback under way"),
         ("status", "bob", "03:12", "status investigating -> identified"),
@@ -283,6 +284,36 @@ def test_a_private_incident_has_a_private_channel_and_hides_from_outsiders(sw: S
     assert outsider["text"].startswith("Nothing was changed: incident INC-1 does not exist")
 
 
+def test_every_reply_about_a_private_incident_is_ephemeral(sw: SlackWeb):
+    declared = slash(sw, 'create "Leaked API key" sev2 private', user=BOB)
+    run(sw)
+    room = channel_of(sw)
+
+    replies = [slash(sw, text, channel=channel, user=BOB) for text, channel in (
+        ("note INC-1 rotated the key", "C0OPS"), ("status identified", room.id),
+        ("severity sev1", room.id), ("mitigated", room.id))]
+
+    assert declared["response_type"] == "ephemeral"
+    assert declared["text"].startswith("<@U0BOB> declared private *INC-1* (SEV2)")
+    assert [r["response_type"] for r in replies] == ["ephemeral"] * 4
+    assert replies[0]["text"].startswith("Noted on the INC-1 timeline")
+
+
+def test_slack_markup_typed_by_people_is_posted_as_text(sw: SlackWeb):
+    reply = slash(sw, 'create "<!channel> <@U0CFO> <https://evil.example|click>" sev1')
+    run(sw)
+    room = channel_of(sw)
+    slash(sw, "update &lt;!here&gt; R&amp;D is down", channel=room.id)
+    run(sw)
+
+    title = "@channel @U0CFO click (https://evil.example)"
+    assert title in reply["text"] and "<!" not in reply["text"]
+    assert room.topic.endswith(f"INC-1 {title}")
+    assert room.history[-1]["text"] == (
+        "INC-1 update [SEV1, investigating]: &lt;!here&gt; R&amp;D is down")
+    assert all("<!" not in m["text"] for m in room.history)
+
+
 def reaction_body(reaction: str, *, item_type: str = "message") -> bytes:
     return json.dumps({"type": "event_callback", "event": {
         "type": "reaction_added", "user": BOB, "reaction": reaction,
@@ -325,7 +356,8 @@ def test_declaring_for_a_service_pages_its_on_call_engineer(sw: SlackWeb):
     pages = [p[2]["text"] for p in sw.slack.posts if p[2]["channel"] == ALICE]
     assert pages and f"INC-1 [SEV1] {TITLE}" in pages[0]
     assert ALICE in channel_of(sw).members
-    assert any(e.kind == "paged" and "alice" in e.text for e in entries(sw)), [
+    paged = [e.text for e in entries(sw) if e.kind == "paged"]
+    assert len(paged) == 1 and paged[0].startswith("paging through escalation policy critical"), [
         (e.kind, e.text) for e in entries(sw)]
 
 

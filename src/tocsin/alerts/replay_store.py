@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 SLACK = "slack"  # key: the X-Slack-Signature value (unique per timestamp and body)
 SMS = "sms"  # key: Twilio's MessageSid, else SmsSid
 KEYPAD = "phone"  # key: Twilio's CallSid and the digits pressed
+UI_FORM = "ui_form"  # key: the user and the one-time token of a form that creates
 
 KEEP = timedelta(days=1)
 _PRUNE_BATCH = 100

@@ -30,7 +30,7 @@ from tocsin.cli.common import (
 from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.errors import TocsinError
-from tocsin.incidents import service, views
+from tocsin.incidents import rules, service, views
 from tocsin.notify.console import printable
 from tocsin.oncall.rules import parse_time
 
@@ -74,7 +74,9 @@ def _time(config: Config, value: str | None, option: str) -> datetime | None:
     try:
         return parse_time(value, ZoneInfo(config.timezone))
     except ValueError as exc:
-        fail(f"{option}: {exc}", code=2)
+        # parse_time speaks of a schedule's zone; here a local time is in the config's.
+        said = str(exc).replace("the schedule's zone", f"the config's timezone, {config.timezone}")
+        fail(f"{option}: {said}", code=2)
 
 
 def _print(shown: dict[str, Any], as_json: bool, line: str) -> None:
@@ -100,13 +102,12 @@ def incident_create(
 ) -> None:
     """Declare an incident: commander, pages, channel and the first timeline entries."""
     who = _who(actor)
-    del who["admin"]
     shown = _change(config, db, lambda s, c: service.declare(
         s, config=c, title=title, severity=severity, commander=commander,
         services=service_names or (), alert_ids=alert or (), private=private, **who),
         views.detail)
     _print(shown, as_json, f"{shown['id']} declared: [{shown['severity']}] {shown['title']} "
-                           f"(commander {shown['commander']}, target MTTR "
+                           f"(commander {shown['commander'] or 'none yet'}, target MTTR "
                            f"{shown['target_mttr_minutes']:g} min)")
 
 
@@ -246,7 +247,9 @@ def incident_resolve(
 @incident_app.command("note")
 def incident_note(
     key: str, text: Annotated[str, typer.Argument(help="The note")],
-    at: Annotated[str | None, typer.Option(help="When it happened (backdate)")] = None,
+    at: Annotated[str | None, typer.Option(
+        help="When it happened (backdate): ISO 8601 with an offset or Z, or local to the "
+             "config's timezone")] = None,
     config: ConfigOption = None, db: DbOption = None, actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -257,7 +260,9 @@ def incident_note(
         return views.entry_json(entry)
 
     shown = _change(config, db, act, lambda _s, entry: entry)
-    _print(shown, as_json, f"{key.upper()}: note {shown['id']} at {shown['occurred_at']}")
+    number = rules.parse_key(key.strip())
+    _print(shown, as_json, f"INC-{number}: note #{shown['id']} at {shown['occurred_at']}: "
+                           f"{printable(shown['text'])}")
 
 
 @incident_app.command("role")

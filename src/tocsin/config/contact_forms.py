@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from tocsin.config.schema import Fields, Problems, Spot
 
 _SLACK_ID = re.compile(r"[UWCG][A-Z0-9]{2,30}")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,30}")
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 
 
@@ -26,6 +27,19 @@ def check_slack_id(problems: Problems, address: str, spot: Spot) -> None:
         "copy the member ID from the person's Slack profile (More, then Copy member ID: "
         "U and uppercase letters and digits, such as U012AB3CD) or a channel's ID "
         "(C... or G...), not a name or @handle")
+
+
+def check_slack_channel(problems: Problems, channel: str, spot: Spot) -> bool:
+    """Whether `channel` is a Slack channel id; an error naming the fix when it is not."""
+    if _CHANNEL_ID.fullmatch(channel.strip()):
+        return True
+    said = ("is a channel name" if channel.strip().startswith("#")
+            else "is not a Slack channel id")
+    problems.error(
+        spot, f"'{channel}' {said}; Slack channels are named here by id",
+        "use the channel's ID (C or G and uppercase letters and digits, such as C012AB3CD): "
+        "in Slack open the channel's details; the ID is at the bottom of the About tab")
+    return False
 
 
 def check_account_sid(problems: Problems, twilio: Fields | None) -> None:

@@ -5,17 +5,23 @@ rendered here, by plain string formatting with a fixed set of
 placeholders, and checked against what Slack accepts for a channel name
 (lowercase letters, digits, `-` and `_`, at most 80 characters) with a
 large incident number, so a name that would be refused is found by
-`tocsin check`, not when the first incident is declared.
+`tocsin check`, not when the first incident is declared. The template
+must hold `{number}`, or every incident of a day or a severity would want
+the same channel. A severity is slugged when rendered (lowercase, each run
+of other characters `-`: "Major Outage!" gives `major-outage-`), and the
+check renders the template with every configured severity.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from datetime import datetime
 
 import yaml
 
+from tocsin.config.contact_forms import check_slack_channel
 from tocsin.config.convert import boolean, nonblank, number, seq, shape, text
 from tocsin.config.model import (
     DEFAULT_ROLES,
@@ -34,6 +40,7 @@ from tocsin.config.schema import Fields, Items, Key, Problems, Reader, Shape
 PLACEHOLDERS = ("year", "month", "day", "number", "severity")
 MAX_CHANNEL = 80
 _SLACK_NAME = re.compile(r"[a-z0-9_-]+")
+_NOT_SLUG = re.compile(r"[^a-z0-9_-]+")
 _FORMATTER = string.Formatter()
 # A year ahead of any real incident and a number ten million deep: the longest name likely.
 _SAMPLE = {"year": 2026, "month": 12, "day": 31, "number": 9_999_999, "severity": "sev1"}
@@ -50,11 +57,21 @@ def render_channel_name(
 ) -> str:
     """The channel name for an incident; `declared_at` in the config's zone."""
     return template.format(year=declared_at.year, month=declared_at.month,
-                           day=declared_at.day, number=number, severity=severity.lower())
+                           day=declared_at.day, number=number, severity=severity_slug(severity))
 
 
-def channel_name_problem(template: str) -> tuple[str, str] | None:
-    """(what is wrong, the fix) for a template Slack would refuse; None when it is fine."""
+def severity_slug(severity: str) -> str:
+    """A severity as it may appear in a channel name: lowercase, other runs made `-`."""
+    return _NOT_SLUG.sub("-", severity.lower())
+
+
+def channel_name_problem(
+    template: str, severities: Iterable[str] = ("SEV1",),
+) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for a template Slack would refuse; None when it is fine.
+
+    The template is filled in with each of `severities` and a seven-digit number.
+    """
     fix = ("write lowercase letters, digits, - and _ with placeholders "
            "{year}, {month}, {day}, {number} and {severity}, e.g. inc-{year}-{number:04d}")
     try:
@@ -64,15 +81,21 @@ def channel_name_problem(template: str) -> tuple[str, str] | None:
     unknown = [name for name in fields if name not in PLACEHOLDERS]
     if unknown:
         return f"unknown placeholder {{{unknown[0]}}} in '{template}'", fix
-    try:
-        sample = template.format(**_SAMPLE)
-    except (ValueError, IndexError, KeyError) as exc:
-        return f"'{template}' cannot be filled in ({exc})", fix
-    if not _SLACK_NAME.fullmatch(sample):
-        return (f"'{template}' gives '{sample}', which Slack refuses as a channel name", fix)
-    if len(sample) > MAX_CHANNEL:
-        return (f"'{template}' gives names up to {len(sample)} characters; Slack allows "
-                f"{MAX_CHANNEL}", "shorten the template")
+    if "number" not in fields:
+        return (f"'{template}' has no {{number}}, so incidents would share a channel name",
+                "add {number}, e.g. inc-{year}-{number:04d}")
+    for severity in severities:
+        try:
+            sample = template.format(**{**_SAMPLE, "severity": severity_slug(severity)})
+        except (ValueError, IndexError, KeyError) as exc:
+            return f"'{template}' cannot be filled in ({exc})", fix
+        if not _SLACK_NAME.fullmatch(sample):
+            return (f"'{template}' gives '{sample}', which Slack refuses as a channel name",
+                    fix)
+        if len(sample) > MAX_CHANNEL:
+            return (f"'{template}' gives names up to {len(sample)} characters (severity "
+                    f"{severity}); Slack allows {MAX_CHANNEL}",
+                    "shorten the template or the severity's name")
     return None
 
 
@@ -138,6 +161,10 @@ def build_severity(entry: Fields, names: Names, teams: dict[str, Team]) -> Sever
     values = {key: entry.get(key) for key in ("name", "description", "target_mttr_minutes",
                                                "urgency") if entry.written(key)
               and entry.get(key) is not None}
+    if "target_mttr_minutes" in values:
+        # A float however written, as the defaults and the database hold it: one type
+        # across reloads.
+        values["target_mttr_minutes"] = float(values["target_mttr_minutes"])
     return Severity(
         **values,
         notify=tuple(dict.fromkeys(notify)),
@@ -158,8 +185,12 @@ def build_incidents(
                   for role in listed(entry, "roles") if role.get("name") and role.get("duty"))
     _check_roles(listed(entry, "roles"), problems)
     schedule = names.ref(entry, "commander_schedule", ("schedule",), "commander_schedule")
+    channel_name = entry.get("channel_name", IncidentSettings.channel_name)
+    problem = channel_name_problem(channel_name, [s.name for s in severities])
+    if entry.get("channel_name") is not None and problem is not None:
+        problems.error(entry.at("channel_name"), *problem)
     return IncidentSettings(
-        channel_name=entry.get("channel_name", IncidentSettings.channel_name),
+        channel_name=channel_name,
         commander_schedule=schedule,
         roles=roles or DEFAULT_ROLES,
         stakeholders=tuple(_stakeholders(item, names, problems, services, severities)
@@ -213,12 +244,16 @@ def _stakeholders(
         users=names.user_ids(entry.get("users"), "a stakeholder"),
         teams=tuple(name for spot, name in (teams.each() if teams is not None else ())
                     if names.resolve(name, spot, _TEAM, "a stakeholder team") is not None),
-        slack_channels=tuple(_items(entry.get("slack_channels"))),
+        slack_channels=tuple(_slack_channels(entry.get("slack_channels"), problems)),
     )
 
 
-def _items(items: Items | None) -> list[str]:
-    return [] if items is None else list(items.values)
+def _slack_channels(items: Items | None, problems: Problems) -> list[str]:
+    channels: list[str] = []
+    for spot, channel in items.each() if items is not None else ():
+        if check_slack_channel(problems, channel, spot):
+            channels.append(channel.strip())
+    return channels
 
 
 def check_declare_severity(

@@ -407,7 +407,7 @@ class ApiToken:
 class Severity:
     name: str
     description: str = ""
-    target_mttr_minutes: float = 0
+    target_mttr_minutes: float = 0.0  # always a float, as written or by default
     urgency: Urgency = "high"
     # Paged on declare beside the affected services' on-call (a leadership list).
     notify: tuple[Target, ...] = ()
@@ -418,12 +418,12 @@ class Severity:
 
 
 DEFAULT_SEVERITIES: tuple[Severity, ...] = (
-    Severity("SEV1", "Critical: full outage, all users affected", 30, "high",
+    Severity("SEV1", "Critical: full outage, all users affected", 30.0, "high",
              postmortem_required=True, postmortem_due_days=5, update_every_minutes=30),
-    Severity("SEV2", "Major: partial outage, many users affected", 60, "high",
+    Severity("SEV2", "Major: partial outage, many users affected", 60.0, "high",
              postmortem_required=True, postmortem_due_days=5, update_every_minutes=60),
-    Severity("SEV3", "Minor: degraded service, some users affected", 240, "high"),
-    Severity("SEV4", "Low: cosmetic issue, workaround available", 1440, "low"),
+    Severity("SEV3", "Minor: degraded service, some users affected", 240.0, "high"),
+    Severity("SEV4", "Low: cosmetic issue, workaround available", 1440.0, "low"),
 )
 # What a severity written without these keys gets, by its name (SEV1 and SEV2 only).
 SEVERITY_DEFAULTS: dict[str, Severity] = {s.name: s for s in DEFAULT_SEVERITIES[:2]}

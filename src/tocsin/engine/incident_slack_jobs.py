@@ -8,10 +8,15 @@ incident and its timeline, and the next update reminder while none is
 due. The incident services queue the topic and the invites beside the
 channel; the topic is rebuilt from the incident when sent, whatever the
 task's payload says, so topics sent out of order still end current.
+
+Task payloads hold plain text as people typed it; Slack's control characters
+(&, <, >) are escaped here, when it is sent, so a title or an update that reads
+`<!channel>` is shown, never acted on.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,10 +28,13 @@ from sqlalchemy.orm import Session
 
 from tocsin.config.incidents import render_channel_name
 from tocsin.config.model import Config
-from tocsin.incidents import records, slack_tasks, store
+from tocsin.incidents import records, severities, slack_tasks, store
+from tocsin.logs import event
 from tocsin.notify.base import DeliveryOutcome
 from tocsin.notify.slack import escape
 from tocsin.notify.slack_incidents import IncidentSlack, mention
+
+log = logging.getLogger(__name__)
 
 SURFACE = "slack"
 ACTOR = "tocsin"
@@ -136,7 +144,7 @@ def job_for(session: Session, config: Config, kind: str, payload: dict[str, obje
         target = payload.get("channel")
         if not isinstance(target, str) or not target:
             return Refused("the task names no channel")
-        return Post(target, str(payload.get("text") or ""), join_first=True)
+        return Post(target, escape(str(payload.get("text") or "")), join_first=True)
     if channel is None:
         return Refused("the incident has no Slack channel (its creation failed)")
     if kind == store.SET_TOPIC:
@@ -146,7 +154,7 @@ def job_for(session: Session, config: Config, kind: str, payload: dict[str, obje
         wanted = [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
         return _invite(config, channel, wanted)
     if kind == store.POST:
-        return Post(channel, str(payload.get("text") or ""))
+        return Post(channel, escape(str(payload.get("text") or "")))
     if kind == store.REMIND_UPDATE:
         return _reminder(session, config, incident, channel, now)
     return Refused(f"unknown task kind {kind!r}")
@@ -154,8 +162,8 @@ def job_for(session: Session, config: Config, kind: str, payload: dict[str, obje
 
 def topic(config: Config, incident: store.Incident) -> str:
     commander = _name(config, incident.commander) if incident.commander else "nobody"
-    return (f"{incident.severity} | {incident.status.capitalize()} | Commander: {commander} | "
-            f"{incident.key} {incident.title}")
+    return escape(f"{incident.severity} | {incident.status.capitalize()} | "
+                  f"Commander: {commander} | {incident.key} {incident.title}")
 
 
 def after(session: Session, config: Config, task: store.SlackTask, incident: store.Incident,
@@ -202,6 +210,9 @@ def _reminder(session: Session, config: Config, incident: store.Incident, channe
     last = incident.last_update_at or incident.declared_at
     if last + every > now + timedelta(seconds=1):
         return Done("an update was posted since this reminder was planned")
+    if incident.commander is None:
+        event(log, "incident.reminder_unsent", incident=incident.key, reason="no commander")
+        return Done("no reminder sent: the incident has no commander yet")
     commander = config.user_by_email_or_id(incident.commander or "")
     slack = commander.contacts.get("slack") if commander is not None else None
     who = mention(slack, commander.display if commander else incident.commander or "Commander")
@@ -215,7 +226,7 @@ def _reminder(session: Session, config: Config, incident: store.Incident, channe
 
 
 def _update_every(config: Config, incident: store.Incident) -> timedelta | None:
-    severity = config.severity(incident.severity)
+    severity = severities.settings_of(config, incident)
     minutes = severity.update_every_minutes if severity is not None else None
     return timedelta(minutes=minutes) if minutes else None
 

@@ -40,6 +40,7 @@ from tocsin.engine.incident_slack import IncidentSlackWorker
 from tocsin.engine.overdue import Overdue
 from tocsin.engine.pacing import Pacing
 from tocsin.engine.selfwatch import SelfWatch
+from tocsin.engine.status_notices import StatusNotices
 from tocsin.engine.storms import StormWatch
 from tocsin.escalation import store as timers
 from tocsin.incidents import auto as auto_incidents
@@ -89,6 +90,10 @@ class Engine:
         )
         self._incident_notices = IncidentNotices(
             sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
+            lease=self._lease, rng=self._rng,
+        )
+        self._status_notices = StatusNotices(
+            sessions=sessions, config=config, clock=clock, notifiers=notifiers,
             lease=self._lease, rng=self._rng,
         )
         self._recorder = recorder.Recorder(sessions=sessions, config=config, clock=clock)
@@ -142,7 +147,7 @@ class Engine:
             if done == 0:
                 self._run_recorder()
                 total += (self._run_handoffs() + self._run_gap_notices()
-                          + self._run_incident_notices())
+                          + self._run_incident_notices() + self._run_status_notices())
                 self.last_loop = self._clock.now()
                 return total
 
@@ -248,6 +253,14 @@ class Engine:
         except Exception:
             # Stakeholders' e-mails stay queued for the next pass; pages come first.
             log.exception("engine.incident_notices_failed")
+            return 0
+
+    def _run_status_notices(self) -> int:
+        try:
+            return self._status_notices.run_due()
+        except Exception:
+            # Status page subscribers' notices stay queued for the next pass; pages come first.
+            log.exception("engine.status_notices_failed")
             return 0
 
     def _run_gap_notices(self) -> int:
@@ -373,7 +386,8 @@ class Engine:
                      incident_notice_store.earliest_due(session),
                      self._bundles.next_due(session), self._followups.next_due(session),
                      self._overdue.next_due(session), self._pacing.next_due(session),
-                     self._incident_slack.next_due(session)]
+                     self._incident_slack.next_due(session),
+                     self._status_notices.next_due(session)]
         found = [t for t in times if t is not None]
         return min(found) if found else None
 

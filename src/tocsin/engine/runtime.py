@@ -23,6 +23,7 @@ from tocsin.config.loader import ConfigError, Problem, load_config
 from tocsin.config.model import Config
 from tocsin.db import make_engine, make_sessionmaker
 from tocsin.engine.runner import Engine
+from tocsin.incidents import severities
 from tocsin.links import LinkSigner
 from tocsin.logs import REDACTOR, event
 from tocsin.notify.base import Notifier
@@ -80,7 +81,10 @@ class ConfigHolder:
                 event(log, "config.reload_refused", level=logging.ERROR, path=self.path,
                       errors=sum(1 for p in exc.problems if p.severity == "error"))
                 for problem in exc.problems:
-                    log.error("config.problem %s", problem.format())
+                    if problem.severity == "warning":
+                        log.warning("config.warning %s", problem.format())
+                    else:
+                        log.error("config.problem %s", problem.format())
                 raise
             self._config = config
             for listener in self._listeners:
@@ -136,7 +140,13 @@ def build_runtime(
         box["current"] = make_notifiers(config)
         links.public_url = config.public_url
 
+    def check_open_incidents(config: Config) -> None:
+        with sessions() as session:
+            severities.warn_unconfigured(session, config)
+
     holder.on_change(on_change)
+    holder.on_change(check_open_incidents)
+    check_open_incidents(holder.current)
     engine = Engine(sessions=sessions, config=lambda: holder.current, clock=clock,
                     notifiers=lambda: box["current"], links=links, max_wait=max_wait)
     return Runtime(config=holder, db=db, sessions=sessions, clock=clock, links=links,

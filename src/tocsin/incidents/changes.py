@@ -22,7 +22,7 @@ from tocsin import audit
 from tocsin.config.model import Config, Severity, Target
 from tocsin.db import MAX_ID
 from tocsin.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from tocsin.incidents import paging, records, rules, slack_tasks
+from tocsin.incidents import paging, records, rules, severities, slack_tasks
 from tocsin.incidents.records import get
 from tocsin.incidents.rules import TimelineEntry
 from tocsin.incidents.store import SET_TOPIC, Incident, IncidentUpdate, TimelineRow
@@ -73,14 +73,14 @@ def set_status(
     text = f"status {before} -> {wanted}" if before != wanted else f"status stays {wanted}"
     if note:
         text += f": {note}"
-    severity = config.severity(incident.severity)
-    every = severity.update_every_minutes if severity is not None else None
     if wanted == rules.RESOLVED:
         incident.resolved_at = now
         slack_tasks.remind(session, config=config, incident=incident, due_at=None, now=now)
     elif before == rules.RESOLVED:
         incident.resolved_at = None
         text += " (reopened)"
+        severity = severities.settings_of(config, incident)
+        every = severity.update_every_minutes if severity is not None else None
         slack_tasks.remind(session, config=config, incident=incident, now=now,
                            due_at=rules.reminder_due(now, every))
     records.add_entry(session, incident, kind=rules.STATUS, text=text, actor=actor,
@@ -342,16 +342,15 @@ def _page_responder(
         severity = Severity(incident.severity)
     paged = paging.page(session, config=config, incident=incident, target=target,
                         severity=severity, actor=actor, surface=surface, now=now, why=why)
-    who = f" ({', '.join(paged.people)})" if paged.people else ""
     records.add_entry(session, incident, kind=rules.RESPONDER, actor=actor, surface=surface,
-                      now=now, text=f"paged {paged.label}{who}: {why}",
+                      now=now, text=f"{paged.started}: {why}",
                       data={"alert_id": paged.alert_id, "target": {target.kind: target.name},
                             "users": list(paged.people)})
     for person in paged.people:
         records.add_member(session, incident, person, actor=actor, now=now)
     slack_tasks.invite(session, config=config, incident=incident, users=paged.people, now=now)
     slack_tasks.post(session, config=config, incident=incident, now=now,
-                     text=f"{incident.key}: paged {paged.label}{who}")
+                     text=f"{incident.key}: {paged.started}")
 
 
 def post_update(
@@ -372,10 +371,11 @@ def post_update(
     slack_tasks.post(session, config=config, incident=incident, text=message, now=now)
     told = records.notify_stakeholders(session, config=config, incident=incident,
                                        text=message, now=now)
-    severity = config.severity(incident.severity)
-    if incident.is_open and severity is not None:
+    if incident.is_open:
+        severity = severities.settings_of(config, incident)
+        every = severity.update_every_minutes if severity is not None else None
         slack_tasks.remind(session, config=config, incident=incident, now=now,
-                           due_at=rules.reminder_due(now, severity.update_every_minutes))
+                           due_at=rules.reminder_due(now, every))
     session.flush()
     _record(session, incident, action="update", actor=actor, surface=surface, now=now,
             before={}, after={"update": update.id, "stakeholder_posts": told})
@@ -390,7 +390,7 @@ def link_alert(
     del config
     incident = _load(session, key, actor, admin)
     if records.link_alert_row(session, incident, alert_id, actor=actor, surface=surface,
-                              now=now):
+                              now=now, admin=admin):
         _record(session, incident, action="alert_linked", actor=actor, surface=surface,
                 now=now, before={}, after={"alert_id": alert_id})
     return incident

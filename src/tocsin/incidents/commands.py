@@ -13,6 +13,7 @@ ephemeral reply.
     /incident severity sev2                /incident mitigated
     /incident resolve [note]               /incident note|update|impact TEXT
     /incident responder USER|SCHEDULE|POLICY
+    /incident statuspage monitoring A fix is rolling out.  (a public status page update)
     /incident help
 
 Outside an incident's channel the incident is named after the verb
@@ -34,6 +35,8 @@ from dataclasses import dataclass
 
 PRIVATE = "private"
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
+# A public status page update's statuses (statuspage.rules.UPDATE_STATUSES).
+PUBLIC_STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
 TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
 
@@ -107,6 +110,15 @@ class Impact:
 
 
 @dataclass(frozen=True)
+class StatusPage:
+    """A public update on the status page: customers read `text`."""
+
+    incident: str | None
+    status: str
+    text: str
+
+
+@dataclass(frozen=True)
 class AddResponder:
     incident: str | None
     target: Mention
@@ -131,9 +143,9 @@ class PageCommand:
 
 
 IncidentCommand = (Create | AssignRole | SetStatus | SetSeverity | Mitigated | Note | Update
-                   | Impact | AddResponder | Help)
+                   | Impact | AddResponder | StatusPage | Help)
 OnIncident = (AssignRole | SetStatus | SetSeverity | Mitigated | Note | Update | Impact
-              | AddResponder)
+              | AddResponder | StatusPage)
 
 USAGES = {
     "create": '`/incident create "TITLE" SEVERITY [service:NAME,...] [private]`, e.g. '
@@ -147,10 +159,13 @@ USAGES = {
     "update": "`/incident update TEXT` (posted to the channel and to stakeholders)",
     "impact": "`/incident impact TEXT` (the customer-facing summary)",
     "responder": "`/incident responder @person|SCHEDULE|POLICY` (they are paged)",
+    "statuspage": "`/incident statuspage " + "|".join(PUBLIC_STATUSES) + " TEXT` "
+                  "(public: customers read it on the status page)",
     "help": "`/incident help`",
 }
 _ALIASES = {"declare": "create", "new": "create", "resolved": "resolve",
-            "mitigate": "mitigated", "sev": "severity", "roles": "role"}
+            "mitigate": "mitigated", "sev": "severity", "roles": "role",
+            "status-page": "statuspage"}
 PAGE_USAGE = ("Usage: `/page @person|SCHEDULE|POLICY MESSAGE`, "
               "e.g. `/page primary-oncall checkout is failing`")
 ELSEWHERE = ("Outside an incident's channel, name the incident after the command: "
@@ -304,6 +319,8 @@ def _on_incident(verb: str, incident: str | None, rest: str,
         return AddResponder(incident=incident, target=target)
     if verb == "status":
         return _status(incident, rest)
+    if verb == "statuspage":
+        return _status_page(incident, rest)
     if verb == "severity":
         found = _severity(rest, severities) if rest else None
         if found is None:
@@ -334,6 +351,19 @@ def _status(incident: str | None, rest: str) -> SetStatus | Usage:
         return Usage(f"Choose a status: {', '.join(STATUSES)}. " + _usage("status"))
     note = plain_text(words[1]).strip()[:TEXT_LIMIT] if len(words) > 1 else None
     return SetStatus(incident=incident, status=status, note=note or None)
+
+
+def _status_page(incident: str | None, rest: str) -> StatusPage | Usage:
+    words = rest.split(None, 1)
+    status = words[0].lower() if words else ""
+    if status not in PUBLIC_STATUSES:
+        return Usage(f"Choose a public status: {', '.join(PUBLIC_STATUSES)}. "
+                     + _usage("statuspage"))
+    text = plain_text(words[1]).strip()[:TEXT_LIMIT] if len(words) > 1 else ""
+    if not text:
+        return Usage("Say what customers should read after the status. "
+                     + _usage("statuspage"))
+    return StatusPage(incident=incident, status=status, text=text)
 
 
 def _mention(text: str) -> Mention | None:

@@ -2,6 +2,10 @@
 added responders. Each page is a direct page (`alerts.direct`): a normal alert
 with its own escalation, linked to the incident, so acknowledging it is
 acknowledging the incident's page.
+
+Alerts are seen by everyone, so a private incident's page carries only its
+key and severity ("Private incident INC-4 (SEV1): you are paged as a
+responder"), never its title; its description says why they were paged.
 """
 
 from __future__ import annotations
@@ -32,16 +36,30 @@ class Paged:
     def label(self) -> str:
         return f"{_NOUN[self.target.kind]} {self.target.name}"
 
+    @property
+    def started(self) -> str:
+        """What was started, not who was reached: a person without a usable contact is
+        skipped, and the page alert's own timeline says who was notified."""
+        return f"paging through {self.label} (alert #{self.alert_id})"
+
 
 def page(
     session: Session, *, config: Config, incident: Incident, target: Target,
     severity: Severity, actor: str, surface: str, now: datetime, why: str,
 ) -> Paged:
     alert = direct.page(
-        session, target=target, title=f"{incident.key} [{incident.severity}] {incident.title}",
-        description=why, actor=actor, surface=surface, now=now, urgency=severity.urgency)
+        session, target=target, title=page_title(incident), description=why, actor=actor,
+        surface=surface, now=now, urgency=severity.urgency)
     link(session, incident=incident, alert_id=alert.id, reason=PAGE, actor=actor, now=now)
     return Paged(target, alert.id, first_reached(session, config, target, now))
+
+
+def page_title(incident: Incident) -> str:
+    """A page's title; a private incident's own title stays out of the alert list."""
+    if incident.private:
+        return (f"Private incident {incident.key} ({incident.severity}): "
+                "you are paged as a responder")
+    return f"{incident.key} [{incident.severity}] {incident.title}"
 
 
 def first_reached(session: Session, config: Config, target: Target,

@@ -12,10 +12,16 @@ from tocsin.alerts.maintenance_rules import unstorable
 from tocsin.alerts.service import get_alert
 from tocsin.config.model import Config
 from tocsin.db import MAX_ID
-from tocsin.errors import FieldProblem, InvalidInput, NotFound
+from tocsin.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tocsin.incidents import notice_store, paging, rules, slack_tasks
 from tocsin.incidents.rules import TimelineEntry
-from tocsin.incidents.store import Incident, IncidentMember, IncidentRole, TimelineRow
+from tocsin.incidents.store import (
+    Incident,
+    IncidentAlert,
+    IncidentMember,
+    IncidentRole,
+    TimelineRow,
+)
 
 COMMANDER = "Commander"
 
@@ -97,9 +103,32 @@ def set_role(session: Session, incident: Incident, *, role: str, user: str, acto
     return previous
 
 
+def check_alert_free(session: Session, alert_id: int, *, incident: Incident | None,
+                     viewer: str | None, admin: bool) -> None:
+    """Refuse to put an alert that is in an incident into another incident (or a new one).
+
+    An alert belongs to one incident at most: a second declare or link is told which
+    incident holds it (409). Someone who may not see a private holder is told the alert
+    does not exist (404, as for the incident itself). Linking it again to its own
+    incident passes: that changes nothing.
+    """
+    owners = session.scalars(select(Incident).join(
+        IncidentAlert, IncidentAlert.incident_id == Incident.id).where(
+        IncidentAlert.alert_id == alert_id).order_by(Incident.id))
+    for owner in owners:
+        if incident is not None and owner.id == incident.id:
+            continue
+        if owner.private and not visible(session, owner, viewer=viewer, admin=admin):
+            raise NotFound(f"alert {alert_id} does not exist")
+        kind = "the private incident" if owner.private else "incident"
+        raise Conflict(f"alert {alert_id} is already in {kind} {owner.key}; "
+                       "an alert is in one incident only: work on it there")
+
+
 def link_alert_row(session: Session, incident: Incident, alert_id: int, *, actor: str,
-                surface: str, now: datetime) -> bool:
+                   surface: str, now: datetime, admin: bool = False) -> bool:
     alert = get_alert(session, alert_id)
+    check_alert_free(session, alert.id, incident=incident, viewer=actor, admin=admin)
     if not paging.link(session, incident=incident, alert_id=alert.id, reason=paging.LINKED,
                        actor=actor, now=now):
         return False

@@ -48,6 +48,15 @@ CLOCK_SKEW = timedelta(minutes=5)
 _KEY = re.compile(r"\s*(?:inc-?)?(\d{1,10})\s*", re.IGNORECASE)
 
 
+def one_line(text: str) -> str:
+    """A title as one line: each run of whitespace or control characters (newlines, tabs,
+    escape codes) becomes one space, and the ends are trimmed."""
+    return " ".join(_CONTROLS.sub(" ", text).split())
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def past_time_fix(value: datetime, now: datetime) -> str | None:
     """How to fix `value` as when something in an incident happened; None: it is fine."""
     if value < EARLIEST:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from tocsin import audit
 from tocsin.alerts.service import get_alert
-from tocsin.alerts.store import AlertEvent
+from tocsin.alerts.store import Alert, AlertEvent
 from tocsin.config.incidents import render_channel_name
 from tocsin.config.model import Config, Severity, Target
 from tocsin.errors import FieldProblem, InvalidInput, NotFound
@@ -57,19 +57,26 @@ from tocsin.oncall.service import on_call
 
 log = logging.getLogger(__name__)
 
+NO_COMMANDER = ("no commander: assign one with `/incident role commander @person`, "
+                "`tocsin incident role KEY Commander USER` or the incident's page")
+
 
 def declare(
     session: Session, *, config: Config, title: str, severity: str, actor: str, surface: str,
     now: datetime, services: Sequence[str] = (), commander: str | None = None,
     alert_ids: Sequence[int] = (), private: bool = False, summary: str | None = None,
-    impact_start: datetime | None = None, page_services: bool = True,
+    impact_start: datetime | None = None, page_services: bool = True, admin: bool = False,
 ) -> Incident:
     """Open an incident: commander, pages, linked alerts, first entries, the channel."""
     records.check_storable(title=title, summary=summary, commander=commander)
+    title = rules.one_line(title)
     found, services = _check_declare(config, title, severity, services)
     if impact_start is not None and (fix := rules.past_time_fix(impact_start, now)):
         raise InvalidInput("impact_start must be from 2000-01-01 to now", [FieldProblem(
             "impact_start", fix)])
+    # A CLI `--as` naming a config user (id, e-mail or name) is stored as their id;
+    # anyone else ("tocsin", "cli:root") stays the actor but is never made commander.
+    actor = paging.user_id(config, actor) or actor
     chosen = _commander(session, config, commander, actor, now)
     incident = Incident(
         title=title.strip(), severity=found.name, status="investigating", commander=chosen,
@@ -87,13 +94,18 @@ def declare(
                       surface=surface, now=now,
                       data={"severity": found.name, "services": list(services),
                             "private": private})
-    records.set_role(session, incident, role=COMMANDER, user=chosen, actor=actor,
-                     surface=surface, now=now)
-    people = [chosen, actor]
+    if chosen is not None:
+        records.set_role(session, incident, role=COMMANDER, user=chosen, actor=actor,
+                         surface=surface, now=now)
+    else:
+        records.add_entry(session, incident, kind=rules.ROLE, actor=actor, surface=surface,
+                          now=now, text=NO_COMMANDER, data={"role": COMMANDER, "user": None})
+        event(log, "incident.no_commander", incident=incident.key, actor=actor)
+    people = [person for person in (chosen, actor) if person is not None]
     for index, alert_id in enumerate(alert_ids):
         try:
             records.link_alert_row(session, incident, alert_id, actor=actor, surface=surface,
-                                   now=now)
+                                   now=now, admin=admin)
         except NotFound as exc:
             raise InvalidInput("the incident cannot be declared", [FieldProblem(
                 f"alert_ids[{index}]", f"{exc.message}; give the id of a stored alert")]) from exc
@@ -122,18 +134,31 @@ def declare(
 def declare_from_alert(
     session: Session, *, config: Config, alert_id: int, severity: str, actor: str,
     surface: str, now: datetime, title: str | None = None, commander: str | None = None,
-    private: bool = False,
+    private: bool = False, admin: bool = False,
 ) -> Incident:
     """Declare for an alert: its title, service and trigger time; it stays linked.
 
     The alert already pages its route's policy, so the service is not paged again.
+    An alert of a private incident is not found by outsiders and refused to members.
     """
     alert = get_alert(session, alert_id)
+    records.check_alert_free(session, alert.id, incident=None, viewer=actor, admin=admin)
     return declare(
         session, config=config, title=title or alert.title, severity=severity, actor=actor,
         surface=surface, now=now, commander=commander, alert_ids=(alert.id,),
         services=(alert.service,) if alert.service in config.services else (),
-        private=private, impact_start=min(alert.triggered_at, now), page_services=False)
+        private=private, impact_start=_impact_start(alert, now), page_services=False,
+        admin=admin)
+
+
+def _impact_start(alert: Alert, now: datetime) -> datetime:
+    """When the alert's source says it started (Alertmanager's startsAt...), when that is
+    earlier than Tocsin received it and sane; else when it was received."""
+    received = min(alert.triggered_at, now)
+    started = alert.source_time
+    if started is None or started >= received or rules.past_time_fix(started, now):
+        return received
+    return started
 
 
 def _check_declare(
@@ -164,7 +189,9 @@ def _check_declare(
 
 def _commander(
     session: Session, config: Config, commander: str | None, actor: str, now: datetime,
-) -> str:
+) -> str | None:
+    """The named user, else who is on the commander schedule, else the declarer when they
+    are a config user; None: nobody yet (a route or an unknown CLI `--as` declared)."""
     if commander:
         found = paging.user_id(config, commander)
         if found is None:
@@ -176,7 +203,7 @@ def _commander(
         shifts = on_call(session, schedule, now)
         if shifts:
             return shifts[0].user
-    return actor
+    return actor if actor in config.users else None
 
 
 def _page_declared(
@@ -207,9 +234,8 @@ def _page(
 ) -> list[str]:
     paged = paging.page(session, config=config, incident=incident, target=target,
                         severity=severity, actor=actor, surface=surface, now=now, why=why)
-    who = f" ({', '.join(paged.people)})" if paged.people else ""
     records.add_entry(session, incident, kind=rules.PAGED, actor=actor, surface=surface,
-                      now=now, text=f"paged {paged.label}{who}: {why}",
+                      now=now, text=f"{paged.started}: {why}",
                       data={"alert_id": paged.alert_id, "target": {target.kind: target.name},
                             "users": list(paged.people)})
     event(log, "incident.paged", incident=incident.key, alert_id=paged.alert_id,

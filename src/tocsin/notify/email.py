@@ -88,7 +88,15 @@ class EmailNotifier:
               retryable=outcome.retryable, detail=outcome.detail)
         return outcome
 
+    def send_message(self, address: str, build: Callable[[], EmailMessage]) -> DeliveryOutcome:
+        """Send a message built by the caller (status page subscribers), started by `compose`."""
+        return self._deliver(address, build)
+
     # Messages.
+
+    def compose(self, address: str, key: str) -> EmailMessage:
+        """A message with this channel's From, Date and a Message-ID made from `key`."""
+        return self._message(address, "", key, self._clock.now())
 
     def build_bundle(self, page: BundlePage) -> EmailMessage:
         now = self._clock.now()

@@ -2,7 +2,8 @@
 
 Nothing reaches the page by itself: an internal incident's notes, roles and
 responders stay inside; a public update is its own text, written through
-the API (later the UI and Slack) by someone who means customers to read it.
+the API, the incident page or Slack (`web.statuspage_writes`) by someone
+who means customers to read it.
 Each write runs in the caller's session, never commits, and leaves an audit
 row; the updates are the public incident's timeline.
 

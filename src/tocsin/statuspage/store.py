@@ -112,3 +112,13 @@ def history(session: Session, components: Iterable[str]) -> dict[str, list[Compo
     for row in session.scalars(query.order_by(ComponentChange.at, ComponentChange.id)):
         found[row.component].append(row)
     return found
+
+
+def for_incident(session: Session, incident_id: int, *, lock: bool = False
+                 ) -> StatusIncident | None:
+    """The public face of an incident (issue 6's id): the most recently made, if any."""
+    query = (select(StatusIncident).where(StatusIncident.incident_id == incident_id)
+             .order_by(StatusIncident.id.desc()).limit(1))
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()

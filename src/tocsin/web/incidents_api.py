@@ -122,12 +122,10 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/incidents", status_code=201)
     def declare(body: DeclareBody, caller: Caller = WRITE) -> dict[str, Any]:
-        fields = person(caller)
-        del fields["admin"]
         return change(caller, lambda s, c: service.declare(
             s, config=c, title=body.title, severity=body.severity, services=body.services,
             commander=body.commander, alert_ids=body.alert_ids, private=body.private,
-            summary=body.summary, **fields), views.detail)
+            summary=body.summary, **person(caller)), views.detail)
 
     @router.get("/incidents/{key}")
     def get_incident(key: str, caller: Caller = READ) -> dict[str, Any]:
@@ -192,11 +190,10 @@ def build_router(runtime: Runtime) -> APIRouter:
     @router.post("/alerts/{alert_id}/incident", status_code=201)
     def declare_from_alert(alert_id: int, body: FromAlertBody,
                            caller: Caller = WRITE) -> dict[str, Any]:
-        fields = person(caller)
-        del fields["admin"]
         return change(caller, lambda s, c: service.declare_from_alert(
             s, config=c, alert_id=alert_id, severity=body.severity, title=body.title,
-            commander=body.commander, private=body.private, **fields), views.detail)
+            commander=body.commander, private=body.private, **person(caller)),
+            views.detail)
 
     return router
 

@@ -8,9 +8,12 @@ services with surface "slack" in one transaction (audit row and timeline
 entry are theirs), then wakes the engine so the channel work goes out.
 
 A mistake is answered as an ephemeral message (only the typist sees it);
-a change is answered in the channel, so the room sees who did what.
+a change is answered in the channel, so the room sees who did what, except a
+change to a private incident: every reply about one is ephemeral.
 `/incident update` is the exception: the update itself is posted to the
 incident's channel by the Slack worker, so its answer is a private note.
+`/incident statuspage STATUS TEXT` writes a public status page update
+(`web.statuspage_writes`); the room is told, since customers now read it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from tocsin.incidents import paging, service
 from tocsin.incidents.store import Incident
 from tocsin.logs import event
 from tocsin.notify.slack import escape
+from tocsin.web import statuspage_writes
 
 logger = logging.getLogger(__name__)
 
@@ -130,12 +134,15 @@ def _act(session: Session, runtime: Runtime, config: Config, user: User,
     if isinstance(found, parsed.Create):
         incident = service.declare(session, title=found.title, severity=found.severity,
                                    private=found.private, services=found.services, **who)
-        return Reply(_declared(config, incident, user), in_channel=True)
+        return Reply(_declared(config, incident, user), in_channel=not incident.private)
     assert not isinstance(found, parsed.Help)
     key = found.incident or _in_channel(session, channel)
     if key is None:
         return Reply("This channel is not an incident's. " + parsed.ELSEWHERE)
-    return _on_incident(session, config, user, found, key, who)
+    reply = _on_incident(session, config, user, found, key, who)
+    if service.get(session, key, admin=True).private:
+        return Reply(reply.text)  # a private incident is never told to the room
+    return reply
 
 
 def _on_incident(session: Session, config: Config, user: User, found: parsed.OnIncident,
@@ -163,6 +170,8 @@ def _on_incident(session: Session, config: Config, user: User, found: parsed.OnI
     if isinstance(found, parsed.Update):
         service.post_update(session, key=key, text=found.text, **who)
         return Reply(f"Your update to {key} is being posted to its channel and stakeholders.")
+    if isinstance(found, parsed.StatusPage):
+        return _status_page(session, config, user, found, key, who)
     if isinstance(found, parsed.Impact):
         service.set_impact(session, key=key, summary=found.text, **who)
         return Reply(f"{key} customer-facing summary set by {by}: {escape(found.text)}",
@@ -170,6 +179,16 @@ def _on_incident(session: Session, config: Config, user: User, found: parsed.OnI
     service.add_responder(session, key=key, target=_person(found.target, user), **who)
     return Reply(f"{by} added {escape(found.target.name)} to {key}: they are being paged",
                  in_channel=True)
+
+
+def _status_page(session: Session, config: Config, user: User, found: parsed.StatusPage,
+                 key: str, who: dict[str, Any]) -> Reply:
+    incident = service.get(session, key, viewer=user.id)
+    done = statuspage_writes.publish(session, incident=incident, status=found.status,
+                                     body=found.text, **who)
+    made = " (its public page is new)" if done.created else ""
+    return Reply(f"{_name(user)} posted to the status page for {key}{made}: "
+                 f"*{escape(found.status)}*: {escape(found.text)}", in_channel=True)
 
 
 def _declared(config: Config, incident: Incident, user: User) -> str:

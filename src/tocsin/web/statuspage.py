@@ -10,6 +10,7 @@ from tocsin.web import (
     statuspage_feeds,
     statuspage_internal,
     statuspage_page,
+    statuspage_subscribe,
 )
 from tocsin.web.statuspage_cache import PageCache
 
@@ -20,4 +21,5 @@ def build_routers(runtime: Runtime) -> list[APIRouter]:
             statuspage_api.build_public_router(runtime, cache),
             statuspage_page.build_router(runtime, cache),
             statuspage_feeds.build_router(runtime, cache),
-            statuspage_internal.build_router(runtime)]
+            statuspage_internal.build_router(runtime),
+            statuspage_subscribe.build_router(runtime)]

@@ -22,6 +22,8 @@ from tocsin.config.model import Config
 from tocsin.errors import NotFound
 from tocsin.incidents import service
 from tocsin.incidents.store import Incident
+from tocsin.statuspage import rules as status_rules
+from tocsin.web import statuspage_writes
 from tocsin.web.ui_incident_views import (
     Problems,
     count_field,
@@ -158,9 +160,47 @@ def _impact(act: Act, values: dict[str, str], services: list[str], problems: Pro
     return "done=impact"
 
 
+COMPONENT_FIELD = "component:"  # one select per component: "component:API" -> new status
+
+
+def _statuspage(act: Act, values: dict[str, str], services: list[str],
+                problems: Problems) -> str:
+    """A public update; the first one also makes the incident's public face."""
+    name = text_field(values, "name", problems)
+    body = text_field(values, "body", problems, required=True)
+    if problems:
+        return ""
+    statuspage_writes.publish(
+        act.session, config=act.config, incident=act.incident(),
+        status=values.get("status", ""), body=body, components=_components(values),
+        name=name, impact=values.get("impact", ""), actor=act.actor, surface=SURFACE,
+        now=act.now, admin=act.admin)
+    return "done=statuspage"
+
+
+def _components(values: dict[str, str]) -> dict[str, str]:
+    """The components given a new status; a select left on "no change" is sent empty."""
+    return {key.removeprefix(COMPONENT_FIELD): status for key, status in values.items()
+            if key.startswith(COMPONENT_FIELD) and status}
+
+
+def public_face(session: Session, config: Config, incident: Incident) -> dict[str, Any]:
+    """What the status page form shows: the public face if made, and the choices."""
+    face = statuspage_writes.public_face(session, incident)
+    impact, _status = statuspage_writes.first_impact(config, incident)
+    return {
+        "face": None if face is None else {"id": face.id, "name": face.name,
+                                           "impact": face.impact, "status": face.status},
+        "components": [{"name": c.name, "public": c.public} for c in config.components],
+        "impacts": status_rules.IMPACTS, "statuses": status_rules.UPDATE_STATUSES,
+        "component_statuses": status_rules.COMPONENT_STATUSES, "impact": impact,
+        "tied": statuspage_writes.components_of(config, incident),
+    }
+
+
 ACTIONS: dict[str, Handler] = {
     "status": _status, "severity": _severity, "role": _role, "note": _note,
-    "responder": _responder, "update": _update, "impact": _impact,
+    "responder": _responder, "update": _update, "impact": _impact, "statuspage": _statuspage,
 }
 # Each form's fields, and the one a problem without a field of its own is shown beside.
 FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -172,6 +212,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "update": (("text",), "text"),
     "impact": (("impact_start", "users_affected", "services", "summary", "root_cause"),
                "summary"),
+    "statuspage": (("name", "impact", "status", "body", "components"), "body"),
 }
 
 
@@ -209,6 +250,8 @@ def defaults(incident: Incident, zone: ZoneInfo) -> dict[str, dict[str, Any]]:
                    else str(incident.users_affected),
                    "services": list(incident.services or []),
                    "summary": incident.summary or "", "root_cause": incident.root_cause or ""},
+        "statuspage": {"name": incident.title, "impact": "", "status": "investigating",
+                       "body": "", "components": {}},
     }
 
 
@@ -217,6 +260,8 @@ def typed(form: str, values: dict[str, str], services: list[str]) -> dict[str, A
     found: dict[str, Any] = {name: values.get(name, "") for name in FIELDS[form][0]}
     if form == "impact":
         found["services"] = services
+    if form == "statuspage":
+        found["components"] = _components(values)
     return found
 
 
@@ -229,6 +274,7 @@ _NOTICES = {
     "responder": "Responder paged and added to the incident.",
     "update": "Update posted.",
     "impact": "Impact saved.",
+    "statuspage": "Public update posted to the status page.",
 }
 
 

@@ -142,9 +142,8 @@ class ListFilter:
     @classmethod
     def read(cls, *, status: str, severity: str, service: str, since: str,
              until: str) -> ListFilter:
-        chosen = status if status in dict(STATUS_CHOICES) else "open"
-        return cls(chosen, severity.strip()[:80], service.strip()[:200], since.strip()[:40],
-                   until.strip()[:40])
+        return cls(status.strip()[:40], severity.strip()[:80], service.strip()[:200],
+                   since.strip()[:40], until.strip()[:40])
 
     def query(self, zone: ZoneInfo, problems: Problems) -> dict[str, Any]:
         """Keyword arguments for `service.listing`; a date that cannot be read is left out."""
@@ -156,8 +155,13 @@ class ListFilter:
             why = unstorable(value)
             if why is not None:
                 problems.add(name, why)
+        status = self.status or "open"
+        if status not in dict(STATUS_CHOICES):
+            problems.add("status", f"unknown status {status!r}; use "
+                         f"{', '.join(value for value, _ in STATUS_CHOICES)}")
+            status = "open"
         return {
-            "status": None if self.status == "all" else self.status,
+            "status": None if status == "all" else status,
             "severity": None if problems.by_field.get("severity") else self.severity or None,
             "service": None if problems.by_field.get("service") else self.service or None,
             "since": None if first is None else local_to_utc(_midnight(first), zone),

@@ -12,8 +12,10 @@ API does.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -22,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from tocsin.alerts import replay_store
 from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.errors import (
@@ -126,7 +129,8 @@ def _list_routes(router: APIRouter, pages: Pages) -> None:
         viewer = sessions.viewer(request)
         if viewer is None:
             return pages.to_login(request)
-        return _declare_page(request, pages, viewer, forms.DeclareForm(), views.Problems())
+        return _declare_page(request, pages, viewer, forms.DeclareForm(), views.Problems(),
+                             once=secrets.token_urlsafe(16))
 
     @router.post("/incidents", response_class=HTMLResponse)
     async def declare(request: Request) -> Response:
@@ -147,11 +151,23 @@ def _listing(session: Session, query: dict[str, Any], viewer: str,
 
 
 def _declare_page(request: Request, pages: Pages, viewer: Viewer, form: forms.DeclareForm,
-                  problems: views.Problems, status: int = 200) -> HTMLResponse:
+                  problems: views.Problems, *, once: str, status: int = 200) -> HTMLResponse:
     config = pages.runtime.config_now()
     return pages.render(request, "incident_new.html", viewer=viewer, status=status,
-                        title="Declare an incident", nav="incidents", form=form,
+                        title="Declare an incident", nav="incidents", form=form, once=once,
                         problems=problems.by_field, **views.choices(config))
+
+
+def _first_declared(session: Session, viewer: Viewer, once: str,
+                    now: datetime) -> str | None:
+    """Claim the declare form's one-time token: None the first time; on a replay (a
+    double click, a resend) the key of the incident the first post declared, or ""."""
+    if not once:
+        return None
+    key = f"{viewer.user.id}:{once}"
+    if replay_store.claim(session, source=replay_store.UI_FORM, key=key, now=now):
+        return None
+    return replay_store.first_reply(session, source=replay_store.UI_FORM, key=key)
 
 
 def _declare(request: Request, pages: Pages, posted: Posted) -> Response:
@@ -162,20 +178,30 @@ def _declare(request: Request, pages: Pages, posted: Posted) -> Response:
     runtime = pages.runtime
     form = forms.DeclareForm.read(posted.values, posted.services)
     problems = form.problems()
+    once = posted.values.get("once", "")[:64]
     key = ""
     if not problems:
         try:
             with transaction(runtime.sessions) as session:
+                now = runtime.clock.now()
+                first = _first_declared(session, viewer, once, now)
+                if first is not None:  # a replay lands on what the first post declared
+                    return RedirectResponse(f"{BACK}/{first}" if first else BACK,
+                                            status_code=303)
                 key = service.declare(
                     session, config=runtime.config_now(), title=form.title,
                     severity=form.severity, services=form.services, private=form.private,
                     summary=form.summary or None, actor=viewer.user.id, surface=forms.SURFACE,
-                    now=runtime.clock.now()).key
+                    now=now).key
+                if once:
+                    replay_store.remember_reply(session, source=replay_store.UI_FORM,
+                                                key=f"{viewer.user.id}:{once}", reply=key)
         except InvalidInput as exc:
             problems.take(exc.fields or [FieldProblem("title", exc.message)],
                           forms.DECLARE_FIELDS, "title")
     if problems:
-        return _declare_page(request, pages, viewer, form, problems, status=400)
+        return _declare_page(request, pages, viewer, form, problems, status=400,
+                             once=once or secrets.token_urlsafe(16))
     runtime.engine.wake()  # the pages it sent
     return RedirectResponse(f"{BACK}/{key}?done=declared", status_code=303)
 
@@ -192,17 +218,22 @@ def _declare_for_alert(request: Request, pages: Pages, alert_id: str,
                              viewer=viewer, back="/ui/alerts")
     try:
         with transaction(runtime.sessions) as session:
+            config = runtime.config_now()
             key = service.declare_from_alert(
-                session, config=runtime.config_now(), alert_id=int(alert_id),
+                session, config=config, alert_id=int(alert_id),
                 severity=posted.values.get("severity", ""),
                 private=posted.values.get("private") == "yes", actor=viewer.user.id,
-                surface=forms.SURFACE, now=runtime.clock.now()).key
+                surface=forms.SURFACE, now=runtime.clock.now(),
+                admin=is_admin(config, viewer)).key
     except NotFound:
         return pages.message(request, 404, "No such alert", f"There is no alert {alert_id!r}.",
                              viewer=viewer, back="/ui/alerts")
     except InvalidInput as exc:
         said = "; ".join(f"{p.path}: {p.message}" for p in exc.fields) or exc.message
         return pages.message(request, 400, "Not declared", said, viewer=viewer, back=back)
+    except Conflict as exc:
+        return pages.message(request, 409, "Not declared", exc.message, viewer=viewer,
+                             back=back)
     runtime.engine.wake()
     return RedirectResponse(f"{BACK}/{key}?done=declared", status_code=303)
 
@@ -253,6 +284,7 @@ def _incident_page(request: Request, pages: Pages, viewer: Viewer, key: str, *,
         except NotFound:
             return _missing(request, pages, viewer, key)
         context = views.detail(session, config, incident, now, zone)
+        statuspage = forms.public_face(session, config, incident)
     values = forms.defaults(incident, zone)
     if failed and posted is not None:
         values[failed] = forms.typed(failed, posted.values, posted.services)
@@ -260,7 +292,7 @@ def _incident_page(request: Request, pages: Pages, viewer: Viewer, key: str, *,
     return pages.render(
         request, "incident.html", viewer=viewer, status=status, title=incident.key,
         nav="incidents", zone=zone.key, notice=notice, values=values, failed=failed,
-        problems=(problems.by_field if problems else {}), **context,
+        problems=(problems.by_field if problems else {}), statuspage=statuspage, **context,
         **views.choices(config))
 
 
