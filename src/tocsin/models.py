@@ -23,6 +23,7 @@ from tocsin.incidents.store import (
     TimelineRow,
 )
 from tocsin.keys import AppSecret
+from tocsin.metrics.store import ShiftSurvey
 from tocsin.notify.bundle_store import StormBundle, StormBundleItem
 from tocsin.notify.pagerduty_store import PagerDutyFollowUp
 from tocsin.notify.store import Delivery, DeliveryAttempt
@@ -31,10 +32,12 @@ from tocsin.oncall.gap_notice_store import GapNotice
 from tocsin.oncall.handoff_store import HandoffNotice
 from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
+from tocsin.postmortems.store import ActionItem, Postmortem
 from tocsin.statuspage.store import ComponentChange, StatusIncident, StatusUpdate
 from tocsin.statuspage.subscribers_store import StatusFanout, StatusNotice, StatusSubscriber
 
 __all__ = [
+    "ActionItem",
     "Alert",
     "AlertEvent",
     "AlertGroup",
@@ -60,10 +63,12 @@ __all__ = [
     "KeyChanges",
     "MaintenanceHold",
     "PagerDutyFollowUp",
+    "Postmortem",
     "RecordedShift",
     "RotationAnchor",
     "RouteStorm",
     "ScheduleOverride",
+    "ShiftSurvey",
     "ShiftWatermark",
     "SlackTask",
     "StatusFanout",

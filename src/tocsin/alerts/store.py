@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -82,6 +83,8 @@ class Alert(Base):
     # Not a foreign key: SQLite would rebuild this table to add one, and
     # groups, like alerts, are never deleted.
     group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Marked by a responder as needing no action (a metric; who and when: alert_events).
+    not_actionable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AlertEvent(Base):
