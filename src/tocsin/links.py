@@ -17,6 +17,7 @@ LINK_MAX_AGE_SECONDS = 24 * 3600
 _SALT = "tocsin.alert-link"
 # Its own salt: an alert's link can never be read as a bundle's, nor the reverse.
 _BUNDLE_SALT = "tocsin.bundle-link"
+_SURVEY_SALT = "tocsin.survey-link"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,13 @@ class LinkClaim:
 class BundleClaim:
     bundle_id: int
     user_id: str
+
+
+@dataclass(frozen=True)
+class SurveyClaim:
+    survey_id: int
+    user_id: str
+    score: int
 
 
 class LinkError(ValueError):
@@ -44,6 +52,7 @@ class LinkSigner:
         signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": stamp})
         self._serializer = URLSafeTimedSerializer(secret, salt=_SALT, signer=signer)
         self._bundles = URLSafeTimedSerializer(secret, salt=_BUNDLE_SALT, signer=signer)
+        self._surveys = URLSafeTimedSerializer(secret, salt=_SURVEY_SALT, signer=signer)
         self.public_url = public_url  # swapped on config reload
 
     def token(self, alert_id: int, user_id: str) -> str:
@@ -64,6 +73,15 @@ class LinkSigner:
     def check_bundle(self, token: str) -> BundleClaim:
         data = _load(self._bundles, token, "the alerts")
         return BundleClaim(bundle_id=int(data["b"]), user_id=str(data["u"]))
+
+    def survey_url(self, survey_id: int, user_id: str, score: int) -> str:
+        """A shift survey's answer link: one per score, for the person it was sent to."""
+        token = str(self._surveys.dumps({"s": survey_id, "u": user_id, "n": score}))
+        return f"{self.public_url.rstrip('/')}/survey/{token}"
+
+    def check_survey(self, token: str) -> SurveyClaim:
+        data = _load(self._surveys, token, "the survey")
+        return SurveyClaim(survey_id=int(data["s"]), user_id=str(data["u"]), score=int(data["n"]))
 
 
 def _load(serializer: URLSafeTimedSerializer, token: str, what: str) -> dict[str, Any]:

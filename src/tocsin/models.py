@@ -32,12 +32,14 @@ from tocsin.oncall.gap_notice_store import GapNotice
 from tocsin.oncall.handoff_store import HandoffNotice
 from tocsin.oncall.history_store import RecordedShift, ShiftWatermark
 from tocsin.oncall.store import ScheduleOverride
+from tocsin.postmortems.actions_store import ActionItemNotice, TrackerPush
 from tocsin.postmortems.store import ActionItem, Postmortem
 from tocsin.statuspage.store import ComponentChange, StatusIncident, StatusUpdate
 from tocsin.statuspage.subscribers_store import StatusFanout, StatusNotice, StatusSubscriber
 
 __all__ = [
     "ActionItem",
+    "ActionItemNotice",
     "Alert",
     "AlertEvent",
     "AlertGroup",
@@ -81,5 +83,6 @@ __all__ = [
     "StormBundleItem",
     "TimelineRow",
     "Timer",
+    "TrackerPush",
     "UserPassword",
 ]

@@ -146,6 +146,8 @@ def test_the_seed_workflow_from_slack(sw: SlackWeb):
         ("status", "bob", "03:12", "status investigating -> identified"),
         ("status", "bob", "03:17", "status identified -> monitoring"),
         ("status", "bob", "03:27", "status monitoring -> resolved: rolled back to 4.2.0"),
+        # SEV1 requires a post-mortem: the engine drafts it on resolve.
+        ("postmortem", "tocsin", "03:27", "post-mortem drafted (due 2026-03-07 03:27 UTC)"),
     ]
     with sw.web.runtime.sessions() as session:
         assert service.get(session, "INC-1", admin=True).resolved_at == clock.now()

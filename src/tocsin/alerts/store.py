@@ -91,7 +91,11 @@ class AlertEvent(Base):
     """A row of an alert's timeline: what happened, when, and who did it."""
 
     __tablename__ = "alert_events"
-    __table_args__ = (Index("ix_alert_events_alert", "alert_id", "id"),)
+    __table_args__ = (
+        Index("ix_alert_events_alert", "alert_id", "id"),
+        # The report reads each alert's first acknowledgement with one seek (metrics.queries).
+        Index("ix_alert_events_first", "alert_id", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))

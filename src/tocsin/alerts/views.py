@@ -34,6 +34,7 @@ def alert_summary(alert: Alert) -> dict[str, Any]:
         "resolved_at": stamp(alert.resolved_at), "resolved_by": alert.resolved_by,
         "labels": alert.labels, "description": alert.description,
         "source_url": alert.source_url, "runbook_url": alert.runbook_url,
+        "not_actionable": bool(alert.not_actionable),
     }
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tocsin.alerts import service, views
+from tocsin.alerts import marks, service, views
 from tocsin.cli.common import (
     ActorOption,
     ConfigOption,
@@ -112,3 +112,23 @@ def alert_resolve(alert_id: int, config: ConfigOption = None, db: DbOption = Non
                   actor: ActorOption = None) -> None:
     """Resolve an alert."""
     _act("resolve", alert_id, config, db, actor)
+
+
+@alert_app.command("not-actionable")
+def alert_not_actionable(
+    alert_id: int,
+    undo: Annotated[bool, typer.Option("--undo", help="take the mark off again")] = False,
+    config: ConfigOption = None, db: DbOption = None, actor: ActorOption = None,
+) -> None:
+    """Mark an alert not actionable (nobody could or should have acted on it)."""
+    del config  # accepted like every verb's; the mark needs only the database
+    _engine, sessions = open_database(db_url(db))
+    try:
+        with transaction(sessions) as session:
+            done = marks.mark(session, alert_id=alert_id, not_actionable=not undo,
+                              actor=actor_name(actor), surface="cli", now=_now())
+    except TocsinError as exc:
+        fail(exc.message)
+    state = "actionable" if undo else "not actionable"
+    note = "" if done.changed else " (already so)"
+    sys.stdout.write(f"alert {alert_id}: {state}{note}\n")

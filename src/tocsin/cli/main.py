@@ -9,12 +9,15 @@ from typing import Annotated
 import typer
 
 from tocsin.cli import (
+    action_items,
     alerts,
     incidents,
     maintenance,
     oncall,
     overrides,
     page,
+    postmortems,
+    report,
     routes,
     serve,
     users,
@@ -32,6 +35,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(alerts.alert_app, name="alert")
 app.add_typer(incidents.incident_app, name="incident")
+app.add_typer(action_items.action_item_app, name="action-item")
+app.add_typer(postmortems.postmortem_app, name="postmortem")
 app.add_typer(overrides.override_app, name="override")
 app.add_typer(users.user_app, name="user")
 app.add_typer(routes.route_app, name="route")
@@ -47,6 +52,7 @@ app.command("shifts")(oncall.shifts)
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
 app.command("status")(status_verb)
+app.command("report")(report.report)
 
 
 @app.command("check")

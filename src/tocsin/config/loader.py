@@ -38,6 +38,7 @@ from tocsin.config.model import CONTACT_CHANNELS, Config
 from tocsin.config.pacing import FAILOVER_AFTER, RATE_LIMITS_KEY
 from tocsin.config.patterns import pattern_problem
 from tocsin.config.phones import e164
+from tocsin.config.postmortems import POSTMORTEMS
 from tocsin.config.schema import (
     Convert,
     Fields,
@@ -53,7 +54,9 @@ from tocsin.config.schema import (
 )
 from tocsin.config.statuspage import COMPONENT, STATUS_PAGE
 from tocsin.config.storms import storm_setting
+from tocsin.config.surveys import SURVEYS
 from tocsin.config.templates import message_templates
+from tocsin.config.trackers import ACTION_ITEMS, TRACKERS
 from tocsin.config.validate import ROUTE_CHANNELS, build_config
 
 __all__ = ["ConfigError", "Problem", "load_config"]
@@ -648,4 +651,8 @@ TOP: Shape = {
     "incidents": Key(shape(INCIDENTS)),
     "components": Key(seq(shape(COMPONENT))),
     "status_page": Key(shape(STATUS_PAGE)),
+    "postmortems": Key(shape(POSTMORTEMS)),
+    "action_items": Key(shape(ACTION_ITEMS)),
+    "trackers": Key(shape(TRACKERS)),
+    "surveys": Key(shape(SURVEYS)),
 }

@@ -494,6 +494,67 @@ class Component:
 
 
 @dataclass(frozen=True)
+class ActionItemSettings:
+    """The file's `action_items:` section (docs/action-items.md)."""
+
+    remind_before_days: int = 2  # 0: no reminder before the due date
+    remind_every_days_overdue: int = 2  # 0: none after the due date
+    remind_at: time = time(9, 0)  # the owner's local time of day for reminders
+    digest_day: Weekday = "mon"
+    digest_time: time = time(9, 0)  # in the file's timezone
+    digest_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class JiraTracker:
+    base_url: str
+    project: str
+    email: str
+    token: str
+    issue_type: str = "Task"
+
+
+@dataclass(frozen=True)
+class GitHubTracker:
+    repo: str  # owner/name
+    token: str
+    base_url: str = "https://api.github.com"
+
+
+@dataclass(frozen=True)
+class WebhookTracker:
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class Trackers:
+    """The file's `trackers:` section: where action items may be pushed."""
+
+    jira: JiraTracker | None = None
+    github: GitHubTracker | None = None
+    webhook: WebhookTracker | None = None
+    sync_every_minutes: float = 10.0
+
+    def names(self) -> list[str]:
+        return [name for name in ("jira", "github", "webhook") if getattr(self, name)]
+
+
+DEFAULT_ROOT_CAUSE_CATEGORIES: tuple[str, ...] = (
+    "capacity", "configuration change", "deployment", "dependency", "hardware",
+    "software bug", "unknown")
+
+
+@dataclass(frozen=True)
+class PostmortemSettings:
+    """The file's `postmortems:` section (docs/postmortems.md)."""
+
+    template_path: str | None = None  # resolved; None: the template Tocsin ships
+    template: str | None = None  # that file's text, validated when the file was loaded
+    root_cause_categories: tuple[str, ...] = DEFAULT_ROOT_CAUSE_CATEGORIES
+
+
+@dataclass(frozen=True)
 class StatusPageSettings:
     """The file's `status_page:` section."""
 
@@ -501,6 +562,14 @@ class StatusPageSettings:
     time_zone: str | None = None  # None: the file's `timezone`
     # Requests for this host name see only the status page, at / (docs/status-page.md).
     public_host: str | None = None
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    """The file's `surveys:` section (docs/surveys.md)."""
+
+    enabled: bool = True
+    after_shift_minutes: float = 0  # how long after a shift ends its survey goes
 
 
 @dataclass(frozen=True)
@@ -553,6 +622,10 @@ class Config:
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
     components: tuple[Component, ...] = ()
     status_page: StatusPageSettings = field(default_factory=StatusPageSettings)
+    postmortems: PostmortemSettings = field(default_factory=PostmortemSettings)
+    action_items: ActionItemSettings = field(default_factory=ActionItemSettings)
+    trackers: Trackers = field(default_factory=Trackers)
+    surveys: SurveySettings = field(default_factory=SurveySettings)
 
     def user_by_email_or_id(self, name: str) -> User | None:
         if name in self.users:

@@ -51,10 +51,13 @@ from tocsin.config.names import ANY_TARGET, NOUN, STEP_TARGET, USER, Names, list
 from tocsin.config.notification_rules import read_notification_rules
 from tocsin.config.pacing import read_pacing
 from tocsin.config.phones import e164
+from tocsin.config.postmortems import build_postmortems
 from tocsin.config.schedules import build_schedules
 from tocsin.config.schema import Fields, Items, Problems, Spot, closest
 from tocsin.config.statuspage import build_components, build_status_page
 from tocsin.config.storms import parent_storm, storm_limit
+from tocsin.config.surveys import build_surveys
+from tocsin.config.trackers import build_action_items, build_trackers
 
 ROUTE_CHANNELS: tuple[str, ...] = (*CONTACT_CHANNELS, "console")
 # The key under `notifications` that sends each contact channel.
@@ -114,6 +117,10 @@ class _Builder:
                                       self.severities),
             components=build_components(self.top, self.problems, services),
             status_page=build_status_page(self.top),
+            postmortems=build_postmortems(self.top, file, self.problems),
+            action_items=build_action_items(self.top),
+            trackers=build_trackers(self.top, self.problems),
+            surveys=build_surveys(self.top),
             working_hours=_working_hours(self.top.get("working_hours")),
             storm=self.storm,
             flapping=self.flapping,

@@ -34,11 +34,15 @@ from tocsin.engine import (
     maintenance,
     pagerduty_followups,
     recorder,
+    shift_surveys,
 )
+from tocsin.engine.action_item_reminders import ActionItemNotices
+from tocsin.engine.action_item_trackers import TrackerWork
 from tocsin.engine.incident_notices import IncidentNotices
 from tocsin.engine.incident_slack import IncidentSlackWorker
 from tocsin.engine.overdue import Overdue
 from tocsin.engine.pacing import Pacing
+from tocsin.engine.postmortem_drafts import run_due as draft_postmortems
 from tocsin.engine.selfwatch import SelfWatch
 from tocsin.engine.status_notices import StatusNotices
 from tocsin.engine.storms import StormWatch
@@ -58,6 +62,9 @@ log = logging.getLogger(__name__)
 # Timers applied in one transaction: one commit (a WAL flush on PostgreSQL)
 # for all of them, while the alert rows they lock wait no longer than a batch.
 TIMER_BATCH = 100
+# How often every step runs when nothing is due: the steps that plan from the
+# config (handoff, gap and survey notices) need a full pass, nothing else does.
+FULL_PASS_EVERY = timedelta(minutes=5)
 
 
 class Engine:
@@ -92,11 +99,21 @@ class Engine:
             sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
             lease=self._lease, rng=self._rng,
         )
+        self._action_items = ActionItemNotices(
+            sessions=sessions, config=config, clock=clock, notifiers=notifiers, pool=self._pool,
+            lease=self._lease, rng=self._rng,
+        )
+        self._trackers = TrackerWork(sessions=sessions, config=config, clock=clock,
+                                     rng=self._rng, lease=self._lease)
         self._status_notices = StatusNotices(
             sessions=sessions, config=config, clock=clock, notifiers=notifiers,
             lease=self._lease, rng=self._rng,
         )
         self._recorder = recorder.Recorder(sessions=sessions, config=config, clock=clock)
+        self._surveys = shift_surveys.ShiftSurveys(
+            sessions=sessions, config=config, clock=clock, notifiers=notifiers, links=links,
+            pool=self._pool, lease=self._lease, rng=self._rng,
+        )
         self._releases = maintenance.Releases(sessions=sessions, config=config, clock=clock)
         self._heartbeats = heartbeats.Watch(sessions=sessions, config=config, clock=clock,
                                             started=clock.now())
@@ -118,6 +135,7 @@ class Engine:
         # When the last pass finished without error: /healthz and the
         # outbound heartbeat fail when it is too long ago.
         self.last_loop: datetime | None = None
+        self._full_pass_at: datetime | None = None
         self.selfwatch = SelfWatch(sessions=sessions, config=config, clock=clock,
                                    lag=self.lag_seconds, last_pass=lambda: self.last_loop)
 
@@ -133,7 +151,16 @@ class Engine:
         delivery (a storm's into bundles) and due bundle; repeat until idle.
 
         Then record past shifts and plan and send handoff and gap notices, once per pass.
+
+        A pass that finds nothing due (by `next_due`, one read) only records
+        shifts; see `_quiet`.
         """
+        now = self._clock.now()
+        if self._quiet(now):
+            self._run_recorder()
+            self.last_loop = now
+            return 0
+        self._full_pass_at = now
         total = self._run_heartbeats() + self._run_releases()
         self._run_storms()
         while True:
@@ -147,9 +174,31 @@ class Engine:
             if done == 0:
                 self._run_recorder()
                 total += (self._run_handoffs() + self._run_gap_notices()
-                          + self._run_incident_notices() + self._run_status_notices())
+                          + self._run_incident_notices() + self._run_status_notices()
+                          + self._run_surveys() + self._run_postmortem_drafts()
+                          + self._run_action_items())
                 self.last_loop = self._clock.now()
                 return total
+
+    def _quiet(self, now: datetime) -> bool:
+        """True when no row or deadline is due and a full pass ran within `FULL_PASS_EVERY`.
+
+        An idle pass of every step costs a transaction each; one read of the
+        earliest due time answers for all the steps driven by rows and
+        deadlines. The steps planned from the config (handoff, gap and survey
+        notices) look ahead and run on the next full pass, at most
+        `FULL_PASS_EVERY` of engine time later.
+        """
+        last = self._full_pass_at
+        if last is None or not last <= now < last + FULL_PASS_EVERY:
+            return False
+        try:
+            due = self.next_due()
+        except Exception:
+            # Unsure is not quiet: the full pass finds out what is due.
+            log.exception("engine.probe_failed")
+            return False
+        return due is None or due > now
 
     def _run_recorder(self) -> None:
         try:
@@ -230,6 +279,16 @@ class Engine:
             log.exception("engine.incident_declares_failed")
             return 0
 
+    def _run_postmortem_drafts(self) -> int:
+        try:
+            with transaction(self._sessions) as session:
+                return draft_postmortems(session, config=self._config(),
+                                         now=self._clock.now())
+        except Exception:
+            # Drafting can wait a pass; it must never keep the engine from paging.
+            log.exception("engine.postmortem_drafts_failed")
+            return 0
+
     def _run_incident_slack(self) -> int:
         try:
             return self._incident_slack.run_due()
@@ -261,6 +320,22 @@ class Engine:
         except Exception:
             # Status page subscribers' notices stay queued for the next pass; pages come first.
             log.exception("engine.status_notices_failed")
+            return 0
+
+    def _run_surveys(self) -> int:
+        try:
+            return self._surveys.run_due()
+        except Exception:
+            # A survey waits in its row for the next pass; pages come first.
+            log.exception("engine.surveys_failed")
+            return 0
+
+    def _run_action_items(self) -> int:
+        try:
+            return self._action_items.run_due() + self._trackers.run_due()
+        except Exception:
+            # Reminders, digests and tracker pushes stay queued for the next pass.
+            log.exception("engine.action_items_failed")
             return 0
 
     def _run_gap_notices(self) -> int:
@@ -387,7 +462,9 @@ class Engine:
                      self._bundles.next_due(session), self._followups.next_due(session),
                      self._overdue.next_due(session), self._pacing.next_due(session),
                      self._incident_slack.next_due(session),
-                     self._status_notices.next_due(session)]
+                     self._status_notices.next_due(session),
+                     self._surveys.next_due(session),
+                     self._action_items.next_due(session), self._trackers.next_due(session)]
         found = [t for t in times if t is not None]
         return min(found) if found else None
 

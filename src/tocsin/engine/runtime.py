@@ -48,6 +48,9 @@ def config_secrets(config: Config) -> list[str]:
     if config.notifications.twilio is not None:
         found.append(config.notifications.twilio.auth_token)
     found.append(config.self_monitoring.heartbeat_url or "")
+    trackers = config.trackers
+    found += [t.token for t in (trackers.jira, trackers.github) if t is not None]
+    found += [trackers.webhook.secret] if trackers.webhook is not None else []
     # A routing key lets anyone open and close alerts on the far side.
     found += [u.contacts["pagerduty"] for u in config.users.values() if "pagerduty" in u.contacts]
     return [s for s in found if s]

@@ -30,6 +30,7 @@ from email.utils import format_datetime, parseaddr
 from tocsin.clock import Clock
 from tocsin.config.model import EmailProvider
 from tocsin.logs import event
+from tocsin.notify import tls as shared_tls
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
 from tocsin.notify.bundles import RATE_LIMIT, BundlePage, summary
 from tocsin.notify.email_body import page_html, page_subject, page_text, single_line
@@ -58,7 +59,7 @@ class EmailNotifier:
         self._subject_template = subject_template
         self._body_template = body_template
         # The system's CAs and host name checks; tests pass a context that trusts their own.
-        self._tls = tls if tls is not None else ssl.create_default_context()
+        self._tls = tls if tls is not None else shared_tls.system_context()
         self._envelope_from = parseaddr(provider.sender)[1]
         self._domain = self._envelope_from.rpartition("@")[2] or "tocsin.invalid"
 

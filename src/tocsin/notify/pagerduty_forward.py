@@ -31,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from tocsin.config.model import PagerDutyProvider
+from tocsin.notify import tls
 from tocsin.notify.base import DeliveryOutcome, Page, log_outcome, utc_stamp
 from tocsin.notify.webhook import encode_body, safe_url
 
@@ -149,7 +150,8 @@ class PagerDutyForwarder:
         self._public_url = public_url
         self._owns_client = client is None
         # Redirects are not followed: a routing key goes only where configured.
-        self._client = client if client is not None else httpx.Client(follow_redirects=False)
+        self._client = client if client is not None else httpx.Client(
+            follow_redirects=False, verify=tls.http_context())
 
     def close(self) -> None:
         if self._owns_client:

@@ -127,6 +127,12 @@ class SlackNotifier:
         _log_notice_outcome(notice, outcome)
         return outcome
 
+    def post_blocks(
+        self, address: str, text: str, blocks: list[dict[str, Any]],
+    ) -> DeliveryOutcome:
+        """A message built by the caller (the shift survey): `text` is the mrkdwn fallback."""
+        return self._chat_post(address, text, blocks)
+
     def _post_text(self, address: str, text: str) -> DeliveryOutcome:
         return self._chat_post(address, text, None)
 

@@ -61,6 +61,13 @@ class SlackReplies:
                                             blocks=answered_blocks(page, note, self._menus))
         return _sent("chat.update", page.alert_id, send)
 
+    def update_message(self, *, channel: str, ts: str, text: str,
+                       blocks: list[dict[str, Any]]) -> bool:
+        """Rewrite a message built by the caller (the shift survey's)."""
+        def send() -> Any:
+            return self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        return _sent("chat.update", None, send)
+
     def tell(self, *, channel: str, user: str, text: str, alert_id: int | None = None) -> bool:
         """A message in `channel` that only `user` sees (plain text, escaped)."""
         def send() -> Any:

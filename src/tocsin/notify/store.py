@@ -51,6 +51,8 @@ class Delivery(Base):
         Index("ix_deliveries_failover", "first_due_at", sqlite_where=WATCHED,
               postgresql_where=WATCHED),
         Index("ix_deliveries_contact", "channel", "address", "finished_at"),
+        # The report counts the pages sent in a window (metrics.queries).
+        Index("ix_deliveries_finished", "status", "finished_at", "user_id", "alert_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -34,6 +34,7 @@ import httpx
 from tocsin.config.model import TwilioProvider
 from tocsin.config.phones import e164
 from tocsin.logs import event
+from tocsin.notify import tls
 from tocsin.notify.base import DeliveryOutcome, Notice, Page
 from tocsin.notify.bundles import RATE_LIMIT, BundlePage, summary
 from tocsin.notify.email_body import single_line
@@ -59,7 +60,8 @@ class TwilioApi:
     def __init__(self, provider: TwilioProvider, client: httpx.Client | None = None) -> None:
         self._provider = provider
         # Redirects are not followed: the credentials go only where configured.
-        self._client = client if client is not None else httpx.Client(follow_redirects=False)
+        self._client = client if client is not None else httpx.Client(
+            follow_redirects=False, verify=tls.http_context())
 
     def url(self, resource: str) -> str:
         base = self._provider.api_url.rstrip("/")

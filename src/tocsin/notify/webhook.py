@@ -45,6 +45,7 @@ import httpx
 
 from tocsin.clock import Clock
 from tocsin.config.model import WebhookProvider
+from tocsin.notify import tls
 from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome, utc_stamp
 from tocsin.notify.bundles import BundlePage, summary
 
@@ -199,7 +200,8 @@ class WebhookNotifier:
         self._clock = clock
         self._owns_client = client is None
         # Redirects are not followed: a signed page goes only where configured.
-        self._client = client if client is not None else httpx.Client(follow_redirects=False)
+        self._client = client if client is not None else httpx.Client(
+            follow_redirects=False, verify=tls.http_context())
 
     def close(self) -> None:
         if self._owns_client:

@@ -103,3 +103,5 @@ class ActionItem(Base):
     tracker_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     tracker_status: Mapped[str | None] = mapped_column(String(80), nullable=True)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The last push or sync failure, as shown to people: never a token (migration 0023).
+    tracker_error: Mapped[str | None] = mapped_column(Text, nullable=True)

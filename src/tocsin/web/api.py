@@ -1,4 +1,4 @@
-"""The REST API under /api/v1: alerts, acknowledgements, config reload."""
+"""The REST API under /api/v1: alerts, acknowledgements, not-actionable marks, config reload."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, StrictBool
 
-from tocsin.alerts import service, views
+from tocsin.alerts import marks, service, views
 from tocsin.alerts.sources import parse_timestamp
 from tocsin.config.loader import ConfigError
 from tocsin.db import transaction
@@ -16,6 +17,10 @@ from tocsin.errors import FieldProblem, InvalidInput
 from tocsin.web.auth import ADMIN, READ, WRITE, Caller
 
 STATUSES = ("triggered", "acknowledged", "resolved")
+
+
+class MarkBody(BaseModel):
+    not_actionable: StrictBool = True
 
 
 def build_router(runtime: Runtime) -> APIRouter:
@@ -60,6 +65,17 @@ def build_router(runtime: Runtime) -> APIRouter:
             result = views.alert_summary(alert)
         runtime.engine.wake()
         return result
+
+    @router.post("/alerts/{alert_id}/not-actionable")
+    def mark_not_actionable(alert_id: int, body: MarkBody | None = None,
+                            caller: Caller = WRITE) -> dict[str, Any]:
+        """Mark the alert not actionable ({"not_actionable": false} takes the mark off)."""
+        wanted = True if body is None else body.not_actionable
+        with transaction(runtime.sessions) as session:
+            done = marks.mark(session, alert_id=alert_id, not_actionable=wanted,
+                              actor=caller.actor, surface=caller.surface,
+                              now=runtime.clock.now())
+            return {**views.alert_summary(done.alert), "changed": done.changed}
 
     @router.post("/config/reload")
     def reload(_caller: Caller = ADMIN) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from tocsin import __version__
 from tocsin.engine.runtime import Runtime
 from tocsin.web import (
+    action_items_api,
     api,
     bundles,
     calendars,
@@ -22,14 +23,17 @@ from tocsin.web import (
     integrations,
     links,
     maintenance_api,
+    metrics_api,
     opsgenie,
     pages_api,
+    postmortems_api,
     reports,
     routes_api,
     schedules,
     slack_inbound,
     statuspage,
     statuspage_host,
+    surveys,
     twilio_inbound,
     ui,
 )
@@ -45,6 +49,8 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app.include_router(api.build_router(runtime))
     app.include_router(pages_api.build_router(runtime))
     app.include_router(incidents_api.build_router(runtime))
+    app.include_router(action_items_api.build_router(runtime))
+    app.include_router(postmortems_api.build_router(runtime))
     app.include_router(routes_api.build_router(runtime))
     app.include_router(maintenance_api.build_router(runtime))
     app.include_router(heartbeats_api.build_router(runtime))
@@ -53,12 +59,14 @@ def create_app(runtime: Runtime, *, engine_required: bool = True) -> FastAPI:
     app.add_middleware(statuspage_host.OwnHost, runtime=runtime)
     app.include_router(links.build_router(runtime))
     app.include_router(bundles.build_router(runtime))
+    app.include_router(surveys.build_router(runtime))
     app.include_router(twilio_inbound.build_router(runtime))
     app.include_router(slack_inbound.build_router(runtime))
     app.include_router(ui.build_router(runtime))
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(calendars.build_router(runtime))
     app.include_router(reports.build_router(runtime))
+    app.include_router(metrics_api.build_router(runtime))
     app.include_router(schedules.build_router(runtime))
     app.include_router(health.build_router(runtime, engine_required=engine_required))
     app.state.runtime = runtime

@@ -13,10 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from tocsin.engine.runtime import Runtime
 from tocsin.engine.selfwatch import engine_problems
 from tocsin.telemetry import REGISTRY
+from tocsin.web.metrics_api import HeadlineGauges
 
 
 def build_router(runtime: Runtime, *, engine_required: bool = True) -> APIRouter:
     router = APIRouter()
+    gauges = HeadlineGauges(runtime)
 
     @router.head("/healthz", include_in_schema=False)
     @router.get("/healthz")
@@ -45,6 +47,7 @@ def build_router(runtime: Runtime, *, engine_required: bool = True) -> APIRouter
     def metrics() -> Response:
         with contextlib.suppress(SQLAlchemyError):  # the gauge keeps its last value
             runtime.engine.lag_seconds()
+        gauges.refresh()
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -1,6 +1,7 @@
 """The Slack app's request URLs: button clicks, events, slash commands.
 
-    POST /slack/interactions  a click on a page message (form field `payload`)
+    POST /slack/interactions  a click on a page message (form field `payload`), or on a
+                              shift survey's buttons (web.slack_surveys)
     POST /slack/events        Events API; answers `url_verification`, pins a message to an
                               incident's timeline on a reaction (web.slack_pins), ignores the rest
     POST /slack/commands      `/oncall [schedule]`; `/incident ...` and `/page ...`
@@ -31,7 +32,7 @@ from tocsin.logs import event
 from tocsin.notify import slack_signature
 from tocsin.notify.slack import target_menus
 from tocsin.notify.slack_replies import SlackReplies
-from tocsin.web import slack_actions, slack_commands, slack_incidents, slack_pins
+from tocsin.web import slack_actions, slack_commands, slack_incidents, slack_pins, slack_surveys
 from tocsin.web.body import KIB, MIB, read_capped
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,13 @@ def build_router(runtime: Runtime) -> APIRouter:
         except _Refused as refused:
             return refused.response
         payload = _form(body).get("payload")
+        survey_click = slack_surveys.read_click(payload)
+        if survey_click is not None:
+            reply = await run_in_threadpool(slack_surveys.answer, runtime, config, survey_click,
+                                            request.headers.get("X-Slack-Signature"))
+            if reply is not None:
+                background.add_task(slack_surveys.deliver, SlackReplies(provider), reply)
+            return Response(status_code=200)
         click = slack_actions.read_click(payload)
         if click is not None:
             # The signature is unique per timestamp and body: a retry or a replay repeats it.

@@ -29,11 +29,13 @@ from tocsin.logs import event
 from tocsin.oncall import coverage, overrides, service
 from tocsin.oncall.store import ScheduleOverride
 from tocsin.web import (
+    ui_action_items,
     ui_alerts,
     ui_forms,
     ui_heartbeats,
     ui_incidents,
     ui_maintenance,
+    ui_postmortems,
     ui_views,
 )
 from tocsin.web.ui_session import (
@@ -115,6 +117,8 @@ def build_router(runtime: Runtime, *, trusted_header: str | None = None) -> APIR
     _override_routes(router, pages)
     ui_alerts.add_routes(router, pages)
     ui_incidents.add_routes(router, pages)
+    ui_action_items.add_routes(router, pages)
+    ui_postmortems.add_routes(router, pages)
     ui_maintenance.add_routes(router, pages)
     ui_heartbeats.add_routes(router, pages)
     return router

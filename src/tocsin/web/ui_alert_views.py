@@ -34,7 +34,8 @@ MAX_MEMBERS = 100
 STATUS_LABELS = (("open", "Open (triggered or acknowledged)"), ("triggered", "Triggered"),
                  ("acknowledged", "Acknowledged"), ("resolved", "Resolved"), ("all", "All"))
 # What the action forms report back after their redirect (?done=...).
-DONE = ("acknowledged", "resolved", "already-acknowledged", "already-resolved")
+DONE = ("acknowledged", "resolved", "already-acknowledged", "already-resolved",
+        "marked-not-actionable", "marked-actionable")
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,10 @@ def notice(config: Config, alert: Alert, done: str, zone: ZoneInfo) -> str:
     if done == "already-resolved" and alert.status == RESOLVED:
         return (f"Already resolved by {who(config, alert.resolved_by)} at "
                 f"{when(alert.resolved_at, zone)} ({zone.key}); nothing changed.")
+    if done == "marked-not-actionable" and alert.not_actionable:
+        return "Marked not actionable: it counts apart in the metrics."
+    if done == "marked-actionable" and not alert.not_actionable:
+        return "No longer marked not actionable."
     return ""
 
 

@@ -2,7 +2,7 @@
 
 The list is a plain GET form, so it works without JavaScript; with it, the
 vendored HTMX file asks for the rows again every few seconds and swaps them
-in place. Acknowledge and Resolve are POST forms carrying the session's
+in place. Acknowledge, Resolve and Not actionable are POST forms carrying the session's
 CSRF token; they call the same service functions as the API and CLI, as the
 logged-in user on the surface "ui", so the audit log and the timeline say
 who did it and where.
@@ -17,7 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tocsin.alerts import search
+from tocsin.alerts import marks, search
 from tocsin.alerts import service as alert_service
 from tocsin.alerts import views as alert_views
 from tocsin.alerts.rules import SEVERITY_URGENCY
@@ -135,6 +135,26 @@ def _alert_routes(router: APIRouter, pages: Pages) -> None:
     @router.post("/alerts/{alert_id}/resolve", response_class=HTMLResponse)
     def resolve(request: Request, alert_id: str, csrf: str = Form("")) -> Response:
         return _act(request, pages, alert_id, csrf, "resolve")
+
+    @router.post("/alerts/{alert_id}/not-actionable", response_class=HTMLResponse)
+    def not_actionable(request: Request, alert_id: str, csrf: str = Form(""),
+                       undo: str = Form("")) -> Response:
+        """Mark the alert not actionable; `undo=1` takes the mark off."""
+        viewer = pages.sessions.viewer(request)
+        back = f"/ui/alerts/{quote(alert_id)}"
+        if viewer is None or not csrf_ok(viewer.session, csrf):
+            return pages.message(request, 403, "Form expired", STALE_FORM, viewer=viewer,
+                                 back=back)
+        try:
+            with transaction(runtime.sessions) as session:
+                done = marks.mark(session, alert_id=_number(alert_id), not_actionable=not undo,
+                                  actor=viewer.user.id, surface=SURFACE,
+                                  now=runtime.clock.now())
+                marked = done.alert.not_actionable
+        except NotFound:
+            return _missing(request, pages, viewer, alert_id)
+        said = "marked-not-actionable" if marked else "marked-actionable"
+        return RedirectResponse(f"{back}?done={said}", status_code=303)
 
 
 def _number(text: str) -> int:

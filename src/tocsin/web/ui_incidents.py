@@ -38,6 +38,7 @@ from tocsin.errors import (
 from tocsin.incidents import rules, service
 from tocsin.incidents.store import Incident
 from tocsin.logs import event
+from tocsin.web import ui_action_items
 from tocsin.web import ui_incident_forms as forms
 from tocsin.web import ui_incident_views as views
 from tocsin.web.auth import session_scope
@@ -285,6 +286,7 @@ def _incident_page(request: Request, pages: Pages, viewer: Viewer, key: str, *,
             return _missing(request, pages, viewer, key)
         context = views.detail(session, config, incident, now, zone)
         statuspage = forms.public_face(session, config, incident)
+        items = ui_action_items.for_incident(session, config, incident, now)
     values = forms.defaults(incident, zone)
     if failed and posted is not None:
         values[failed] = forms.typed(failed, posted.values, posted.services)
@@ -292,7 +294,8 @@ def _incident_page(request: Request, pages: Pages, viewer: Viewer, key: str, *,
     return pages.render(
         request, "incident.html", viewer=viewer, status=status, title=incident.key,
         nav="incidents", zone=zone.key, notice=notice, values=values, failed=failed,
-        problems=(problems.by_field if problems else {}), statuspage=statuspage, **context,
+        problems=(problems.by_field if problems else {}), statuspage=statuspage,
+        action_items=items, **context,
         **views.choices(config))
 
 

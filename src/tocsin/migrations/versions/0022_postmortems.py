@@ -85,14 +85,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "schedule", "shift_end", name="uq_shift_surveys_shift"),
     )
     op.create_index("ix_shift_surveys_due", "shift_surveys", ["sent_at", "due_at"])
-    with op.batch_alter_table("alerts") as batch:
-        batch.add_column(sa.Column("not_actionable", sa.Boolean, nullable=False,
-                                   server_default=sa.false()))
+    # A plain ADD COLUMN: a batch rebuild of `alerts` on SQLite would drop the table,
+    # and its ON DELETE CASCADE would empty every table that refers to alerts.
+    op.add_column("alerts", sa.Column("not_actionable", sa.Boolean, nullable=False,
+                                      server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("alerts") as batch:
-        batch.drop_column("not_actionable")
+    op.drop_column("alerts", "not_actionable")  # SQLite 3.35+ drops a column in place
     op.drop_index("ix_shift_surveys_due", table_name="shift_surveys")
     op.drop_table("shift_surveys")
     for name in ("ix_action_items_owner", "ix_action_items_open", "ix_action_items_incident"):

@@ -1,0 +1,305 @@
+"""The SQL behind the report: counts and durations summed in the database.
+
+Alerts can number in the millions, so no query here hands back a row per
+alert: the alert figures are one aggregate, and the percentiles of the
+time to acknowledge are read one value each with ORDER BY ... OFFSET.
+Incidents (thousands) and first pages per person (one row per alert a
+person was paged for) come back as light tuples for the pure maths in
+`metrics.rules`.
+
+Durations are computed in seconds by the database: `julianday` on SQLite
+(which keeps UTC text), `extract(epoch ...)` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from tocsin.alerts.store import Alert, AlertEvent
+from tocsin.incidents import rules as incident_rules
+from tocsin.incidents.store import Incident, IncidentAlert, TimelineRow
+from tocsin.metrics.store import ShiftSurvey
+from tocsin.notify.store import SENT, Delivery
+from tocsin.postmortems.store import DONE, ActionItem, Postmortem
+
+ACKNOWLEDGED = "acknowledged"
+SOURCE_ACTOR_PREFIX = "integration:"
+# Timeline entries that show a person working on an incident (docs/metrics.md).
+RESPONSE_KINDS = (incident_rules.STATUS, incident_rules.MITIGATED, incident_rules.NOTE,
+                  incident_rules.UPDATE, incident_rules.ROLE, incident_rules.SEVERITY,
+                  incident_rules.IMPACT)
+# Actors that are Tocsin itself or a monitoring source, never a responder.
+MACHINE_ACTORS = ("tocsin",)
+
+
+UNIX_EPOCH_JULIAN_DAY = 2440587.5
+
+
+def _seconds(session: Session, column: Any) -> ColumnElement[float]:
+    """The instant as POSIX seconds (good to well under a millisecond)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast((func.julianday(column) - UNIX_EPOCH_JULIAN_DAY) * 86400.0, Float)
+    return cast(func.extract("epoch", column), Float)
+
+
+def _real_alerts(since: datetime, until: datetime) -> ColumnElement[bool]:
+    """Alerts triggered in the window, less resolves received for alerts never seen
+    (stored for audit, resolved the instant they were made, never routed)."""
+    unseen = and_(Alert.step == -1, Alert.resolved_at == Alert.triggered_at,
+                  Alert.resolved_by.like(f"{SOURCE_ACTOR_PREFIX}%"))
+    return and_(Alert.triggered_at >= since, Alert.triggered_at < until, not_(unseen))
+
+
+@dataclass(frozen=True)
+class AlertFigures:
+    total: int
+    paged: int  # an escalation step ran for it
+    escalated: int  # went past its policy's first step
+    acknowledged: int
+    transient: int  # resolved by the source, never acknowledged, not marked
+    not_actionable: int
+    ack_mean: timedelta | None
+    ack_median: timedelta | None
+    ack_p90: timedelta | None
+
+
+def alert_figures(session: Session, since: datetime, until: datetime) -> AlertFigures:
+    """Two passes over the window's alerts: one counts, one reads first acknowledgements
+    (the covering index on alert_events makes each a single seek) and ranks their
+    durations with window functions, so no per-alert row leaves the database."""
+    in_window = _real_alerts(since, until)
+    from_source = and_(Alert.status == "resolved",
+                       Alert.resolved_by.like(f"{SOURCE_ACTOR_PREFIX}%"),
+                       Alert.not_actionable.is_(False))
+    counts = select(
+        func.count(), _counted(Alert.step >= 0),
+        _counted(or_(Alert.step >= 1, Alert.pass_number >= 1)),
+        _counted(Alert.not_actionable.is_(True)), _counted(from_source),
+    ).where(in_window)
+    total, paged, escalated, marked, sourced = session.execute(counts).one()
+    first = (select(
+        (_seconds(session, func.min(AlertEvent.at))
+         - _seconds(session, Alert.triggered_at)).label("seconds"),
+        case((from_source, 1), else_=0).label("sourced"))
+        .select_from(Alert).join(AlertEvent, AlertEvent.alert_id == Alert.id)
+        .where(in_window, AlertEvent.kind == ACKNOWLEDGED)
+        .group_by(Alert.id, Alert.triggered_at, Alert.status, Alert.resolved_by,
+                  Alert.not_actionable)).subquery()
+    ranked = select(
+        first.c.seconds, first.c.sourced,
+        func.row_number().over(order_by=first.c.seconds).label("rank"),
+        func.count().over().label("n")).subquery()
+    acked, mean, median, p90, sourced_acked = session.execute(select(
+        func.count(), func.avg(ranked.c.seconds),
+        _at_rank(ranked, 50), _at_rank(ranked, 90),
+        func.coalesce(func.sum(ranked.c.sourced), 0))).one()
+    return AlertFigures(
+        total=int(total), paged=int(paged), escalated=int(escalated),
+        acknowledged=int(acked), transient=int(sourced) - int(sourced_acked),
+        not_actionable=int(marked), ack_mean=_span(mean), ack_median=_span(median),
+        ack_p90=_span(p90),
+    )
+
+
+def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _at_rank(ranked: Any, share: int) -> ColumnElement[float]:
+    """The nearest-rank percentile: the value at rank ceil(share/100 * n), with the
+    ceiling done in integers ((share * n + 99) // 100) so both databases agree."""
+    wanted = (ranked.c.n * share + 99) // 100
+    return func.max(case((ranked.c.rank == wanted, ranked.c.seconds), else_=None))
+
+
+def _span(seconds: float | None) -> timedelta | None:
+    # Rounded to the millisecond: julianday arithmetic is not exact below that.
+    return None if seconds is None else timedelta(seconds=round(max(0.0, seconds), 3))
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: int
+    title: str
+    severity: str
+    status: str
+    commander: str | None
+    target_mttr_minutes: float
+    declared_at: datetime
+    impact_start: datetime
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+    services: tuple[str, ...]
+    users_affected: int | None
+    root_cause: str | None
+    private: bool
+
+
+def incidents_overlapping(session: Session, since: datetime, until: datetime,
+                          ) -> list[IncidentRow]:
+    """Incidents whose impact overlaps the window, or declared or resolved in it."""
+    query = select(
+        Incident.id, Incident.title, Incident.severity, Incident.status, Incident.commander,
+        Incident.target_mttr_minutes, Incident.declared_at, Incident.impact_start,
+        Incident.mitigated_at, Incident.resolved_at, Incident.services,
+        Incident.users_affected, Incident.root_cause, Incident.private,
+    ).where(
+        or_(Incident.impact_start < until, Incident.declared_at < until),
+        or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since),
+    ).order_by(Incident.id)
+    return [IncidentRow(**{**row._asdict(), "services": tuple(row.services or ())})
+            for row in session.execute(query)]
+
+
+def first_responses(session: Session, since: datetime, until: datetime) -> dict[int, datetime]:
+    """For incidents declared in the window: the first acknowledgement of a linked alert
+    at or after the declaration, or the first response entry a person wrote after it,
+    whichever came first."""
+    declared = and_(Incident.declared_at >= since, Incident.declared_at < until)
+    acks = (select(IncidentAlert.incident_id, func.min(AlertEvent.at))
+            .join(AlertEvent, AlertEvent.alert_id == IncidentAlert.alert_id)
+            .join(Incident, Incident.id == IncidentAlert.incident_id)
+            .where(declared, AlertEvent.kind == ACKNOWLEDGED,
+                   AlertEvent.at >= Incident.declared_at)
+            .group_by(IncidentAlert.incident_id))
+    actions = (select(TimelineRow.incident_id, func.min(TimelineRow.recorded_at))
+               .join(Incident, Incident.id == TimelineRow.incident_id)
+               .where(declared, TimelineRow.kind.in_(RESPONSE_KINDS),
+                      TimelineRow.actor.is_not(None),
+                      TimelineRow.actor.not_in(MACHINE_ACTORS),
+                      not_(TimelineRow.actor.like(f"{SOURCE_ACTOR_PREFIX}%")),
+                      TimelineRow.recorded_at > Incident.declared_at)
+               .group_by(TimelineRow.incident_id))
+    found: dict[int, datetime] = {}
+    for query in (acks, actions):
+        for incident_id, first in session.execute(query):
+            first = _aware(first)
+            if incident_id not in found or first < found[incident_id]:
+                found[incident_id] = first
+    return found
+
+
+def _aware(value: datetime | str | None) -> datetime:
+    # min() over a UTCDateTime column comes back through the type on PostgreSQL but as
+    # text or naive on SQLite, depending on the driver; either way the value is UTC.
+    if value is None:
+        raise ValueError("a minimum over rows that exist is never NULL")
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def recorded_categories(session: Session, since: datetime, until: datetime,
+                        ) -> list[tuple[int, datetime, tuple[str, ...], str | None]]:
+    """(incident id, impact start, services, root-cause category) of incidents started in
+    [since, until) whose post-mortem names a category."""
+    query = (select(Incident.id, Incident.impact_start, Incident.services,
+                    Postmortem.root_cause_category)
+             .join(Postmortem, Postmortem.incident_id == Incident.id)
+             .where(Incident.impact_start >= since, Incident.impact_start < until,
+                    Postmortem.root_cause_category.is_not(None)))
+    return [(row[0], row[1], tuple(row[2] or ()), row[3]) for row in session.execute(query)]
+
+
+def postmortem_states(session: Session, incident_ids: Sequence[int]) -> dict[int, str]:
+    """The post-mortem status of each of these incidents that has one."""
+    found: dict[int, str] = {}
+    ids = sorted(set(incident_ids))
+    for chunk in range(0, len(ids), 1000):
+        query = select(Postmortem.incident_id, Postmortem.status).where(
+            Postmortem.incident_id.in_(ids[chunk:chunk + 1000]))
+        found.update({incident: status for incident, status in session.execute(query)})
+    return found
+
+
+@dataclass(frozen=True)
+class ActionFigures:
+    total: int
+    done: int
+    overdue: int  # not done, due before the window's end
+
+
+def action_figures(session: Session, since: datetime, until: datetime) -> ActionFigures:
+    """Action items created in the window: how many, how many done, how many overdue."""
+    in_window = and_(ActionItem.created_at >= since, ActionItem.created_at < until)
+    due_by = until.date()
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(case((ActionItem.status == DONE, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(ActionItem.status != DONE,
+                                          ActionItem.due_date < due_by), 1), else_=0)), 0),
+    ).where(in_window)
+    total, done, overdue = session.execute(query).one()
+    return ActionFigures(int(total), int(done), int(overdue))
+
+
+def action_items(session: Session, since: datetime, until: datetime, *, limit: int,
+                 ) -> list[ActionItem]:
+    """Items still open (due first), then those completed in the window (latest first)."""
+    open_items = (select(ActionItem).where(ActionItem.status != DONE,
+                                           ActionItem.created_at < until)
+                  .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+                  .limit(limit))
+    found = list(session.scalars(open_items))
+    if len(found) < limit:
+        done = (select(ActionItem)
+                .where(ActionItem.status == DONE, ActionItem.completed_at >= since,
+                       ActionItem.completed_at < until)
+                .order_by(ActionItem.completed_at.desc(), ActionItem.id.desc())
+                .limit(limit - len(found)))
+        found += session.scalars(done)
+    return found
+
+
+def first_pages(session: Session, since: datetime, until: datetime,
+                ) -> dict[str, list[float]]:
+    """Per person, when each alert they were paged for first reached them in the window
+    (one entry per alert: other channels, steps and repeats of it do not count again),
+    as POSIX seconds rounded to the millisecond, sorted. Seconds, not datetimes: a year
+    can hold a million of them, and the classification only compares them."""
+    query = (select(Delivery.user_id, _seconds(session, func.min(Delivery.finished_at)))
+             .where(Delivery.status == SENT, Delivery.finished_at >= since,
+                    Delivery.finished_at < until)
+             .group_by(Delivery.user_id, Delivery.alert_id))
+    found: dict[str, list[float]] = {}
+    for user_id, first in session.execute(query):
+        found.setdefault(user_id, []).append(round(first, 3))
+    for times in found.values():
+        times.sort()
+    return found
+
+
+@dataclass(frozen=True)
+class SurveyFigures:
+    answered: int
+    mean: float | None
+    by_user: dict[str, tuple[int, float]]  # user: (answers, mean score)
+
+
+def survey_figures(session: Session, since: datetime, until: datetime) -> SurveyFigures:
+    """Answers to the end-of-shift survey for shifts that ended in the window."""
+    query = (select(ShiftSurvey.user_id, func.count(),
+                    func.avg(cast(ShiftSurvey.score, Float)))
+             .where(ShiftSurvey.score.is_not(None), ShiftSurvey.shift_end >= since,
+                    ShiftSurvey.shift_end < until)
+             .group_by(ShiftSurvey.user_id))
+    by_user = {user: (int(count), float(mean)) for user, count, mean in session.execute(query)}
+    answered = sum(count for count, _mean in by_user.values())
+    total = sum(count * mean for count, mean in by_user.values())
+    return SurveyFigures(answered, total / answered if answered else None, by_user)

@@ -1,0 +1,120 @@
+"""Issue trackers an action item can be pushed to: Jira, GitHub Issues, a webhook.
+
+Each adapter creates an issue for an item and reads an issue's status
+back, over HTTP with the caller's `httpx.Client`. Like channel adapters,
+they never see the database. A failure raises `TrackerFailure` with a
+message safe to show on the item (a status code and the far side's own
+error text, never a credential) and whether trying again may help.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+import httpx
+
+from tocsin.notify.webhook import safe_url
+
+# A tracker that is overloaded, rate limiting or timing out may take the
+# same request later; any other 4xx means the request itself is wrong.
+_RETRYABLE = frozenset({408, 409, 423, 429})
+
+
+@dataclass(frozen=True)
+class IssueDraft:
+    """An action item as an issue: plain values read just before pushing."""
+
+    item_id: int
+    title: str
+    body: str
+    priority: str
+    owner: str
+    due_date: date | None
+    incident: str  # INC-12
+    url: str  # the item's page in Tocsin
+    status: str
+    idempotency_key: str
+
+    @property
+    def label(self) -> str:
+        """The label that finds this item's issue again after a lost answer."""
+        return f"tocsin-action-item-{self.item_id}"
+
+
+@dataclass(frozen=True)
+class FarStatus:
+    done: bool
+    label: str  # the far side's own word: "In Progress", "closed"
+
+
+@dataclass(frozen=True)
+class Created:
+    key: str  # OPS-12, acme/platform#7
+    url: str | None
+    status: FarStatus | None = None
+
+
+@dataclass
+class TrackerFailure(Exception):
+    message: str
+    retryable: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Tracker(Protocol):
+    name: str
+
+    def find(self, draft: IssueDraft) -> Created | None: ...
+
+    def create(self, draft: IssueDraft) -> Created: ...
+
+    def status(self, key: str) -> FarStatus | None: ...
+
+
+def request(client: httpx.Client, name: str, method: str, url: str,
+            **kwargs: Any) -> httpx.Response:
+    """Send one request; failures become `TrackerFailure`s that quote no credential."""
+    target = safe_url(url)
+    try:
+        response = client.request(method, url, **kwargs)
+    except httpx.TimeoutException:
+        raise TrackerFailure(f"{name}: {target} timed out", retryable=True) from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+        raise TrackerFailure(f"{name}: {target} is not a usable URL") from None
+    except httpx.RequestError as exc:
+        # The exception text may quote the URL or headers; its type names the failure.
+        raise TrackerFailure(f"{name}: {target} unreachable ({type(exc).__name__})",
+                             retryable=True) from None
+    if response.is_success:
+        return response
+    retryable = response.status_code >= 500 or response.status_code in _RETRYABLE
+    said = _far_message(response)
+    raise TrackerFailure(
+        f"{name}: {method} {target} answered HTTP {response.status_code}"
+        + (f": {said}" if said else ""), retryable=retryable)
+
+
+def _far_message(response: httpx.Response) -> str:
+    """The far side's own error words (Jira's errorMessages/errors, GitHub's message)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    words: list[str] = []
+    messages = body.get("errorMessages")
+    if isinstance(messages, list):
+        words += [str(m) for m in messages]
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        words += [f"{k}: {v}" for k, v in errors.items()]
+    if isinstance(body.get("message"), str):
+        words.append(body["message"])
+    return "; ".join(words)[:300]
+
