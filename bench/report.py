@@ -29,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -277,8 +277,9 @@ def measure(engine: Engine, config: Config, days: int) -> None:
     ]
     with sessions() as session:
         for name, call in parts:
-            seconds, _found = timed(lambda call=call: call(session))  # type: ignore[misc]
-            print(f"  {name:<22} {seconds * 1000:8.1f} ms")
+            began = time.perf_counter()
+            call(session)
+            print(f"  {name:<22} {(time.perf_counter() - began) * 1000:8.1f} ms")
 
 
 def pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:

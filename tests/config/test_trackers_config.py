@@ -48,6 +48,12 @@ def test_trackers_take_their_credentials_from_the_environment(tmp_path):
     assert trackers.jira.token == "jira-secret-1"
     assert trackers.github is not None and trackers.github.base_url == "https://api.github.com"
     assert warnings == []
+    assert trackers.jira.api_version == 2
+    v3 = load(tmp_path, TRACKERS.replace("project: OPS,", "project: OPS, api_version: 3,"), ENV)
+    assert v3[0].trackers.jira is not None and v3[0].trackers.jira.api_version == 3
+    wrong = errors(tmp_path, TRACKERS.replace("project: OPS,", "project: OPS, api_version: 4,"),
+                   ENV)
+    assert [p.path for p in wrong] == ["trackers.jira.api_version"]
 
 
 def test_a_credential_written_in_the_file_is_warned_about_and_never_echoed(tmp_path):

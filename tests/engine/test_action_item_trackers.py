@@ -7,6 +7,7 @@ the tests check what Tocsin sends them (paths, auth headers, JSON fields).
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,7 +23,8 @@ from tocsin.clock import FakeClock
 from tocsin.db import transaction
 from tocsin.errors import Conflict, InvalidInput
 from tocsin.incidents.store import TimelineRow
-from tocsin.postmortems import actions
+from tocsin.logs import record_fields
+from tocsin.postmortems import actions, actions_trackers
 from tocsin.postmortems.actions_store import TrackerPush
 from tocsin.postmortems.store import ActionItem
 
@@ -76,8 +78,9 @@ def add_and_push(harness: Harness, tracker: str) -> int:
                               title="Alert on disk usage", owner="alice",
                               due_date=date(2026, 3, 10), priority="P0", actor="alice",
                               surface="api", now=harness.clock.now())
-        actions.request_push(session, config=harness.config, item_id=item.id, tracker=tracker,
-                             actor="alice", surface="api", now=harness.clock.now())
+        actions_trackers.request_push(session, config=harness.config, item_id=item.id,
+                                      tracker=tracker, actor="alice", surface="api",
+                                      now=harness.clock.now())
         return item.id
 
 
@@ -168,7 +171,8 @@ def test_a_lost_answer_does_not_make_a_second_issue(harness, jira, github):
     assert item_of(harness, in_github).tracker_key == "acme/platform#1"
 
 
-def test_a_refused_push_is_not_retried_and_its_error_holds_no_token(harness, jira, monkeypatch):
+def test_a_refused_push_is_not_retried_and_its_error_holds_no_token(harness, jira, caplog):
+    caplog.set_level(logging.DEBUG)
     jira.fail_next(1, status=400)
     item_id = add_and_push(harness, "jira")
     for _ in range(3):
@@ -179,6 +183,10 @@ def test_a_refused_push_is_not_retried_and_its_error_holds_no_token(harness, jir
     assert len([r for r in jira.requests if r.method == "POST"]) == 1
     assert timeline(harness)[-1].startswith(f"action item #{item_id}: push to jira failed: ")
     assert all(JIRA_TOKEN not in line for line in timeline(harness))
+    basic = base64.b64encode(f"bot@example.com:{JIRA_TOKEN}".encode()).decode()
+    logged = " ".join(f"{r.getMessage()} {record_fields(r)}" for r in caplog.records)
+    assert "action_item_push.failed" in logged and "HTTP 400" in logged
+    assert JIRA_TOKEN not in logged and basic not in logged
 
 
 def test_closed_far_away_marks_the_item_done_and_reopened_puts_it_in_progress(
@@ -231,13 +239,13 @@ def test_push_names_the_field_when_the_tracker_is_unknown_and_refuses_a_second(h
     item_id = add_and_push(harness, "jira")
     with transaction(harness.runtime.sessions) as session:
         with pytest.raises(InvalidInput) as caught:
-            actions.request_push(session, config=harness.config, item_id=item_id,
-                                 tracker="trello", actor="alice", surface="api",
-                                 now=harness.clock.now())
+            actions_trackers.request_push(session, config=harness.config, item_id=item_id,
+                                          tracker="trello", actor="alice", surface="api",
+                                          now=harness.clock.now())
         assert caught.value.fields[0].path == "tracker"
         assert "jira, github, webhook" in caught.value.fields[0].message
         with pytest.raises(Conflict):
-            actions.request_push(session, config=harness.config, item_id=item_id,
-                                 tracker="github", actor="alice", surface="api",
-                                 now=harness.clock.now())
+            actions_trackers.request_push(session, config=harness.config, item_id=item_id,
+                                          tracker="github", actor="alice", surface="api",
+                                          now=harness.clock.now())
 

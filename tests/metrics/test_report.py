@@ -201,6 +201,7 @@ def _pages(session: Session, alerts: dict[str, Alert]) -> None:
         ("alice", "a1", "slack", "2026-03-02 10:00:30"),
         ("alice", "a1", "sms", "2026-03-02 10:02:00"),
         ("alice", "a2", "slack", "2026-03-02 11:00:30"),  # 18:00:30: off hours, awake
+        ("alice", "a8", "slack", "2026-03-09 01:00:00"),  # 08:00:00 Mon: business, just
         # bob, America/New_York: 06:05 EST, asleep; 08:30 EST Friday, business.
         ("bob", "a2", "sms", "2026-03-02 11:05:00"),
         ("bob", "a8", "sms", "2026-03-06 13:30:00"),
@@ -319,7 +320,7 @@ def test_pages_per_person_in_their_own_hours_and_the_survey(report: Report):
     people = {person.user: person for person in report.people}
     alice, bob = people["alice"], people["bob"]
     assert (alice.pages.total, alice.pages.business, alice.pages.off, alice.pages.sleep) == (
-        2, 1, 1, 0)
+        3, 2, 1, 0)
     assert (bob.pages.total, bob.pages.business, bob.pages.off, bob.pages.sleep) == (
         2, 1, 1, 1)
     assert (alice.survey_answers, alice.survey_mean) == (2, 3.0)

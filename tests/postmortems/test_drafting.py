@@ -160,3 +160,23 @@ def test_incidents_resolved_before_the_lookback_are_not_drafted(harness: Harness
     harness.runtime.engine.run_due()
 
     assert [p.incident_id for p in _postmortems(harness)] == [1]
+
+
+QUIET_CONFIG = """
+timezone: UTC
+users:
+  - {id: alice, name: Alice}
+"""
+
+
+def test_with_nothing_else_due_the_draft_comes_within_five_minutes(
+        tmp_path: Path, db_url: str, clock: FakeClock) -> None:
+    with start(tmp_path, db_url, clock, QUIET_CONFIG) as harness:
+        key = str(_do(harness, incidents.declare, title="Disk full", severity="SEV1",
+                      actor="alice").key)
+        _later(harness, 10)
+        _do(harness, incidents.set_status, key=key, status="resolved", actor="alice")
+        _later(harness, 5)
+
+        [drafted] = _postmortems(harness)
+    assert drafted.due_at == datetime(2026, 3, 7, 3, 10, tzinfo=UTC)

@@ -17,12 +17,15 @@ users:
   - {id: alice, name: Alice, timezone: Asia/Bangkok,
      contacts: {webhook: "http://hooks.test/alice", sms: "+15550100"}}
   - {id: bob, name: Bob, email: bob@example.com, timezone: America/New_York,
-     contacts: {webhook: "http://hooks.test/bob"}}
+     contacts: {webhook: "http://hooks.test/bob", slack: UBOB}}
   - {id: carol, name: Carol, contacts: {webhook: "http://hooks.test/carol"}}
 teams:
   - {name: payments, members: [alice, bob]}
 notifications:
   webhook: {secret: action-item-webhook-secret}
+  slack: {token: xoxb-action-items, api_url: "http://127.0.0.1:9/api/"}
+  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: tok,
+           from: "+15005550006"}
 """
 
 

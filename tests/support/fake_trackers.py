@@ -132,11 +132,23 @@ class FakeJira(FakeTracker):
     def route(self, seen: Seen) -> tuple[int, Any]:
         if seen.headers.get("authorization") != self._auth:
             return 401, {"errorMessages": ["You are not authenticated."], "errors": {}}
+        version = re.match(r"/rest/api/([23])/", seen.path)
+        if version is None:
+            return 404, {"errorMessages": ["no such endpoint"]}
+        # Both versions take the same calls; v3 wants the description as a document.
+        seen = Seen(seen.method, seen.path.replace(f"/rest/api/{version.group(1)}/",
+                                                   "/rest/api/2/"),
+                    seen.query, seen.headers, seen.body)
         if seen.method == "POST" and seen.path == "/rest/api/2/issue":
             fields = seen.body["fields"]
             missing = [k for k in ("project", "summary", "issuetype") if k not in fields]
             if missing:
                 return 400, {"errorMessages": [], "errors": {k: "required" for k in missing}}
+            wants_document = version.group(1) == "3"
+            if isinstance(fields.get("description"), dict) != wants_document:
+                return 400, {"errorMessages": [], "errors": {
+                    "description": "Operation value must be an Atlassian Document"
+                    if wants_document else "Operation value must be a string"}}
             key = f"{fields['project']['key']}-{len(self.state.issues) + 1}"
             self.state.issues.append({"id": str(10000 + len(self.state.issues)), "key": key,
                                       "fields": {**fields, "status": {

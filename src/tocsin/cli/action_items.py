@@ -31,7 +31,7 @@ from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.errors import TocsinError
 from tocsin.notify.console import printable
-from tocsin.postmortems import actions
+from tocsin.postmortems import actions, actions_trackers
 from tocsin.postmortems.actions_views import item_json
 from tocsin.postmortems.store import ActionItem
 
@@ -181,8 +181,8 @@ def item_push(
     who = _who(actor)
 
     def act(session: Session, loaded: Config) -> ActionItem:
-        push = actions.request_push(session, config=loaded, item_id=item_id, tracker=tracker,
-                                    **who)
+        push = actions_trackers.request_push(session, config=loaded, item_id=item_id,
+                                             tracker=tracker, **who)
         return actions.get(session, push.item_id, viewer=None, admin=True)
 
     shown = _change(config, db, act)

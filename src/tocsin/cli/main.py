@@ -11,6 +11,7 @@ import typer
 from tocsin.cli import (
     action_items,
     alerts,
+    demo,
     incidents,
     maintenance,
     oncall,
@@ -53,6 +54,7 @@ app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
 app.command("status")(status_verb)
 app.command("report")(report.report)
+app.command("demo")(demo.demo)
 
 
 @app.command("check")

@@ -34,6 +34,7 @@ from tocsin.config.convert import (
 )
 from tocsin.config.fields import read_field_map
 from tocsin.config.incidents import INCIDENTS, SEVERITY_KEYS
+from tocsin.config.metrics import METRICS
 from tocsin.config.model import CONTACT_CHANNELS, Config
 from tocsin.config.pacing import FAILOVER_AFTER, RATE_LIMITS_KEY
 from tocsin.config.patterns import pattern_problem
@@ -655,4 +656,5 @@ TOP: Shape = {
     "action_items": Key(shape(ACTION_ITEMS)),
     "trackers": Key(shape(TRACKERS)),
     "surveys": Key(shape(SURVEYS)),
+    "metrics": Key(shape(METRICS)),
 }

@@ -512,6 +512,7 @@ class JiraTracker:
     email: str
     token: str
     issue_type: str = "Task"
+    api_version: int = 2  # 3: Jira Cloud's v3, whose description is a rich-text document
 
 
 @dataclass(frozen=True)
@@ -573,6 +574,16 @@ class SurveySettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """The file's `metrics:` section (docs/metrics.md)."""
+
+    # (severity, outage status): incidents of these severities put a service with no
+    # status page component in that outage. DESIGN.md: SEV1 major, SEV2 partial.
+    outage_severities: tuple[tuple[str, str], ...] = (
+        ("SEV1", "major_outage"), ("SEV2", "partial_outage"))
+
+
+@dataclass(frozen=True)
 class WorkingHours:
     """When a person's on-call hours count as business, off or sleep hours.
 
@@ -626,6 +637,7 @@ class Config:
     action_items: ActionItemSettings = field(default_factory=ActionItemSettings)
     trackers: Trackers = field(default_factory=Trackers)
     surveys: SurveySettings = field(default_factory=SurveySettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def user_by_email_or_id(self, name: str) -> User | None:
         if name in self.users:

@@ -12,7 +12,15 @@ import re
 
 import yaml
 
-from tocsin.config.convert import boolean, nonblank, number, shape, time_of_day, weekday
+from tocsin.config.convert import (
+    boolean,
+    choice,
+    nonblank,
+    number,
+    shape,
+    time_of_day,
+    weekday,
+)
 from tocsin.config.model import (
     ActionItemSettings,
     GitHubTracker,
@@ -94,6 +102,7 @@ _JIRA: Shape = {
     "email": Key(nonblank, required=True, example="email: bot@acme.com"),
     "token": Key(_secret, required=True, example='token: "${JIRA_TOKEN}"'),
     "issue_type": Key(nonblank),
+    "api_version": Key(choice("2", "3")),
 }
 
 _GITHUB: Shape = {
@@ -144,6 +153,7 @@ def build_trackers(top: Fields, problems: Problems) -> Trackers:
             base_url=jira.get("base_url").rstrip("/"), project=jira.get("project"),
             email=jira.get("email"), token=jira.get("token"),
             issue_type=jira.get("issue_type", "Task"),
+            api_version=int(jira.get("api_version", "2")),
         ) if jira else None,
         github=GitHubTracker(
             repo=github.get("repo"), token=github.get("token"),

@@ -17,6 +17,7 @@ from tocsin.config.fields import check_field_map
 from tocsin.config.flapping import read_flapping
 from tocsin.config.incidents import build_incidents, build_severity, check_declare_severity
 from tocsin.config.maintenance import build_maintenance
+from tocsin.config.metrics import build_metrics
 from tocsin.config.model import (
     CONTACT_CHANNELS,
     DEFAULT_SEVERITIES,
@@ -121,6 +122,7 @@ class _Builder:
             action_items=build_action_items(self.top),
             trackers=build_trackers(self.top, self.problems),
             surveys=build_surveys(self.top),
+            metrics=build_metrics(self.top, self.problems, self.severities),
             working_hours=_working_hours(self.top.get("working_hours")),
             storm=self.storm,
             flapping=self.flapping,

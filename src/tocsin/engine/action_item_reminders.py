@@ -134,10 +134,12 @@ class ActionItemNotices(notices.NoticeStep):
         if not (config.action_items.digest_enabled and config.teams):
             return None
         now = self.clock.now()
+        if self._planned_at is None:
+            return now  # plan once at start; an old digest time is not lag
         settings = config.action_items
         zone = ZoneInfo(config.timezone)
         slot = rules.digest_slot(now, zone, settings.digest_day, settings.digest_time)
-        if self._planned_at is None or self._planned_at < slot:
+        if self._planned_at < slot and now - slot <= rules.DIGEST_GRACE:
             return slot
         return rules.digest_slot(now + timedelta(days=7), zone, settings.digest_day,
                                  settings.digest_time)

@@ -35,8 +35,8 @@ from tocsin.notify.retry import backoff_seconds
 from tocsin.notify.trackers import Created, IssueDraft, Tracker, TrackerFailure
 from tocsin.notify.trackers.registry import build_trackers
 from tocsin.postmortems import action_rules as rules
-from tocsin.postmortems import actions
 from tocsin.postmortems import actions_store as store
+from tocsin.postmortems import actions_trackers
 from tocsin.postmortems.store import ActionItem
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,9 @@ class TrackerWork:
             if push is not None:
                 push.status, push.finished_at, push.lease_until = SENT, now, None
                 push.detail = f"created {created.key}"
-            actions.record_pushed(session, item_id=item_id, tracker=tracker, key=created.key,
-                                  url=created.url, status=status, now=now)
+            actions_trackers.record_pushed(session, item_id=item_id, tracker=tracker,
+                                           key=created.key, url=created.url, status=status,
+                                           now=now)
         event(log, "action_item_push.sent", push_id=push_id, item_id=item_id, key=created.key)
 
     def _fail(self, push_id: int, item_id: int, detail: str, *, retryable: bool) -> None:
@@ -151,8 +152,8 @@ class TrackerWork:
                 push.status = QUEUED
                 push.due_at = now + timedelta(seconds=backoff_seconds(push.attempts, self.rng))
             push.detail, push.lease_until = detail, None
-            actions.record_tracker_error(session, item_id=item_id, detail=detail, now=now,
-                                         gave_up=gave_up)
+            actions_trackers.record_tracker_error(session, item_id=item_id, detail=detail,
+                                                  now=now, gave_up=gave_up)
         event(log, f"action_item_push.{FAILED if gave_up else QUEUED}", push_id=push_id,
               item_id=item_id, detail=detail)
 
@@ -204,14 +205,16 @@ class TrackerWork:
             far = tracker.status(key)
         except TrackerFailure as failure:
             with transaction(self.sessions) as session:
-                actions.record_tracker_error(session, item_id=item_id, detail=failure.message,
-                                             now=self.clock.now())
+                actions_trackers.record_tracker_error(session, item_id=item_id,
+                                                      detail=failure.message,
+                                                      now=self.clock.now())
             return
         if far is None:
             return
         with transaction(self.sessions) as session:
-            actions.take_far_status(session, config=config, item_id=item_id, done=far.done,
-                                    label=far.label, now=self.clock.now())
+            actions_trackers.take_far_status(session, config=config, item_id=item_id,
+                                             done=far.done, label=far.label,
+                                             now=self.clock.now())
         event(log, "action_item.synced", item_id=item_id, tracker=name, done=far.done)
 
 

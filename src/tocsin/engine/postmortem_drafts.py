@@ -1,9 +1,11 @@
 """Draft the post-mortems that severities require, once their incidents are resolved.
 
 The incidents package sits below post-mortems, so resolving cannot draft
-one itself; this pass does, once per engine pass: each incident resolved
-in the last LOOKBACK whose severity has `postmortem_required` and that has
-no post-mortem gets a draft, due `postmortem_due_days` after the resolve.
+one itself; this pass does, on the engine's full passes (runner's
+FULL_PASS_EVERY, five minutes, apart at most; sooner when other work is
+due): each incident resolved in the last LOOKBACK whose severity has
+`postmortem_required` and that has no post-mortem gets a draft, due
+`postmortem_due_days` after the resolve.
 A post-mortem drafted by hand while the incident was open gets its due
 time here when the incident is resolved. An incident reopened and resolved
 again keeps its one post-mortem and its first due time.

@@ -96,7 +96,9 @@ class StatusNotices:
             total += len(claimed)
 
     def next_due(self, session: Session) -> datetime | None:
-        return db.earliest_due(session)
+        found = [t for t in (db.earliest_due(session), subscribers.fan_out_due(session))
+                 if t is not None]
+        return min(found) if found else None
 
     def tokens(self) -> subscribers.Tokens:
         public_url = self.config().public_url

@@ -13,7 +13,7 @@ ninth).
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,7 +21,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from tocsin.config.model import WEEKDAYS, WorkingHours
-from tocsin.oncall.load import windows
+from tocsin.oncall.load import intersect, windows
 from tocsin.statuspage.rules import MAJOR, OPERATIONAL, PARTIAL, History, uptime, worst
 
 # Which incident severities put a service with no status page component in
@@ -175,30 +175,21 @@ def interruptions(
 
     Uses the same windows as the on-call load (oncall.load), so an hour
     counted as a sleep hour there is one here; business wins where a custom
-    definition lets the two overlap.
+    definition lets the two overlap. Counts by window, not by page: a year
+    has a few hundred windows and may have a million pages.
     """
-    business = _Windows(windows(hours.business, hours.days, zone, start, end))
-    sleep = _Windows(windows(hours.sleep, WEEKDAYS, zone, start, end))
-    total = in_business = asleep = 0
-    for at in pages:
-        total += 1
-        if business.holds(at):
-            in_business += 1
-        elif sleep.holds(at):
-            asleep += 1
-    return Interruptions(total, in_business, total - in_business, asleep)
+    ordered = sorted(pages)
+    business = windows(hours.business, hours.days, zone, start, end)
+    sleep = windows(hours.sleep, WEEKDAYS, zone, start, end)
+    in_business = _inside(ordered, business)
+    asleep = _inside(ordered, sleep) - _inside(ordered, intersect(sleep, business))
+    return Interruptions(len(ordered), in_business, len(ordered) - in_business, asleep)
 
 
-class _Windows:
-    """Sorted, disjoint [start, end) intervals, asked whether they hold an instant."""
-
-    def __init__(self, intervals: Sequence[tuple[datetime, datetime]]) -> None:
-        self._starts = [a.timestamp() for a, _b in intervals]
-        self._ends = [b.timestamp() for _a, b in intervals]
-
-    def holds(self, at: float) -> bool:
-        index = bisect_right(self._starts, at) - 1
-        return index >= 0 and at < self._ends[index]
+def _inside(ordered: Sequence[float], intervals: Iterable[tuple[datetime, datetime]]) -> int:
+    """How many of the sorted instants fall in the disjoint [start, end) intervals."""
+    return sum(bisect_left(ordered, b.timestamp()) - bisect_left(ordered, a.timestamp())
+               for a, b in intervals)
 
 
 # --- Recurring incidents -----------------------------------------------------

@@ -156,12 +156,13 @@ class Report:
 
 
 def settings_from(config: Config) -> rules.Settings:
-    """The metrics settings a file gives: recurring incidents share one of its
-    post-mortem root-cause categories, other than "unknown" (not knowing the cause of
-    two incidents does not make them the same cause)."""
+    """The metrics settings a file gives: its outage severities (`metrics:`), and its
+    post-mortem root-cause categories for recurring incidents, less "unknown" (not
+    knowing the cause of two incidents does not make them the same cause)."""
     categories = tuple(c for c in config.postmortems.root_cause_categories
                        if c.casefold() != UNKNOWN_CAUSE)
-    return rules.Settings(recurring_categories=categories)
+    return rules.Settings(outage_severities=dict(config.metrics.outage_severities),
+                          recurring_categories=categories)
 
 
 def build_report(
@@ -188,7 +189,7 @@ def build_report(
         since=since, until=until, incidents=len(declared),
         incidents_per_week=rules.per_week(len(declared), since, until),
         by_severity=dict(sorted(Counter(row.severity for row in declared).items())),
-        recent=[_recent(row, states, show_private) for row in
+        recent=[_recent(row, show_private) for row in
                 sorted(declared, key=lambda r: (r.declared_at, r.id), reverse=True)
                 [:RECENT_INCIDENTS]],
         schedule=_schedule(session, config, pages, since, until, now),
@@ -205,7 +206,7 @@ def build_report(
         uptime=services[0], services=services[1],
         postmortems_required=len(required),
         postmortems_published=sum(1 for i in required if states.get(i) == PUBLISHED),
-        postmortems_in_progress=sum(1 for i in required if states.get(i, PUBLISHED) != PUBLISHED),
+        postmortems_in_progress=sum(1 for i in required if i in states and states[i] != PUBLISHED),
         actions=queries.action_figures(session, since, until),
         action_rows=[ActionRow(item.id, f"INC-{item.incident_id}", item.title, item.owner,
                                item.due_date, item.priority, item.status)
@@ -229,8 +230,7 @@ def _requires_postmortem(config: Config, severity: str) -> bool:
     return found is not None and found.postmortem_required
 
 
-def _recent(row: queries.IncidentRow, states: dict[int, str], show_private: bool,
-            ) -> RecentIncident:
+def _recent(row: queries.IncidentRow, show_private: bool) -> RecentIncident:
     duration = None
     if row.status == RESOLVED and row.resolved_at is not None:
         duration = _repair_time(row)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from tocsin import audit
 from tocsin.alerts.maintenance_rules import unstorable
 from tocsin.config.model import Config
 from tocsin.db import MAX_ID
-from tocsin.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from tocsin.errors import FieldProblem, InvalidInput, NotFound
 from tocsin.incidents import records
 from tocsin.incidents.store import Incident, IncidentMember
 from tocsin.logs import event
@@ -78,7 +78,7 @@ def get(session: Session, item_id: int, *, viewer: str | None, admin: bool,
     if lock:
         query = query.with_for_update()
     item = session.scalars(query).first()
-    if item is None or not records.visible(session, _incident(session, item), viewer=viewer,
+    if item is None or not records.visible(session, incident_of(session, item), viewer=viewer,
                                            admin=admin):
         raise NotFound(f"action item {item_id} does not exist")
     return item
@@ -105,8 +105,8 @@ def create(
     session.add(item)
     session.flush()
     text = f"action item #{item.id} added: {item.title} ({_summary(item)})"
-    _record(session, item, found, action="created", text=text, actor=actor, surface=surface,
-            now=now, before={}, after=_state(item))
+    record_change(session, item, found, action="created", text=text, actor=actor,
+                  surface=surface, now=now, before={}, after=_state(item))
     queue_reminder(session, config=config, item=item, now=now)
     return item
 
@@ -129,18 +129,19 @@ def update(
     if priority is not KEEP:
         wanted["priority"] = _priority(priority, problems)
     if status is not KEEP:
-        wanted["status"] = _status(status, problems)
+        wanted["status"] = checked_status(status, problems)
     if problems:
         raise InvalidInput("the change is not valid", problems)
     if not wanted:
         raise InvalidInput("nothing to change", [FieldProblem(
             "status", "give title, owner, due_date, priority or status")])
-    return _apply(session, config=config, item=item, wanted=wanted, actor=actor,
-                  surface=surface, now=now)
+    return apply_change(session, config=config, item=item, wanted=wanted, actor=actor,
+                        surface=surface, now=now)
 
 
-def _apply(session: Session, *, config: Config, item: ActionItem, wanted: dict[str, Any],
-           actor: str, surface: str, now: datetime, note: str = "") -> ActionItem:
+def apply_change(session: Session, *, config: Config, item: ActionItem,
+                 wanted: dict[str, Any], actor: str, surface: str, now: datetime,
+                 note: str = "") -> ActionItem:
     before = _state(item)
     changed = {key: value for key, value in wanted.items() if getattr(item, key) != value}
     if not changed:
@@ -153,9 +154,10 @@ def _apply(session: Session, *, config: Config, item: ActionItem, wanted: dict[s
     words = ", ".join(f"{key.replace('_', ' ')} {_shown(before[key])} -> "
                       f"{_shown(_state(item)[key])}" for key in changed)
     text = f"action item #{item.id} ({item.title}): {words}{note}"
-    _record(session, item, _incident(session, item), action="updated", text=text, actor=actor,
-            surface=surface, now=now, before={k: before[k] for k in changed},
-            after={k: _state(item)[k] for k in changed})
+    record_change(session, item, incident_of(session, item), action="updated", text=text,
+                  actor=actor, surface=surface, now=now,
+                  before={k: before[k] for k in changed},
+                  after={k: _state(item)[k] for k in changed})
     if changed.keys() & {"status", "owner", "due_date"}:
         queue_reminder(session, config=config, item=item, now=now)
     return item
@@ -181,7 +183,8 @@ def listing(session: Session, *, config: Config, filters: Filters, now: datetime
     if filters.status == "open" or filters.overdue:
         query = query.where(ActionItem.status != rules.DONE)
     elif filters.status is not None:
-        query = query.where(ActionItem.status == _status(filters.status, problems, open_ok=True))
+        wanted = checked_status(filters.status, problems, open_ok=True)
+        query = query.where(ActionItem.status == wanted)
     if problems:
         raise InvalidInput("the filter is not valid", problems)
     if not admin:
@@ -227,6 +230,10 @@ def plan_missing_reminders(session: Session, *, config: Config, now: datetime,
              .where(ActionItem.status != rules.DONE, ActionItem.due_date.is_not(None),
                     ActionItem.id.not_in(waiting))
              .order_by(ActionItem.id).limit(limit))
+    if config.action_items.remind_every_days_overdue <= 0:
+        # Without overdue repeats an item past its due date has no reminder left; two
+        # days back covers every zone, so those items are not looked at again each pass.
+        query = query.where(ActionItem.due_date >= (now - timedelta(days=2)).date())
     queued = 0
     for item in session.scalars(query):
         if queue_reminder(session, config=config, item=item, now=now) is not None:
@@ -234,106 +241,16 @@ def plan_missing_reminders(session: Session, *, config: Config, now: datetime,
     return queued
 
 
-def request_push(session: Session, *, config: Config, item_id: int, tracker: str, actor: str,
-                 surface: str, now: datetime, admin: bool = False) -> store.TrackerPush:
-    """Queue the item's push to a configured tracker; the engine creates the issue."""
-    configured = config.trackers.names()
-    if tracker not in configured:
-        known = ", ".join(configured) if configured else "none is configured under trackers"
-        raise InvalidInput(f"no tracker {tracker!r}", [FieldProblem(
-            "tracker", f"use a configured tracker ({known})")])
-    item = get(session, item_id, viewer=actor, admin=admin, lock=True)
-    if item.tracker_key is not None:
-        raise Conflict(f"action item {item.id} is already in {item.tracker} as "
-                       f"{item.tracker_key}")
-    if store.open_push(session, item.id) is not None:
-        raise Conflict(f"action item {item.id} is already being pushed")
-    push = store.queue_push(session, item_id=item.id, tracker=tracker, requested_by=actor,
-                            now=now)
-    item.tracker, item.tracker_error, item.updated_at = tracker, None, now
-    _record(session, item, _incident(session, item), action="push_requested",
-            text=f"action item #{item.id}: push to {tracker} requested", actor=actor,
-            surface=surface, now=now, before={}, after={"tracker": tracker})
-    return push
-
-
-def record_pushed(session: Session, *, item_id: int, tracker: str, key: str, url: str | None,
-                  status: str | None, now: datetime) -> None:
-    item = session.get(ActionItem, item_id, with_for_update=True)
-    if item is None:
-        return
-    item.tracker, item.tracker_key, item.tracker_url = tracker, key[:200], url
-    item.tracker_status, item.synced_at, item.tracker_error = status, now, None
-    item.updated_at = now
-    records.add_entry(session, _incident(session, item), kind=TIMELINE_KIND,
-                      text=f"action item #{item.id} pushed to {tracker} as {key}",
-                      actor=f"tracker:{tracker}", surface="tracker", now=now)
-    event(log, "action_item.pushed", item_id=item.id, tracker=tracker, key=key)
-
-
-def record_tracker_error(session: Session, *, item_id: int, detail: str, now: datetime,
-                         gave_up: bool = False) -> None:
-    item = session.get(ActionItem, item_id, with_for_update=True)
-    if item is None:
-        return
-    item.tracker_error = detail[:1000]
-    if gave_up and item.tracker_key is None:
-        records.add_entry(session, _incident(session, item), kind=TIMELINE_KIND,
-                          text=f"action item #{item.id}: push to {item.tracker} failed: "
-                               f"{detail}", actor=f"tracker:{item.tracker}", surface="tracker",
-                          now=now)
-    event(log, "action_item.tracker_error", item_id=item.id, tracker=item.tracker,
-          detail=detail, gave_up=gave_up)
-
-
-def take_far_status(session: Session, *, config: Config, item_id: int, done: bool, label: str,
-                    now: datetime) -> ActionItem | None:
-    """Record the tracker's status of a pushed item and move the item when it changed."""
-    item = session.get(ActionItem, item_id, with_for_update=True)
-    if item is None:
-        return None
-    was_done = rules.far_is_done(item.tracker_status)
-    first_read = item.tracker_status is None
-    item.tracker_status, item.synced_at, item.tracker_error = (
-        rules.far_status_value(done, label), now, None)
-    wanted = None if first_read and not done else rules.status_from_tracker(
-        item_status=item.status, was_done=was_done, now_done=done)
-    if wanted is not None:
-        _apply(session, config=config, item=item, wanted={"status": wanted},
-               actor=f"tracker:{item.tracker}", surface="tracker", now=now,
-               note=f" ({item.tracker} {item.tracker_key}: {label})")
-    return item
-
-
-def take_webhook_status(session: Session, *, config: Config, item_id: int, status: str,
-                        label: str | None, key: str | None, url: str | None, actor: str,
-                        now: datetime) -> ActionItem:
-    """Status posted back by the receiver of the webhook tracker."""
-    problems: list[FieldProblem] = []
-    wanted = _status(status, problems)
-    if problems:
-        raise InvalidInput("the status is not valid", problems)
-    item = get(session, item_id, viewer=actor, admin=True, lock=True)
-    if item.tracker != "webhook":
-        raise Conflict(f"action item {item.id} was not pushed to the webhook tracker")
-    if key and item.tracker_key is None:
-        item.tracker_key, item.tracker_url = key[:200], url
-    item.tracker_status = rules.far_status_value(wanted == rules.DONE, label or wanted)
-    item.synced_at, item.tracker_error = now, None
-    return _apply(session, config=config, item=item, wanted={"status": wanted}, actor=actor,
-                  surface="tracker", now=now, note=" (from the webhook tracker)")
-
-
-def _incident(session: Session, item: ActionItem) -> Incident:
+def incident_of(session: Session, item: ActionItem) -> Incident:
     incident = session.get(Incident, item.incident_id)
     if incident is None:  # the foreign key cascades: only a row deleted mid-transaction
         raise NotFound(f"the incident of action item {item.id} no longer exists")
     return incident
 
 
-def _record(session: Session, item: ActionItem, incident: Incident, *, action: str, text: str,
-            actor: str, surface: str, now: datetime, before: dict[str, Any],
-            after: dict[str, Any]) -> None:
+def record_change(session: Session, item: ActionItem, incident: Incident, *, action: str,
+                  text: str, actor: str, surface: str, now: datetime, before: dict[str, Any],
+                  after: dict[str, Any]) -> None:
     records.add_entry(session, incident, kind=TIMELINE_KIND, text=text, actor=actor,
                       surface=surface, now=now, data={"action_item_id": item.id})
     audit.record(session, now=now, actor=actor, surface=surface,
@@ -389,7 +306,7 @@ def _priority(priority: Any, problems: list[FieldProblem]) -> str:
     return value
 
 
-def _status(status: Any, problems: list[FieldProblem], *, open_ok: bool = False) -> str:
+def checked_status(status: Any, problems: list[FieldProblem], *, open_ok: bool = False) -> str:
     value = str(status or "").strip().lower().replace(" ", "_").replace("-", "_")
     allowed = (*rules.STATUSES, "open") if open_ok else rules.STATUSES
     if value not in allowed:

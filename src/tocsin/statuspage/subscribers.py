@@ -195,6 +195,15 @@ def fan_out(session: Session, *, now: datetime, limit: int = 100) -> int:
     return len(updates)
 
 
+def fan_out_due(session: Session) -> datetime | None:
+    """When the oldest update not yet fanned out was written: it is due since then."""
+    done = select(db.StatusFanout.update_id)
+    return session.scalars(
+        select(page_store.StatusUpdate.created_at)
+        .where(page_store.StatusUpdate.id.not_in(done))
+        .order_by(page_store.StatusUpdate.id).limit(1)).first()
+
+
 def _touched(session: Session, incident_ids: Iterable[int]) -> dict[int, set[str]]:
     """Every component each incident's updates named: its subscribers hear all of them."""
     return {incident: {name for update in updates for name in update.components}

@@ -21,7 +21,7 @@ from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import FieldProblem, InvalidInput
-from tocsin.postmortems import actions
+from tocsin.postmortems import actions, actions_trackers
 from tocsin.postmortems.action_rules import MAX_TITLE
 from tocsin.postmortems.actions_views import item_json
 from tocsin.postmortems.store import ActionItem
@@ -118,8 +118,8 @@ def build_router(runtime: Runtime) -> APIRouter:
     @router.post("/action-items/{item_id}/push", status_code=202)
     def push_item(item_id: int, body: PushBody, caller: Caller = WRITE) -> dict[str, Any]:
         def act(session: Session, config: Config) -> ActionItem:
-            push = actions.request_push(session, config=config, item_id=item_id,
-                                        tracker=body.tracker, **person(caller))
+            push = actions_trackers.request_push(session, config=config, item_id=item_id,
+                                                 tracker=body.tracker, **person(caller))
             return actions.get(session, push.item_id, viewer=caller.actor, admin=True)
 
         return change(act)
@@ -127,7 +127,7 @@ def build_router(runtime: Runtime) -> APIRouter:
     @router.post("/action-items/{item_id}/tracker-status")
     def tracker_status(item_id: int, body: TrackerStatusBody,
                        caller: Caller = WRITE) -> dict[str, Any]:
-        return change(lambda s, c: actions.take_webhook_status(
+        return change(lambda s, c: actions_trackers.take_webhook_status(
             s, config=c, item_id=item_id, status=body.status, label=body.tracker_status,
             key=body.key, url=body.url, actor=caller.actor, now=runtime.clock.now()))
 

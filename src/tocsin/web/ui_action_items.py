@@ -26,7 +26,7 @@ from tocsin.db import transaction
 from tocsin.errors import FieldProblem, InvalidInput, TocsinError, TooLarge
 from tocsin.incidents.store import Incident
 from tocsin.postmortems import action_rules as rules
-from tocsin.postmortems import actions
+from tocsin.postmortems import actions, actions_trackers
 from tocsin.postmortems.actions_views import item_json
 from tocsin.web.auth import session_scope
 from tocsin.web.body import KIB, read_capped
@@ -88,7 +88,8 @@ def _list_page(request: Request, pages: Pages, viewer: Viewer, chosen: dict[str,
     config, now = runtime.config_now(), runtime.clock.now()
     filters = actions.Filters(incident=chosen["incident"] or None,
                               owner=chosen["owner"] or None, team=chosen["team"] or None,
-                              status=chosen["status"] or None,
+                              # A link to one item shows it whatever its status.
+                              status=None if chosen["id"] else chosen["status"] or None,
                               overdue=chosen["overdue"] == "yes")
     with runtime.sessions() as session:
         try:
@@ -171,8 +172,8 @@ def _act(request: Request, pages: Pages, item_id: str, action: str,
         who: dict[str, Any] = {"actor": viewer.user.id, "surface": SURFACE, "now": now,
                                "admin": _admin(config, viewer)}
         if action == "push":
-            return actions.request_push(session, config=config, item_id=number,
-                                        tracker=values.get("tracker", ""), **who)
+            return actions_trackers.request_push(session, config=config, item_id=number,
+                                                 tracker=values.get("tracker", ""), **who)
         return actions.update(session, config=config, item_id=number,
                               status=values.get("status", ""), **who)
 

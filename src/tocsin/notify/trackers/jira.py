@@ -1,4 +1,4 @@
-"""Jira (Cloud or Data Center) through its REST API v2.
+"""Jira (Cloud or Data Center) through its REST API, v2 or v3 (`api_version`).
 
 Create: `POST {base_url}/rest/api/2/issue` with basic auth (the account's
 e-mail and an API token); the issue gets the labels `tocsin` and
@@ -6,7 +6,9 @@ e-mail and an API token); the issue gets the labels `tocsin` and
 goes into the summary ("[P1] ..."): Jira's priority names differ between
 sites, and an unknown one would refuse the whole issue. Status:
 `GET /rest/api/2/issue/{key}?fields=status`; an issue is done when its
-status category is `done`, whatever the workflow calls the status.
+status category is `done`, whatever the workflow calls the status. Version
+3 takes the same calls under `/rest/api/3/`; only the description differs:
+a rich-text document (one paragraph per line) instead of plain text.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Jira:
         self._client = client
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        path = path.replace("/rest/api/2/", f"/rest/api/{self._config.api_version}/")
         return request(self._client, NAME, method, self._config.base_url + path,
                        auth=(self._config.email, self._config.token),
                        headers={"Accept": "application/json"}, **kwargs)
@@ -46,7 +49,8 @@ class Jira:
         fields: dict[str, Any] = {
             "project": {"key": self._config.project},
             "summary": f"[{draft.priority}] {draft.title}"[:255],
-            "description": draft.body,
+            "description": (draft.body if self._config.api_version == 2
+                            else _document(draft.body)),
             "issuetype": {"name": self._config.issue_type},
             "labels": ["tocsin", draft.label],
         }
@@ -66,6 +70,14 @@ class Jira:
         key = str(issue["key"])
         return Created(key=key, url=f"{self._config.base_url}/browse/{key}",
                        status=_status(issue))
+
+
+def _document(text: str) -> dict[str, Any]:
+    """Plain text as the Atlassian document format v3 asks for: a paragraph per line."""
+    paragraphs = [{"type": "paragraph", "content": [{"type": "text", "text": line}]}
+                  if line else {"type": "paragraph", "content": []}
+                  for line in text.split("\n")]
+    return {"type": "doc", "version": 1, "content": paragraphs}
 
 
 def _status(issue: Any) -> FarStatus | None:
