@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -11,11 +12,12 @@ from typer.testing import CliRunner
 from tests.ui.conftest import log_in, set_password
 from tests.web.conftest import close_web, make_web
 from tocsin.alerts.store import Alert
-from tocsin.cli.demo import load_history
 from tocsin.cli.demo_data import INC_142_ACTIONS, INC_142_WHYS, SEED
 from tocsin.cli.main import app
+from tocsin.clock import FakeClock
 from tocsin.config.loader import load_config
-from tocsin.db import make_engine, make_sessionmaker
+from tocsin.db import make_engine, make_sessionmaker, transaction
+from tocsin.incidents.service import declare
 from tocsin.incidents.store import Incident
 from tocsin.metrics.store import ShiftSurvey
 from tocsin.notify.store import Delivery
@@ -31,7 +33,7 @@ def run_demo(db_url: str, *extra: str) -> tuple[int, str]:
     return result.exit_code, result.stdout + result.stderr
 
 
-def test_demo_loads_the_seed_incidents_last_and_refuses_a_second_run(db_url):
+def test_demo_loads_the_seed_incidents_last_and_every_page_answers(tmp_path, db_url):
     started = time.monotonic()
     code, output = run_demo(db_url)
     print(f"demo --days 30 took {time.monotonic() - started:.1f} s")
@@ -39,6 +41,11 @@ def test_demo_loads_the_seed_incidents_last_and_refuses_a_second_run(db_url):
     assert code == 0, output
     assert "INC-123 to INC-142" in output
     assert f"tocsin serve --config {DEMO_CONFIG} --db {db_url}" in output
+    check_rows(db_url)
+    check_pages(tmp_path, db_url)
+
+
+def check_rows(db_url: str) -> None:
     engine = make_engine(db_url)
     with make_sessionmaker(engine)() as session:
         seeded = session.scalars(select(Incident).where(Incident.id >= 138)
@@ -62,6 +69,7 @@ def test_demo_loads_the_seed_incidents_last_and_refuses_a_second_run(db_url):
             (a.title, a.owner, a.priority, a.status) for a in INC_142_ACTIONS]
         alerts = session.scalars(select(Alert)).all()
         assert len(alerts) > 100
+        assert all(a.status == "resolved" for a in alerts), "an alert left paging"
         assert any(a.not_actionable for a in alerts)
         assert any(a.acknowledged_at is None and a.resolved_by == "integration:prometheus"
                    for a in alerts), "no transient alert"
@@ -75,21 +83,14 @@ def test_demo_loads_the_seed_incidents_last_and_refuses_a_second_run(db_url):
         assert scores and 3.3 <= sum(scores) / len(scores) <= 4.3
     engine.dispose()
 
-    again, said = run_demo(db_url)
 
-    assert again == 1
-    assert "already holds alerts or incidents" in said and "--db" in said
-
-
-def test_the_pages_answer_on_the_demo_data(tmp_path, db_url, clock):
-    config, _warnings = load_config(DEMO_CONFIG)
-    engine = make_engine(db_url)
-    load_history(make_sessionmaker(engine), config=config, now=clock.now(), days=30, seed=7)
-    engine.dispose()
+def check_pages(tmp_path: Path, db_url: str) -> None:
+    clock = FakeClock(datetime.now(UTC))
     web = make_web(tmp_path, db_url, clock, DEMO_CONFIG.read_text(encoding="utf-8"))
     try:
         set_password(web, "alice")
         log_in(web.client)
+        open_ones = web.client.get("/ui/incidents")
         listing = web.client.get("/ui/incidents?status=all")
         page = web.client.get("/ui/incidents/INC-142")
         status_page = web.client.get("/status/")
@@ -97,9 +98,27 @@ def test_the_pages_answer_on_the_demo_data(tmp_path, db_url, clock):
     finally:
         close_web(web)
 
+    assert open_ones.status_code == 200
     assert listing.status_code == 200 and "Payment API 500 errors" in listing.text
     assert page.status_code == 200 and "DB connection pool exhausted" in page.text
     assert status_page.status_code == 200 and "Payments" in status_page.text
     assert summary.status_code == 200
     assert summary.json()["status"]["indicator"] == "none"
     assert {c["name"] for c in summary.json()["components"]} >= {"Payments", "Login"}
+
+
+def test_a_database_with_history_is_refused_and_left_as_it_was(tmp_path, db_url, clock):
+    config, _warnings = load_config(DEMO_CONFIG)
+    engine = make_engine(db_url)
+    with transaction(make_sessionmaker(engine)) as session:
+        declare(session, config=config, title="Real outage", severity="SEV2", actor="alice",
+                surface="cli", now=clock.now())
+
+    code, said = run_demo(db_url)
+
+    assert code == 1
+    assert "already holds alerts or incidents" in said and "--db" in said
+    with make_sessionmaker(engine)() as session:
+        assert session.scalars(select(Incident.title)).all() == ["Real outage"]
+        assert session.scalar(select(func.count()).select_from(Alert)) == 0
+    engine.dispose()

@@ -14,7 +14,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -84,7 +83,9 @@ class Alert(Base):
     # groups, like alerts, are never deleted.
     group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Marked by a responder as needing no action (a metric; who and when: alert_events).
-    not_actionable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # No server default here (migration 0022 has one for old rows): with one, SQLite
+    # would insert a storm's alerts one statement each to read the default back.
+    not_actionable: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AlertEvent(Base):

@@ -23,7 +23,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy import Engine, func, make_url, select, text
+from sqlalchemy import Engine, func, inspect, make_url, select, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,6 +101,10 @@ def missing_names(config: Config) -> list[str]:
                if name not in getattr(config, kind)]
     if not any(i.type == "alertmanager" for i in config.integrations):
         missing.append("an alertmanager integration")
+    missing += [f"severity {name}" for name in ("SEV1", "SEV2", "SEV3", "SEV4")
+                if config.severity(name) is None]
+    if config.incidents.role("Communicator") is None:
+        missing.append("incident role Communicator")
     return missing
 
 
@@ -122,10 +126,10 @@ def _fresh_database(url: str) -> Engine:
         fail(f"cannot use the database URL: {type(exc).__name__}; use sqlite:///PATH or "
              "postgresql://USER@HOST:PORT/DBNAME")
     try:
-        upgrade(engine)
-        with engine.connect() as connection:
-            found = (connection.scalar(select(func.count()).select_from(Alert))
-                     or connection.scalar(select(func.count()).select_from(Incident)))
+        # Looked at before migrating: a database given by mistake is left as it was.
+        found = _has_history(engine)
+        if not found:
+            upgrade(engine)
     except OperationalError as exc:
         fail(f"cannot open the database at {shown}: {exc.orig}")
     if found:
@@ -133,6 +137,14 @@ def _fresh_database(url: str) -> Engine:
         fail(f"the database at {shown} already holds alerts or incidents; the demo needs "
              "a fresh one: give --db sqlite:///./demo.db (or another new file)")
     return engine
+
+
+def _has_history(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        present = inspect(connection)
+        return any(present.has_table(model.__tablename__)
+                   and connection.scalar(select(func.count()).select_from(model))
+                   for model in (Alert, Incident))
 
 
 def load_history(sessions: sessionmaker[Session], *, config: Config, now: datetime,

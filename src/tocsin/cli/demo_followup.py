@@ -7,6 +7,7 @@ here); each row holds what its own service would have stored by then.
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from tocsin.cli.demo_data import (
 from tocsin.cli.demo_story import Worked
 from tocsin.config.model import Config
 from tocsin.incidents.store import Incident
+from tocsin.logs import event
 from tocsin.metrics.store import ShiftSurvey
 from tocsin.oncall import history
 from tocsin.oncall.history_store import RecordedShift
@@ -38,6 +40,8 @@ from tocsin.postmortems.store import (
     ActionItem,
     Postmortem,
 )
+
+log = logging.getLogger(__name__)
 
 # Earlier post-mortems, oldest first, take these states in turn; INC-142's is published.
 EARLIER_STATES = (PUBLISHED, PUBLISHED, IN_REVIEW, PUBLISHED, DRAFT, IN_REVIEW, DRAFT)
@@ -62,6 +66,8 @@ def write_postmortems(session: Session, config: Config, worked: list[Worked], *,
         row = _postmortem(config, one, incident, state=state, end=end, seed=seed)
         session.add(row)
         session.flush()
+        event(log, "demo.postmortem_written", postmortem_id=row.id, incident=incident.key,
+              status=state)
         postmortems += 1
         actions = INC_142_ACTIONS if seed else _earlier_actions(one, state)
         for action in actions:

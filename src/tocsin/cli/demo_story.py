@@ -58,92 +58,111 @@ def component_of(walk: Walk, service: str) -> str | None:
 
 def plan(walk: Walk, worked: Worked, kind: AlertKind, *, seed_timeline: bool) -> None:
     """Put the incident's actions on the walk."""
-    story, t0 = worked.story, worked.start
-    at = {name: t0 + timedelta(minutes=m) for name, m in minutes_of(story).items()}
-    worked.moments = at
-    component = component_of(walk, story.service)
-    impact, broken = PUBLIC[story.severity]
-    alert_title = INC_142_TIMELINE[0][1].removeprefix("Alert: ") if seed_timeline else None
+    script = Script(walk, worked, kind, seed_timeline)
+    worked.moments = {name: worked.start + timedelta(minutes=m)
+                      for name, m in minutes_of(worked.story).items()}
+    walk.at(worked.start, script.fire)
+    # The monitoring sees the fix a minute before the commander closes the incident.
+    walk.at(worked.moments["resolved"] - timedelta(minutes=1), script.clears)
+    for name, action in (("ack", script.ack), ("declare", script.declare),
+                         ("public", script.public), ("identified", script.identified),
+                         ("mitigated", script.mitigated), ("monitoring", script.monitoring),
+                         ("resolved", script.resolved)):
+        walk.at(worked.moments[name], action)
 
-    def fire(now: datetime) -> None:
-        worked.alert_id = walk.fire(kind, now, title=alert_title)
 
-    def ack(now: datetime) -> None:
-        assert worked.alert_id is not None
-        worked.acked_by = walk.acknowledge(worked.alert_id, now, surface="link")
+class Script:
+    """One incident's actions, each run by the walk at its moment."""
 
-    def declare(now: datetime) -> None:
-        assert worked.alert_id is not None
+    def __init__(self, walk: Walk, worked: Worked, kind: AlertKind, seed_timeline: bool
+                 ) -> None:
+        self.walk, self.worked, self.kind = walk, worked, kind
+        self.story = worked.story
+        # INC-142 speaks the seed's words; the others say what happened plainly.
+        self.seed = seed_timeline
+        self.component = component_of(walk, self.story.service)
+        self.impact, self.broken = PUBLIC[self.story.severity]
+
+    def _said(self, minute: int, plain: str) -> str:
+        if not self.seed:
+            return plain
+        return next(text for at, text in INC_142_TIMELINE if at == minute)
+
+    def fire(self, now: datetime) -> None:
+        title = self._said(0, self.kind.title).removeprefix("Alert: ")
+        self.worked.alert_id = self.walk.fire(self.kind, now, title=title)
+
+    def ack(self, now: datetime) -> None:
+        assert self.worked.alert_id is not None
+        self.worked.acked_by = self.walk.acknowledge(self.worked.alert_id, now, surface="link")
+
+    def declare(self, now: datetime) -> None:
+        assert self.worked.alert_id is not None
+        story, walk = self.story, self.walk
         incident = declare_from_alert(
-            walk.session, config=walk.config, alert_id=worked.alert_id,
+            walk.session, config=walk.config, alert_id=self.worked.alert_id,
             severity=story.severity, actor=story.commander, surface=SURFACE, now=now,
             title=story.title, commander=story.commander)
-        worked.key = incident.key
+        self.worked.key = incident.key
         if story.severity in ("SEV1", "SEV2"):
             changes.assign_role(walk.session, config=walk.config, key=incident.key,
                                 role="Communicator", user=_teammate(walk, story), now=now,
                                 actor=story.commander, surface=SURFACE)
 
-    def public(now: datetime) -> None:
-        if component is None:
-            return
-        _publish(walk, worked, now, status="investigating", impact=impact,
-                 body=f"We are investigating problems with {component}.",
-                 components={component: broken})
+    def public(self, now: datetime) -> None:
+        if self.component is not None:
+            _publish(self.walk, self.worked, now, status="investigating", impact=self.impact,
+                     body=f"We are investigating problems with {self.component}.",
+                     components={self.component: self.broken})
 
-    def identified(now: datetime) -> None:
-        key = _key(worked)
-        note = (INC_142_TIMELINE[3][1] if seed_timeline
-                else f"Cause found: {story.root_cause}")
+    def identified(self, now: datetime) -> None:
+        story, walk, key = self.story, self.walk, _key(self.worked)
         changes.set_status(walk.session, config=walk.config, key=key, status="identified",
-                           actor=story.commander, surface=SURFACE, now=now, note=note)
+                           actor=story.commander, surface=SURFACE, now=now,
+                           note=self._said(7, f"Cause found: {story.root_cause}"))
         changes.set_impact(walk.session, config=walk.config, key=key, actor=story.commander,
                            surface=SURFACE, now=now, users_affected=story.users_affected,
                            root_cause=story.root_cause,
                            summary=f"{story.title}; about {story.users_affected:,} users "
                                    "affected.")
-        if component is not None:
-            _publish(walk, worked, now, status="identified",
+        if self.component is not None:
+            _publish(walk, self.worked, now, status="identified",
                      body="We have found the cause and are working on a fix.")
 
-    def mitigated(now: datetime) -> None:
-        key = _key(worked)
+    def mitigated(self, now: datetime) -> None:
+        story, walk, key = self.story, self.walk, _key(self.worked)
         changes.mark_mitigated(walk.session, config=walk.config, key=key,
                                actor=story.commander, surface=SURFACE, now=now)
-        note = INC_142_TIMELINE[4][1] if seed_timeline else "Mitigation applied"
-        changes.add_note(walk.session, config=walk.config, key=key, text=note,
-                         actor=story.commander, surface=SURFACE, now=now)
+        changes.add_note(walk.session, config=walk.config, key=key,
+                         text=self._said(10, "Mitigation applied"), actor=story.commander,
+                         surface=SURFACE, now=now)
 
-    def monitoring(now: datetime) -> None:
-        key = _key(worked)
-        note = INC_142_TIMELINE[5][1] if seed_timeline else "Metrics back to normal"
+    def monitoring(self, now: datetime) -> None:
+        story, walk, key = self.story, self.walk, _key(self.worked)
         changes.set_status(walk.session, config=walk.config, key=key, status="monitoring",
-                           actor=story.commander, surface=SURFACE, now=now, note=note)
+                           actor=story.commander, surface=SURFACE, now=now,
+                           note=self._said(15, "Metrics back to normal"))
         changes.post_update(walk.session, config=walk.config, key=key, actor=story.commander,
                             surface=SURFACE, now=now,
                             text=f"Mitigated; {story.users_affected:,} users were affected. "
                                  "Watching before we close.")
-        if component is not None:
-            _publish(walk, worked, now, status="monitoring",
+        if self.component is not None:
+            _publish(walk, self.worked, now, status="monitoring",
                      body="A fix is in place and we are watching the results.",
-                     components={component: "degraded_performance"})
+                     components={self.component: "degraded_performance"})
 
-    def resolved(now: datetime) -> None:
-        assert worked.alert_id is not None
-        walk.source_resolves(worked.alert_id, now - timedelta(minutes=1))
-        note = INC_142_TIMELINE[6][1] if seed_timeline else "Resolved"
-        changes.set_status(walk.session, config=walk.config, key=_key(worked),
+    def clears(self, now: datetime) -> None:
+        assert self.worked.alert_id is not None
+        self.walk.source_resolves(self.worked.alert_id, now)
+
+    def resolved(self, now: datetime) -> None:
+        story, walk = self.story, self.walk
+        changes.set_status(walk.session, config=walk.config, key=_key(self.worked),
                            status="resolved", actor=story.commander, surface=SURFACE, now=now,
-                           note=note)
-        if component is not None:
-            _publish(walk, worked, now, status="resolved",
-                     body=f"{component} is working normally again.")
-
-    walk.at(t0, fire)
-    for name, action in (("ack", ack), ("declare", declare), ("public", public),
-                         ("identified", identified), ("mitigated", mitigated),
-                         ("monitoring", monitoring), ("resolved", resolved)):
-        walk.at(at[name], action)
+                           note=self._said(25, "Resolved"))
+        if self.component is not None:
+            _publish(walk, self.worked, now, status="resolved",
+                     body=f"{self.component} is working normally again.")
 
 
 def _teammate(walk: Walk, story: StoryIncident) -> str:

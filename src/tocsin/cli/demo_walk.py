@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -25,7 +26,10 @@ from tocsin.alerts.store import TRIGGERED, Alert
 from tocsin.cli.demo_data import AlertKind
 from tocsin.config.model import Config, Integration
 from tocsin.escalation import store as timers
+from tocsin.logs import event
 from tocsin.notify import store as outbox
+
+log = logging.getLogger(__name__)
 
 Action = Callable[[datetime], None]
 # What the console adapter answers for a page it printed.
@@ -68,8 +72,10 @@ class Walk:
 
     def _earliest_due(self) -> datetime | None:
         """The next step or page due, in one statement (pages are never leased here)."""
+        # As the escalation pass: a route's incident declaration is the engine's own step.
         step = (select(func.min(timers.Timer.due_at))
-                .where(timers.Timer.state == timers.PENDING).scalar_subquery())
+                .where(timers.Timer.state == timers.PENDING,
+                       timers.Timer.kind != timers.DECLARE_INCIDENT).scalar_subquery())
         page = (select(func.min(outbox.Delivery.due_at))
                 .where(outbox.Delivery.status == outbox.QUEUED).scalar_subquery())
         found = self.session.execute(select(step, page)).one()
@@ -94,6 +100,8 @@ class Walk:
                          data={"user": row.user_id, "channel": row.channel,
                                "status": outbox.SENT, "attempt": row.attempts,
                                "delivery_id": row.id})
+            event(log, "demo.page_delivered", delivery_id=row.id, alert_id=row.alert_id,
+                  user=row.user_id, channel=row.channel)
 
     # -- what people and sources do --------------------------------------------
 

@@ -563,6 +563,10 @@ class StatusPageSettings:
     time_zone: str | None = None  # None: the file's `timezone`
     # Requests for this host name see only the status page, at / (docs/status-page.md).
     public_host: str | None = None
+    # `tocsin serve` also listens here, serving only the status page, at /.
+    public_port: int | None = None
+    # A maintenance window shows as verifying this long after its end; 0: never.
+    verifying_minutes: float = 0
 
 
 @dataclass(frozen=True)

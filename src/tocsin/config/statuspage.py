@@ -11,12 +11,13 @@ import re
 
 import yaml
 
-from tocsin.config.convert import boolean, nonblank, text, zone
+from tocsin.config.convert import boolean, nonblank, number, text, zone
 from tocsin.config.model import Component, Service, StatusPageSettings
 from tocsin.config.names import listed
-from tocsin.config.schema import Fields, Key, NotBuilt, Problems, Reader, Shape, closest
+from tocsin.config.schema import Fields, Key, Problems, Reader, Shape, closest
 
 MAX_NAME = 200  # stored in a String(200) column of the status history
+MAX_VERIFYING_MINUTES = 7 * 24 * 60
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?", re.IGNORECASE)
 
 
@@ -51,8 +52,8 @@ STATUS_PAGE: Shape = {
     "title": Key(nonblank),
     "time_zone": Key(zone),
     "public_host": Key(_host),
-    # A listener of its own for the page is issue 7's next part; public_host needs none.
-    "public_port": NotBuilt("public_port is", "the status page on a port of its own"),
+    "public_port": Key(number(1, whole=True, maximum=65535)),
+    "verifying_minutes": Key(number(0, maximum=MAX_VERIFYING_MINUTES)),
 }
 
 
@@ -107,4 +108,6 @@ def build_status_page(top: Fields) -> StatusPageSettings:
         title=section.get("title", StatusPageSettings.title),
         time_zone=section.get("time_zone"),
         public_host=section.get("public_host"),
+        public_port=section.get("public_port"),
+        verifying_minutes=section.get("verifying_minutes", 0),
     )

@@ -1,8 +1,9 @@
 """Send status page subscribers their notices (`status_notices`).
 
 Each pass first queues a notice per subscriber for every public update not
-fanned out yet (`statuspage.subscribers.fan_out`), then sends the due ones:
-a confirmation or update e-mail through the configured e-mail channel (with
+fanned out yet (`statuspage.subscribers.fan_out`) and every maintenance
+notice owed (`statuspage.maintenance_notices.fan_out`), then sends the due
+ones: a confirmation, update or maintenance e-mail through the configured e-mail channel (with
 a one-click `List-Unsubscribe`), or a signed JSON post to a webhook. A
 notice is leased by moving its due time ahead while it is sent, so a dead
 engine's notices go again after the lease: at least once; webhook receivers
@@ -16,6 +17,12 @@ The webhook body (version 1, stable; new keys may be added, none removed):
      "incident": {"id", "name", "status", "impact", "url"},
      "update": {"id", "status", "body", "display_at", "components": {name: status}},
      "unsubscribe_url": "..."}
+
+A maintenance notice has "event": "status.maintenance" and, instead of
+"incident" and "update":
+
+     "maintenance": {"id", "name", "status": "scheduled" | "in_progress" | "completed",
+                     "scheduled_for", "scheduled_until", "components": [name], "url"}
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin import keys
@@ -43,8 +51,8 @@ from tocsin.notify.email import EmailNotifier
 from tocsin.notify.retry import backoff_seconds
 from tocsin.notify.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 from tocsin.oncall.rules import format_utc
+from tocsin.statuspage import maintenance_notices, subscribers
 from tocsin.statuspage import store as page_store
-from tocsin.statuspage import subscribers
 from tocsin.statuspage import subscribers_store as db
 
 log = logging.getLogger(__name__)
@@ -85,6 +93,7 @@ class StatusNotices:
         """Fan out new public updates, then send every due notice; how many were handled."""
         with transaction(self.sessions) as session:
             total = subscribers.fan_out(session, now=self.clock.now())
+        total += self._fan_out_maintenance()
         while True:
             now = self.clock.now()
             with transaction(self.sessions) as session:
@@ -96,9 +105,21 @@ class StatusNotices:
             total += len(claimed)
 
     def next_due(self, session: Session) -> datetime | None:
-        found = [t for t in (db.earliest_due(session), subscribers.fan_out_due(session))
-                 if t is not None]
+        maintenance = maintenance_notices.next_due(session, config=self.config(),
+                                                   now=self.clock.now())
+        found = [t for t in (db.earliest_due(session), subscribers.fan_out_due(session),
+                             maintenance) if t is not None]
         return min(found) if found else None
+
+    def _fan_out_maintenance(self) -> int:
+        try:
+            with transaction(self.sessions) as session:
+                return maintenance_notices.fan_out(session, config=self.config(),
+                                                   now=self.clock.now())
+        except IntegrityError:
+            # Another engine queued the same notice first: theirs goes, once.
+            event(log, "status_maintenance.fanned_out_elsewhere")
+            return 0
 
     def tokens(self) -> subscribers.Tokens:
         public_url = self.config().public_url
@@ -130,6 +151,9 @@ class StatusNotices:
                 "unsubscribe_url": tokens.unsubscribe_url(subscriber.id)}
             if notice.kind == db.CONFIRM:
                 payload["confirm_url"] = tokens.confirm_url(subscriber.id)
+            elif notice.kind == db.MAINTENANCE:
+                payload["maintenance"] = _maintenance(session, config, notice,
+                                                      self.clock.now(), page_url)
             else:
                 update = session.get(page_store.StatusUpdate, notice.update_id)
                 incident = (session.get(page_store.StatusIncident, update.status_incident_id)
@@ -205,6 +229,23 @@ def _claim(session: Session, *, now: datetime, until: datetime, limit: int) -> l
     return [row.id for row in rows]
 
 
+def _maintenance(session: Session, config: Config, notice: db.StatusNotice, now: datetime,
+                 page_url: str) -> dict[str, Any]:
+    number = notice.update_id if notice.update_id is not None else 0
+    shown = maintenance_notices.find(session, config=config, number=number, now=now)
+    if shown is None:
+        raise _Skip("the maintenance window no longer shows on the page")
+    return {"id": shown.public_id, "name": shown.name,
+            "status": maintenance_notices.notice_of(number),
+            "scheduled_for": format_utc(shown.window.start),
+            "scheduled_until": format_utc(shown.window.end),
+            "components": [c.name for c in shown.components], "url": page_url}
+
+
+_MAINTENANCE_SUBJECTS = {"scheduled": "Scheduled maintenance", "in_progress": "Maintenance started",
+                         "completed": "Maintenance completed"}
+
+
 def _message(notifier: EmailNotifier, ready: _Ready) -> EmailMessage:
     payload = ready.payload
     title = payload["page"]["title"]
@@ -218,6 +259,14 @@ def _message(notifier: EmailNotifier, ready: _Ready) -> EmailMessage:
         lines = [f"Someone asked to be told by e-mail of incidents on {title}.",
                  "", f"To confirm, open: {payload['confirm_url']}", "",
                  "If it was not you, ignore this message: nothing more will be sent."]
+    elif ready.kind == db.MAINTENANCE:
+        window = payload["maintenance"]
+        message["Subject"] = (f"[{title}] {_MAINTENANCE_SUBJECTS[window['status']]}: "
+                              f"{window['name']}")
+        lines = [f"{_MAINTENANCE_SUBJECTS[window['status']]}: {window['name']}", "",
+                 f"From {window['scheduled_for']} to {window['scheduled_until']} (UTC)", "",
+                 "Components: " + ", ".join(window["components"]), "",
+                 f"Details: {window['url']}"]
     else:
         incident, update = payload["incident"], payload["update"]
         message["Subject"] = f"[{title}] {incident['name']}: {update['status']}"

@@ -51,6 +51,7 @@ _INDICATOR_OF = {OPERATIONAL: "none", MAINTENANCE: "maintenance", DEGRADED: "min
                  PARTIAL: "major", MAJOR: "critical"}
 
 SCHEDULED, IN_PROGRESS, COMPLETED = "scheduled", "in_progress", "completed"
+VERIFYING = "verifying"
 
 
 def public_id(kind: str, name: str) -> str:
@@ -209,10 +210,48 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def maintenance_status(start: datetime, end: datetime, now: datetime) -> str:
+def maintenance_status(start: datetime, end: datetime, now: datetime,
+                       verifying: timedelta = timedelta(0)) -> str:
+    """A window's maintenance status; `verifying` after its end, then completed."""
     if now < start:
         return SCHEDULED
-    return IN_PROGRESS if now < end else COMPLETED
+    if now < end:
+        return IN_PROGRESS
+    return VERIFYING if now < end + verifying else COMPLETED
+
+
+# The notices a maintenance window sends its subscribers, in order.
+MAINTENANCE_NOTICES = (SCHEDULED, IN_PROGRESS, COMPLETED)
+
+
+def maintenance_notice(*, start: datetime, end: datetime, announced_at: datetime,
+                       now: datetime, told: Iterable[str],
+                       verifying: timedelta = timedelta(0)) -> tuple[str, datetime] | None:
+    """The notice a window owes its subscribers at `now`, and since when it is due.
+
+    `told` holds the notices already sent. Scheduled goes only while the window
+    is still ahead, from when it was announced (`announced_at`); started while
+    it runs (or verifies); completed once it is over, and only when an earlier
+    notice went: a window that started and ended unseen is not news.
+    """
+    sent = set(told)
+    status = maintenance_status(start, end, now, verifying)
+    if status == SCHEDULED:
+        return None if SCHEDULED in sent else (SCHEDULED, min(announced_at, now))
+    if status in (IN_PROGRESS, VERIFYING):
+        return None if IN_PROGRESS in sent else (IN_PROGRESS, start)
+    if COMPLETED in sent or not sent:
+        return None
+    return COMPLETED, end + verifying
+
+
+def next_maintenance_change(start: datetime, end: datetime, now: datetime,
+                            verifying: timedelta = timedelta(0)) -> datetime | None:
+    """When a window's maintenance status next changes after `now`; None once completed."""
+    for when in (start, end, end + verifying):
+        if now < when:
+            return when
+    return None
 
 
 def text_problem(value: object, *, limit: int) -> str | None:

@@ -3,9 +3,10 @@
 A subscriber is an e-mail address (sent nothing until it confirms) or a
 webhook endpoint (with its own signing secret), to the whole page (no
 components) or to the components it chose. `status_notices` is their
-outbox: one row per subscriber and public update, plus the confirmation
-e-mail, sent by the engine (`engine.status_notices`). `status_fanout` marks
-each public update already queued for the subscribers of its time.
+outbox: one row per subscriber and public update (or maintenance notice),
+plus the confirmation e-mail, sent by the engine (`engine.status_notices`).
+`status_fanout` marks each public update (and maintenance notice) already
+queued for the subscribers of its time.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from tocsin.db import Base, UTCDateTime
 
 EMAIL, WEBHOOK = "email", "webhook"
 CONFIRM, UPDATE = "confirm", "update"
+# A maintenance notice: `update_id` holds its number (maintenance_notices.notice_number).
+MAINTENANCE = "maint"
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 MAX_ADDRESS = 500
 

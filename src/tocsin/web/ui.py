@@ -31,6 +31,7 @@ from tocsin.oncall.store import ScheduleOverride
 from tocsin.web import (
     ui_action_items,
     ui_alerts,
+    ui_dashboard,
     ui_forms,
     ui_heartbeats,
     ui_incidents,
@@ -121,6 +122,7 @@ def build_router(runtime: Runtime, *, trusted_header: str | None = None) -> APIR
     ui_postmortems.add_routes(router, pages)
     ui_maintenance.add_routes(router, pages)
     ui_heartbeats.add_routes(router, pages)
+    ui_dashboard.add_routes(router, pages)
     return router
 
 
