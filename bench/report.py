@@ -18,6 +18,7 @@ Run from the repository root:
     .venv/bin/python bench/report.py
     .venv/bin/python bench/report.py --alerts 100000 --incidents 1000
     .venv/bin/python bench/report.py --db postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/report.py --keep /tmp/year.db   # build once, time again later
 """
 
 from __future__ import annotations

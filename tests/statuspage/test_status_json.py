@@ -130,6 +130,36 @@ def test_maintenance_moves_from_active_to_completed_with_time(web: Web):
                                                          ("later", "scheduled")]
 
 
+def test_a_window_verifies_for_the_configured_minutes_after_its_end(
+    tmp_path: Path, db_url: str, clock: FakeClock
+) -> None:
+    text = STATUS_CONFIG.replace("services:\n  - {name: payment, escalation_policy: critical}\n"
+                                 "integrations:", "integrations:", 1).replace(
+        "status_page: {title: Example Status,", "status_page: {verifying_minutes: 30, "
+        "title: Example Status,")
+    web = make_web(tmp_path, db_url, clock, text)
+    try:
+        web.clock.advance(minutes=70)  # ten minutes past the end of db-upgrade
+        during = every_public(web)
+        html = web.client.get("/status/").text
+        web.clock.advance(minutes=20)
+        after = every_public(web)
+    finally:
+        close_web(web)
+
+    active = during["scheduled-maintenances/active.json"]["scheduled_maintenances"]
+    assert [(m["name"], m["status"]) for m in active] == [("Database upgrade", "verifying")]
+    assert [m["name"] for m in during["summary.json"]["scheduled_maintenances"]] == [
+        "Database upgrade", "later"]
+    assert during["components.json"]["components"][1]["status"] == "under_maintenance"
+    assert "Verifying:" in html
+    assert after["scheduled-maintenances/active.json"]["scheduled_maintenances"] == []
+    assert after["components.json"]["components"][1]["status"] == "operational"
+    done = after["scheduled-maintenances.json"]["scheduled_maintenances"]
+    assert [(m["name"], m["status"]) for m in done] == [("Database upgrade", "completed"),
+                                                         ("later", "scheduled")]
+
+
 def test_an_incident_changes_banner_components_and_json_at_each_step(web: Web):
     web.clock.advance(minutes=120)
     created = declare(web, components={"API": "major_outage"})

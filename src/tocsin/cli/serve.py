@@ -7,6 +7,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -25,7 +26,9 @@ from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
 from tocsin.config.loader import ConfigError, load_config
 from tocsin.db import is_sqlite, make_engine, sqlite_path
 from tocsin.engine.runtime import Runtime, build_runtime
+from tocsin.logs import event
 from tocsin.migrate import upgrade
+from tocsin.web import statuspage_host
 from tocsin.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -112,13 +115,40 @@ def serve(
     runtime.engine.start()
     app = create_app(runtime)
     _stop_engine_on_shutdown(app, runtime)
+    public_port = runtime.config_now().status_page.public_port
     try:
-        uvicorn.run(app, host=host, port=port, log_config=None,
-                    access_log=True, timeout_graceful_shutdown=10)
+        if public_port is None:
+            uvicorn.run(app, host=host, port=port, log_config=None,
+                        access_log=True, timeout_graceful_shutdown=10)
+        else:
+            _serve_two_ports(app, host, port, public_port)
     finally:
         runtime.engine.stop()
         if lock is not None:
             lock.close()
+
+
+def _serve_two_ports(app: FastAPI, host: str, port: int, public_port: int) -> None:
+    """One server, one app, two listeners: `public_port` shows only the status page."""
+    if public_port == port:
+        fail(f"status_page.public_port {public_port} is also --port; give the status page "
+             "a port of its own, or remove public_port")
+    public = statuspage_host.PublicPort(app, public_port)
+    settings = uvicorn.Config(public, host=host, port=port, log_config=None, access_log=True,
+                              timeout_graceful_shutdown=10)
+    main = settings.bind_socket()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    status = socket.socket(family, socket.SOCK_STREAM)
+    status.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        status.bind((host, public_port))
+    except OSError as exc:
+        main.close()
+        fail(f"cannot listen on status_page.public_port {public_port} ({exc.strerror}); "
+             "free the port or choose another")
+    status.set_inheritable(True)
+    event(log, "serve.status_port", host=host, port=public_port)
+    uvicorn.Server(settings).run(sockets=[main, status])
 
 
 def worker(config: ConfigOption = None, db: DbOption = None) -> None:

@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 _RETRYABLE = frozenset({408, 429})
+_EVENTS = {db.CONFIRM: "status.confirm", db.UPDATE: "status.update",
+           db.MAINTENANCE: "status.maintenance"}
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class StatusNotices:
                 raise _Skip("unsubscribed")
             page_url = config.public_url.rstrip("/") + "/status/"
             payload: dict[str, Any] = {
-                "event": "status." + notice.kind, "notice_id": notice.id,
+                "event": _EVENTS[notice.kind], "notice_id": notice.id,
                 "page": {"title": config.status_page.title, "url": page_url},
                 "unsubscribe_url": tokens.unsubscribe_url(subscriber.id)}
             if notice.kind == db.CONFIRM:

@@ -52,6 +52,8 @@ _INDICATOR_OF = {OPERATIONAL: "none", MAINTENANCE: "maintenance", DEGRADED: "min
 
 SCHEDULED, IN_PROGRESS, COMPLETED = "scheduled", "in_progress", "completed"
 VERIFYING = "verifying"
+# A window's components show under maintenance while it is in one of these.
+UNDER_WAY = frozenset({IN_PROGRESS, VERIFYING})
 
 
 def public_id(kind: str, name: str) -> str:

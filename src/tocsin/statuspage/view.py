@@ -10,6 +10,8 @@ update, the linked incident) are left out here, not in each edge.
 Maintenance comes from the alert pipeline's windows (read only). A window
 shows on the page when a service it names is tied to a visible component;
 windows matching labels only have no component to show and stay internal.
+After its end a window is `verifying` for `status_page.verifying_minutes`
+(its components still under maintenance), then completed.
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ from tocsin.statuspage import store as db
 
 RECENT_INCIDENTS = 50
 UPTIME_DAYS = 90
-_MAINTENANCE_OF = {"in_force": rules.IN_PROGRESS, "scheduled": rules.SCHEDULED,
-                   "ended": rules.COMPLETED}
+_SHOWN = frozenset({"in_force", "scheduled", "ended"})  # not cancelled
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def page(session: Session, *, config: Config, now: datetime, internal: bool = Fa
     shown = [c for c in config.components if internal or c.public]
     histories = db.history(session, [c.name for c in shown])
     windows = _windows(session, config, shown, now)
-    in_maintenance = {c.name for w in windows if w.status == rules.IN_PROGRESS
+    in_maintenance = {c.name for w in windows if w.status in rules.UNDER_WAY
                       for c in w.components}
     view = PageView(title=config.status_page.title,
                     time_zone=config.status_page.time_zone or config.timezone, now=now,
@@ -197,16 +198,20 @@ def _windows(session: Session, config: Config, shown: list[Component], now: date
     for item in [*listed.in_force, *listed.upcoming, *listed.ended]:
         touched = [c for c in shown if c.service is not None
                    and c.service in item.window.services]
-        if touched and item.status in _MAINTENANCE_OF:
-            found.append(_maintenance(item, touched))
+        if touched and item.status in _SHOWN:
+            found.append(_maintenance(item, touched, config, now))
     return sorted(found, key=lambda m: (m.start, m.id))
 
 
-def _maintenance(item: Listed, touched: list[Component]) -> MaintenanceView:
+def _maintenance(item: Listed, touched: list[Component], config: Config, now: datetime
+                 ) -> MaintenanceView:
     placeholders = [_component(c, -1, rules.MAINTENANCE, []) for c in touched]
+    status = rules.maintenance_status(
+        item.window.start, item.window.end, now,
+        timedelta(minutes=config.status_page.verifying_minutes))
     return MaintenanceView(id=rules.public_id("maintenance", item.key),
                            name=item.window.reason or item.label,
-                           status=_MAINTENANCE_OF[item.status], start=item.window.start,
+                           status=status, start=item.window.start,
                            end=item.window.end, reason=item.window.reason,
                            components=placeholders)
 

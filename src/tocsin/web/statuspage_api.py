@@ -38,7 +38,7 @@ PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, 
 _INCIDENT_FIELDS = ("name", "impact", "status", "body", "components", "display_at",
                     "incident_id")
 _UPDATE_FIELDS = ("status", "body", "components", "display_at")
-_ACTIVE = (rules.IN_PROGRESS,)
+_ACTIVE = (rules.IN_PROGRESS, rules.VERIFYING)
 
 
 def build_public_router(runtime: Runtime, cache: PageCache) -> APIRouter:

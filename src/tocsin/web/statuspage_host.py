@@ -6,6 +6,9 @@ where status widgets expect it, `/`, `/history.atom`). Every other path is
 looked up under `/status/`, so the API, the UI and the integrations are never
 reachable through the public name. Paths already under `/status/` and the
 static files keep working, so the page's own links hold on either name.
+
+`status_page.public_port` does the same for every request reaching `tocsin
+serve` on that port (`PublicPort`, put around the app by `serve`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tocsin.engine.runtime import Runtime
 
 _KEPT = ("/status/", "/static/")
+
+
+class PublicPort:
+    """Requests reaching the server on `port` see only the status page, as on
+    `public_host`. The port is fixed when the server starts: a reload that
+    changes `public_port` cannot open the API on the listener already bound."""
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        self.app = app
+        self.port = port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            server = scope.get("server")
+            if server is not None and server[1] == self.port:
+                scope = _moved(scope)
+        await self.app(scope, receive, send)
 
 
 class OwnHost:

@@ -58,7 +58,7 @@ class Shaper:
         return {"page": self.page(), "components": self.components(),
                 "incidents": self.incidents(self.view.unresolved),
                 "scheduled_maintenances": self.maintenances(
-                    (rules.SCHEDULED, rules.IN_PROGRESS)),
+                    (rules.SCHEDULED, rules.IN_PROGRESS, rules.VERIFYING)),
                 "status": self.status()}
 
     def _times(self, component: ComponentView) -> tuple[str, str]:
@@ -107,7 +107,8 @@ class Shaper:
                     for a in update.affected]}
 
     def _maintenance(self, window: MaintenanceView) -> dict[str, Any]:
-        reached = window.end if window.status == rules.COMPLETED else window.start
+        over = window.status in (rules.VERIFYING, rules.COMPLETED)
+        reached = window.end if over else window.start
         body = window.reason or f"Scheduled maintenance: {window.name}"
         update = {"id": f"{window.id}-{window.status}", "status": window.status, "body": body,
                   "incident_id": window.id, "created_at": _at(reached),

@@ -22,7 +22,7 @@ from tocsin.config.model import Config
 from tocsin.errors import FieldProblem, InvalidInput
 from tocsin.metrics import series
 from tocsin.metrics.service import build_report, window
-from tocsin.web import charts, ui_views
+from tocsin.web import charts
 from tocsin.web import ui_dashboard_views as views
 from tocsin.web.ui_session import viewer_zone
 
@@ -75,8 +75,13 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
             request, "reliability.html", viewer=viewer, title="Reliability",
             nav="reliability", zone=zone.key, days=days, presets=DAYS,
             since=params.get("since", ""), until=params.get("until", ""),
-            start=ui_views.local_time(start, zone), end=ui_views.local_time(end, zone),
+            start=_local(start, zone), end=_local(end, zone),
             **context)
+
+
+def _local(when: datetime, zone: ZoneInfo) -> str:
+    # With the year: a period may run over a year's end.
+    return f"{when.astimezone(zone):%a %d %b %Y %H:%M}"
 
 
 def _figures(runtime: Runtime, config: Config, start: datetime, end: datetime,
