@@ -93,3 +93,20 @@ def test_a_url_is_not_a_public_host(tmp_path: Path) -> None:
 
     assert problem.path == "status_page.public_host"
     assert "no scheme, port or path" in problem.fix
+
+
+def test_public_port_and_verifying_minutes_are_read(tmp_path: Path) -> None:
+    config, _ = load(tmp_path, BASE + "status_page: {public_port: 8081, verifying_minutes: 15}\n")
+
+    assert (config.status_page.public_port, config.status_page.verifying_minutes) == (8081, 15)
+    assert load(tmp_path, BASE)[0].status_page.verifying_minutes == 0
+
+
+def test_a_port_out_of_range_and_negative_minutes_are_named(tmp_path: Path) -> None:
+    text = BASE + "status_page: {public_port: 70000, verifying_minutes: -5}\n"
+
+    found = {p.path: p for p in errors(tmp_path, text)}
+
+    assert set(found) == {"status_page.public_port", "status_page.verifying_minutes"}
+    assert "at most 65535" in found["status_page.public_port"].message
+    assert "0 or more" in found["status_page.verifying_minutes"].message

@@ -216,3 +216,35 @@ def test_the_parser_reads_statuspage_with_the_incident_before_or_after_the_verb(
     assert commands.parse_incident("inc7 status-page postmortem <https://x.test|Read it>",
                                    severities=severities) == commands.StatusPage(
         "INC-7", "postmortem", "Read it (https://x.test)")
+
+
+def test_a_public_update_from_the_incident_page_shows_at_once_despite_the_cache(
+    ui: Web
+) -> None:
+    key = declare(ui, "Checkout failing", "SEV2", ("payment",))
+    before = ui.client.get("/status/api/v2/summary.json").json()
+    assert before["incidents"] == []
+    assert "Card payments failing" not in ui.client.get("/status/").text
+
+    status, page = act(ui, key, "statuspage", name="Card payments failing", impact="major",
+                       status="investigating", body="We are looking into failed payments.")
+    assert status == 200 and "Public update posted to the status page." in page, page[-3000:]
+
+    # The same clock second: the answers cached above are forgotten, not served again.
+    after = ui.client.get("/status/api/v2/summary.json").json()
+    assert [i["name"] for i in after["incidents"]] == ["Card payments failing"]
+    assert "Card payments failing" in ui.client.get("/status/").text
+
+
+def test_a_public_update_from_slack_shows_at_once_despite_the_cache(sw: SlackWeb) -> None:
+    web = sw.web
+    slash(sw, 'create "Payment API returning 500 errors" sev2 service:payment')
+    web.runtime.engine.run_due()
+    with web.runtime.sessions() as session:
+        room = service.get(session, "INC-1", admin=True).slack_channel_id
+    assert web.client.get("/status/api/v2/incidents/unresolved.json").json()["incidents"] == []
+
+    slash(sw, "statuspage investigating Some card payments fail.", channel=room)
+
+    unresolved = web.client.get("/status/api/v2/incidents/unresolved.json").json()
+    assert [i["name"] for i in unresolved["incidents"]] == ["Payment API returning 500 errors"]

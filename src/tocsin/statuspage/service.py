@@ -11,6 +11,10 @@ An update names the components it changes with their new status. A resolve
 also returns to operational every component this incident set last and the
 resolve does not name, so a resolved incident never leaves a red component
 behind; a component another incident set since is left to that incident.
+
+Every write marks its session (`CHANGED` in `session.info`), so whoever
+caches the page in this process forgets it once the write commits, from
+any surface (`web.statuspage_cache.forget_on_commit`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from tocsin.statuspage import store as db
 from tocsin.statuspage.store import MAX_BODY, MAX_TITLE, StatusIncident, StatusUpdate
 
 log = logging.getLogger(__name__)
+
+CHANGED = "tocsin.status_page_changed"  # a key of session.info
 
 # A display time may be a little ahead of ours (the writer's clock); more is a typo.
 FUTURE_SLACK = timedelta(minutes=5)
@@ -108,6 +114,7 @@ def _add_update(
                           created_by=actor, surface=surface)
     session.add(update)
     session.flush()
+    session.info[CHANGED] = True
     for component, new in changes.items():
         session.add(db.ComponentChange(component=component, status=new, at=display_at,
                                        update_id=update.id, recorded_at=now))

@@ -21,6 +21,7 @@ LEGEND_HEIGHT = 28
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 26, 36
 LABEL_SPACE = 52  # pixels an x label needs so neighbours do not overlap
 LABEL_CHARS = 10
+MAX_BAR = 80
 TARGET_LINE = 'stroke="#1b1f24" stroke-width="2" stroke-dasharray="7 4"'
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
 
@@ -51,12 +52,13 @@ class Bar:
     box: Box
 
 
-def nice_ticks(maximum: float, count: int = 4) -> list[float]:
+def nice_ticks(maximum: float, count: int = 4, *, whole: bool = False) -> list[float]:
     """Evenly spaced tick values from 0 to the first step of 1, 2 or 5 times a power of
-    ten at or above `maximum`, about `count` steps; [0, 1] when there is nothing."""
+    ten at or above `maximum`, about `count` steps; [0, 1] when there is nothing.
+    `whole` keeps steps of at least 1, for counts."""
     if maximum <= 0 or not math.isfinite(maximum):
         return [0.0, 1.0]
-    rough = maximum / count
+    rough = max(maximum / count, 1.0) if whole else maximum / count
     power = 10 ** math.floor(math.log10(rough))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
     steps = math.ceil(maximum / step - 1e-9)
@@ -73,9 +75,9 @@ def y_of(value: float, top_value: float, area: Area) -> float:
 
 def band(index: int, count: int, area: Area, gap: float = 0.25) -> tuple[float, float]:
     """Left edge and width of the index-th of `count` equal bars across the area, with
-    `gap` (a share of each slot) left between neighbours."""
+    `gap` (a share of each slot) left between neighbours; no bar wider than MAX_BAR."""
     slot = (area.right - area.left) / count
-    width = slot * (1 - gap)
+    width = min(slot * (1 - gap), MAX_BAR)
     return area.left + index * slot + (slot - width) / 2, width
 
 
@@ -116,6 +118,7 @@ class Panel:
     tick_label: Callable[[float], str] = lambda value: f"{value:g}"
     target: float | None = None
     target_label: str = ""
+    whole: bool = False  # the values are counts: no tick between whole numbers
 
     @property
     def empty(self) -> bool:
@@ -144,7 +147,8 @@ def panel_area(index: int) -> Area:
 def panel_top(panel: Panel) -> float:
     stacked = [sum(values[i] for values in panel.series if i < len(values))
                for i in range(len(panel.categories))]
-    return nice_ticks(max([*stacked, panel.target or 0.0], default=0.0))[-1]
+    return nice_ticks(max([*stacked, panel.target or 0.0], default=0.0),
+                      whole=panel.whole)[-1]
 
 
 def render(chart: Chart) -> str:
@@ -199,7 +203,7 @@ def _panel(chart: Chart, panel: Panel, area: Area) -> str:
     top_value = panel_top(panel)
     parts = [f'<g class="panel"><text class="panel-title" x="{area.left:.1f}" '
              f'y="{area.top - 8:.1f}">{_e(panel.title)}</text>']
-    for value in nice_ticks(top_value):
+    for value in nice_ticks(top_value, whole=panel.whole):
         y = y_of(value, top_value, area)
         parts.append(f'<line stroke="#d5d9e0" x1="{area.left:.1f}" y1="{y:.1f}" '
                      f'x2="{area.right:.1f}" y2="{y:.1f}"/><text class="tick" '

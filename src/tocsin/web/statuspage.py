@@ -12,11 +12,12 @@ from tocsin.web import (
     statuspage_page,
     statuspage_subscribe,
 )
-from tocsin.web.statuspage_cache import PageCache
+from tocsin.web.statuspage_cache import PageCache, forget_on_commit
 
 
 def build_routers(runtime: Runtime) -> list[APIRouter]:
     cache = PageCache()
+    forget_on_commit(runtime.sessions, cache)
     return [statuspage_api.build_router(runtime, cache),
             statuspage_api.build_public_router(runtime, cache),
             statuspage_page.build_router(runtime, cache),

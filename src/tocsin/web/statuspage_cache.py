@@ -5,13 +5,24 @@ incident, when the server is busiest. An answer made once is served again
 until the clock's second turns or this process writes a public update,
 whichever comes first; another process's write shows within a second.
 Keying on the injected clock's second, not a timer, keeps tests exact.
+
+A write is seen when its transaction commits, whichever surface made it (the
+API, the incident page, Slack): `statuspage.service` marks the session and
+`forget_on_commit` listens to the process's sessions. Forgetting before the
+commit would let a reader cache the old page again for the rest of the second.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import datetime
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from tocsin.statuspage.service import CHANGED
 
 
 class PageCache:
@@ -53,3 +64,24 @@ class PageCache:
                 if self._key == key:
                     self._bodies[path] = made
             return made
+
+
+def forget_on_commit(sessions: sessionmaker[Session], cache: PageCache) -> None:
+    """Forget the cache's answers whenever a session of `sessions` commits a public write."""
+    kept = weakref.ref(cache)
+
+    def committed(session: Session) -> None:
+        found = kept()
+        # A savepoint's release also "commits": only the outer commit makes the write seen.
+        if (found is not None and not session.in_nested_transaction()
+                and session.info.get(CHANGED, False)):
+            found.changed()
+
+    def ended(session: Session, transaction: SessionTransaction) -> None:
+        # Read, not taken, above: every app of the process sharing `sessions` has its
+        # cache. The mark goes with the outer transaction, committed or rolled back.
+        if transaction.parent is None:
+            session.info.pop(CHANGED, None)
+
+    event.listen(sessions, "after_commit", committed)
+    event.listen(sessions, "after_transaction_end", ended)

@@ -35,6 +35,9 @@ HEADERS = {
                                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     "Referrer-Policy": "no-referrer",
 }
+# The main page holds the subscribe form, which posts to this server's /status/subscribe.
+MAIN_HEADERS = {**HEADERS, "Content-Security-Policy": HEADERS["Content-Security-Policy"]
+                .replace("form-action 'none'", "form-action 'self'")}
 _WORDS = {"operational": "Operational", "degraded_performance": "Degraded performance",
           "partial_outage": "Partial outage", "major_outage": "Major outage",
           "under_maintenance": "Under maintenance"}
@@ -60,7 +63,8 @@ def build_router(runtime: Runtime, cache: PageCache) -> APIRouter:
     @router.get("/", response_class=HTMLResponse)
     def status_page() -> HTMLResponse:
         now = runtime.clock.now()
-        return _html(cache.get("/status/", now, lambda: _main_page(runtime, now)))
+        return _html(cache.get("/status/", now, lambda: _main_page(runtime, now)),
+                     MAIN_HEADERS)
 
     @router.get("/incidents/{incident}", response_class=HTMLResponse)
     def incident_page(incident: int) -> HTMLResponse:
@@ -72,14 +76,16 @@ def build_router(runtime: Runtime, cache: PageCache) -> APIRouter:
 
 
 def _main_page(runtime: Runtime, now: datetime) -> bytes:
-    return render_main(_view(runtime, now))
+    return render_main(_view(runtime, now), subscribe=True)
 
 
-def render_main(shown: PageView, *, internal: frozenset[str] | set[str] = frozenset()
-                ) -> bytes:
-    """The main page; `internal` names the components to mark as internal."""
+def render_main(shown: PageView, *, internal: frozenset[str] | set[str] = frozenset(),
+                subscribe: bool = False) -> bytes:
+    """The main page; `internal` names the components to mark as internal;
+    `subscribe` adds the form to subscribe by e-mail (public page only)."""
     return _render("page.html", shown, rows=_rows(shown), internal=internal,
-                   past=_past_days(shown.incidents, shown.now, _zone(shown)))
+                   past=_past_days(shown.incidents, shown.now, _zone(shown)),
+                   subscribe=subscribe)
 
 
 def _incident_page(runtime: Runtime, now: datetime, incident: int) -> bytes:
@@ -90,8 +96,8 @@ def _incident_page(runtime: Runtime, now: datetime, incident: int) -> bytes:
     return _render("incident.html", shown, incident=found)
 
 
-def _html(body: bytes) -> HTMLResponse:
-    return HTMLResponse(body, headers=HEADERS)
+def _html(body: bytes, headers: dict[str, str] = HEADERS) -> HTMLResponse:
+    return HTMLResponse(body, headers=headers)
 
 
 def _view(runtime: Runtime, now: datetime) -> PageView:

@@ -13,12 +13,21 @@ A webhook subscription makes the engine post to an address the subscriber
 chose, so only a holder of a write-scope API token may register one: without
 that, anyone on the internet could point Tocsin at addresses inside its own
 network.
+
+Anyone may post the form, so each client address may subscribe at most
+`LIMIT` times an `WINDOW` (429 after that, with Retry-After): one person
+cannot make the server mail confirmation requests to a long list of
+strangers. The count is per process and starts again on a restart.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
+from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,11 +45,15 @@ from tocsin.statuspage import subscribers_store as db
 from tocsin.statuspage.subscribers_store import StatusSubscriber
 from tocsin.web import auth
 from tocsin.web.body import KIB, decode_json, read_capped
+from tocsin.web.errors import error_body
 
 log = logging.getLogger(__name__)
 
 BODY_LIMIT = 8 * KIB
 _FIELDS = ("email", "endpoint", "components")
+LIMIT = 10  # subscriptions per client address per WINDOW
+WINDOW = timedelta(hours=1)
+MAX_CLIENTS = 10_000  # addresses remembered; the oldest are forgotten first
 HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
@@ -52,6 +65,7 @@ HEADERS = {
 def build_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/status", include_in_schema=False)
     box: dict[str, subscribers.Tokens] = {}
+    limiter = PerClient(LIMIT, WINDOW)
 
     def tokens() -> subscribers.Tokens:
         public_url = runtime.config_now().public_url
@@ -65,6 +79,10 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def subscribe(request: Request) -> Response:
         raw = await read_capped(request, BODY_LIMIT)
         as_json = request.headers.get("content-type", "").startswith("application/json")
+        client = request.client.host if request.client else ""
+        wait = limiter.take(client, runtime.clock.now())
+        if wait is not None:
+            return _too_many(wait, as_json)
         fields = _json_fields(raw) if as_json else _form_fields(raw)
         config, now = runtime.config_now(), runtime.clock.now()
         if fields.get("endpoint") is not None:
@@ -134,6 +152,42 @@ def build_router(runtime: Runtime) -> APIRouter:
     return router
 
 
+class PerClient:
+    """At most `limit` requests per client in any `window`, counted in this process."""
+
+    def __init__(self, limit: int, window: timedelta) -> None:
+        self.limit, self.window = limit, window
+        self._lock = threading.Lock()
+        self._seen: dict[str, deque[datetime]] = {}
+
+    def take(self, client: str, now: datetime) -> timedelta | None:
+        """Count one request; None if allowed, else how long until one more is."""
+        with self._lock:
+            times = self._seen.pop(client, None) or deque()
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            self._seen[client] = times  # last: the dict's order is oldest use first
+            if len(times) >= self.limit:
+                return times[0] + self.window - now
+            times.append(now)
+            while len(self._seen) > MAX_CLIENTS:
+                del self._seen[next(iter(self._seen))]
+            return None
+
+
+def _too_many(wait: timedelta, as_json: bool) -> Response:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    headers = {**HEADERS, "Retry-After": str(max(1, math.ceil(wait.total_seconds())))}
+    message = (f"too many subscriptions from your address; try again in {minutes} "
+               f"minute{'s' if minutes != 1 else ''}")
+    if as_json:
+        return JSONResponse(error_body("rate_limited", message), status_code=429,
+                            headers={"Retry-After": headers["Retry-After"],
+                                     "Cache-Control": "no-store"})
+    return _page("Too many requests", f"<p>{escape(message.capitalize())}.</p>", 429,
+                 headers)
+
+
 def _json_fields(raw: bytes) -> dict[str, Any]:
     data = decode_json(raw)
     if not isinstance(data, dict):
@@ -161,8 +215,11 @@ def _button(title: str, label: str) -> HTMLResponse:
                         "</button></form>", 200)
 
 
-def _page(title: str, body: str, status: int) -> HTMLResponse:
+def _page(title: str, body: str, status: int, headers: dict[str, str] = HEADERS
+          ) -> HTMLResponse:
     html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
-            f'{body}</main></body></html>')
-    return HTMLResponse(html, status_code=status, headers=HEADERS)
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{escape(title)}</title><link rel="stylesheet" href="/static/status.css">'
+            f"</head><body><main><h1>{escape(title)}</h1>{body}"
+            f'<p><a href="/status/">Back to the status page</a></p></main></body></html>')
+    return HTMLResponse(html, status_code=status, headers=headers)

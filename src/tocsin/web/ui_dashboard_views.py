@@ -118,7 +118,7 @@ def incidents_chart(series: WeeklySeries, zone: ZoneInfo) -> tuple[charts.Chart,
         description="Incidents declared each week (Monday to Sunday), stacked by severity.",
         legend=shown, panels=[charts.Panel(
             "Incidents declared", week_labels(series, zone),
-            [[float(n) for n in series.declared[name]] for name in shown])])
+            [[float(n) for n in series.declared[name]] for name in shown], whole=True)])
     table = {"columns": [*shown, "total"], "rows": [
         {"label": label, "cells": [*(series.declared[name][i] for name in shown),
                                    sum(series.declared[name][i] for name in shown)]}
@@ -152,7 +152,7 @@ def _mttr_panel(series: WeeklySeries, name: str, labels: list[str]) -> charts.Pa
     over = [m / unit if target_seconds is not None and m > target_seconds else 0.0
             for m in means]
     return charts.Panel(
-        f"{name}: mean MTTR", labels, [within, over],
+        f"{name}: mean MTTR" + ("" if target else " (no target set)"), labels, [within, over],
         tick_label=lambda value: f"{value:g} {suffix}",
         target=None if target_seconds is None else target_seconds / unit,
         target_label=f"{name} target {span(target)}")
@@ -173,7 +173,7 @@ def people_chart(report: Report) -> tuple[charts.Chart, dict[str, Any]]:
             "Pages", [person.name for person in people],
             [[float(p.pages.business) for p in people],
              [float(p.pages.off - p.pages.sleep) for p in people],
-             [float(p.pages.sleep) for p in people]])])
+             [float(p.pages.sleep) for p in people]], whole=True)])
     table = {"columns": [*PEOPLE_LEGEND, "total"], "rows": [
         {"label": p.name, "cells": [p.pages.business, p.pages.off - p.pages.sleep,
                                     p.pages.sleep, p.pages.total]} for p in people]}
