@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from tocsin.incidents.store import TimelineRow
 from tocsin.logs import record_fields
 from tocsin.postmortems import actions, actions_trackers
 from tocsin.postmortems.actions_store import TrackerPush
+from tocsin.postmortems.actions_views import item_json
 from tocsin.postmortems.store import ActionItem
 
 JIRA_TOKEN = "jira-token-do-not-leak"
@@ -187,6 +188,88 @@ def test_a_refused_push_is_not_retried_and_its_error_holds_no_token(harness, jir
     logged = " ".join(f"{r.getMessage()} {record_fields(r)}" for r in caplog.records)
     assert "action_item_push.failed" in logged and "HTTP 400" in logged
     assert JIRA_TOKEN not in logged and basic not in logged
+
+
+@pytest.mark.parametrize("tracker", ["jira", "github"])
+def test_a_tracker_echoing_the_auth_header_leaks_no_form_of_the_token(
+        harness, jira, github, caplog, tracker):
+    caplog.set_level(logging.DEBUG)
+    (jira if tracker == "jira" else github).echo_auth_next(1, status=400)
+    item_id = add_and_push(harness, tracker)
+    run(harness)
+
+    token = JIRA_TOKEN if tracker == "jira" else GITHUB_TOKEN
+    pair = f"bot@example.com:{JIRA_TOKEN}"
+    forms = [token, pair, base64.b64encode(pair.encode()).decode()]
+    item = item_of(harness, item_id)
+    error = item.tracker_error or ""
+    assert "HTTP 400" in error and "[hidden]" in error
+    assert len(error) <= 500
+    shown = str(item_json(item, config=harness.config, now=harness.clock.now()))
+    said = " ".join(timeline(harness))
+    assert "[hidden]" in said
+    logged = " ".join(f"{r.getMessage()} {record_fields(r)}" for r in caplog.records)
+    with harness.runtime.sessions() as session:
+        [push] = session.scalars(select(TrackerPush))
+    for form in forms:
+        for where in (error, shown, said, logged, push.detail):
+            assert form not in where
+
+
+def test_a_huge_error_body_is_capped_before_it_is_stored(harness, github):
+    item_id = add_and_push(harness, "github")
+    github.route = lambda seen: (422, {"message": "x" * 5000})  # type: ignore[method-assign]
+    run(harness)
+
+    error = item_of(harness, item_id).tracker_error or ""
+    assert "HTTP 422" in error and len(error) <= 500
+    assert all(len(line) < 700 for line in timeline(harness))
+
+
+def push_row(harness: Harness) -> TrackerPush:
+    with harness.runtime.sessions() as session:
+        [push] = session.scalars(select(TrackerPush))
+        return push
+
+
+def test_a_tracker_down_is_retried_for_a_day_at_most_30_minutes_apart(harness, jira):
+    jira.fail_next(10_000, status=503)
+    item_id = add_and_push(harness, "jira")
+    start = harness.clock.now()
+    run(harness)
+    tries = [harness.clock.now()]
+    while push_row(harness).status == "queued":
+        harness.clock.set(push_row(harness).due_at)
+        harness.runtime.engine.run_due()
+        tries.append(harness.clock.now())
+
+    gaps = [later - earlier for earlier, later in zip(tries, tries[1:], strict=False)]
+    assert gaps[0] < timedelta(seconds=11) and gaps[1] > gaps[0]
+    assert max(gaps) <= timedelta(minutes=30)
+    assert max(gaps) >= timedelta(minutes=15)
+    assert timedelta(hours=24) <= tries[-1] - start < timedelta(hours=24, minutes=31)
+    assert tries[-2] - start < timedelta(hours=24)
+    assert push_row(harness).status == "failed"
+    assert push_row(harness).attempts == len(tries)
+    assert timeline(harness)[-1].startswith(f"action item #{item_id}: push to jira failed: ")
+    assert [line for line in timeline(harness) if "failed" in line] == [timeline(harness)[-1]]
+
+
+def test_a_tracker_back_after_six_hours_still_gets_the_issue(harness, jira):
+    jira.fail_next(10_000, status=503)
+    item_id = add_and_push(harness, "jira")
+    run(harness)
+    while harness.clock.now() < datetime(2026, 3, 2, 16, tzinfo=UTC):
+        harness.clock.set(push_row(harness).due_at)
+        harness.runtime.engine.run_due()
+    with jira.state.lock:
+        jira.state.failures.clear()
+    harness.clock.set(push_row(harness).due_at)
+    harness.runtime.engine.run_due()
+
+    assert push_row(harness).status == "sent"
+    assert item_of(harness, item_id).tracker_key == "OPS-1"
+    assert len(jira.issues) == 1
 
 
 def test_closed_far_away_marks_the_item_done_and_reopened_puts_it_in_progress(

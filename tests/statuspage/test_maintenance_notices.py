@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import random
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.statuspage.conftest import CONFIG, NOW, window, with_windows
+from tests.support.server import wait_until
 from tocsin.alerts import maintenance
+from tocsin.clock import FakeClock
 from tocsin.config.model import Config
 from tocsin.db import transaction
+from tocsin.engine.status_notices import StatusNotices
 from tocsin.statuspage import maintenance_notices as notices
 from tocsin.statuspage import subscribers
 from tocsin.statuspage import subscribers_store as db
@@ -164,3 +170,38 @@ def test_notice_numbers_never_meet_an_update_id_nor_each_other() -> None:
     assert all(-(2**31) <= number < 0 for number in numbers)  # fits a 32-bit column
     assert notices.notice_of(notices.notice_number("7", "in_progress")) == "in_progress"
     assert notices.notice_of(7) is None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # one engine on SQLite
+def test_two_engines_fanning_out_at_once_queue_each_notice_once(
+    sessions: sessionmaker[Session]
+) -> None:
+    who = subscribe(sessions, "a@example.com")
+    store_window(sessions, ["payment"], timedelta(hours=1), timedelta(hours=2))
+    first = sessions()
+    assert notices.fan_out(first, config=CONFIG, now=NOW) == 1  # queued, not committed yet
+    second = StatusNotices(sessions=sessions, config=lambda: CONFIG, clock=FakeClock(NOW),
+                           notifiers=dict, lease=timedelta(minutes=1), rng=random.Random(7))
+    finished: list[int] = []
+    worker = threading.Thread(target=lambda: finished.append(second.run_due()))
+    worker.start()
+    # The second engine read no mark, so it writes the same one and waits on the first.
+    wait_until(lambda: waiting_on_a_lock(sessions), timeout=10,
+               message="the second engine to wait for the first one's mark")
+    first.commit()
+    first.close()
+    worker.join(10)
+
+    assert len(finished) == 1  # the losing engine's pass ended normally, not with an error
+    with sessions() as session:
+        rows = list(session.scalars(select(db.StatusNotice).where(
+            db.StatusNotice.kind == db.MAINTENANCE)))
+    assert [(row.subscriber_id, notices.notice_of(row.update_id or 0)) for row in rows] == [
+        (who, "scheduled")]
+
+
+def waiting_on_a_lock(sessions: sessionmaker[Session]) -> bool:
+    with sessions() as session:
+        return bool(session.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")))

@@ -44,4 +44,6 @@ def test_a_signed_in_reader_sees_internal_components_marked(web: Web):
     assert html_problems(response.text) == []
     assert 'Billing worker <span class="internal">internal</span>' in response.text
     assert "Partial outage" in response.text
+    # No subscribe form here: its checkboxes would offer internal components.
+    assert 'action="/status/subscribe"' not in response.text
     assert "Billing worker" not in web.client.get("/status/").text

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from pathlib import Path
 
 import httpx
 
-from tests.support.server import TocsinServer, free_port
+from tests.support.server import TocsinServer, free_port, tocsin_command
 
 CONFIG = """\
 timezone: UTC
@@ -43,3 +45,19 @@ def test_the_public_port_serves_the_page_at_its_root_and_nothing_else(tmp_path: 
     assert (api.status_code, ui.status_code) == (404, 404)
     assert main_api.status_code == 200
     assert main_page.json()["page"]["id"] == summary.json()["page"]["id"]
+
+
+def test_a_public_port_in_use_stops_the_start_naming_the_field(tmp_path: Path) -> None:
+    config = tmp_path / "tocsin.yaml"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        config.write_text(CONFIG.format(port=taken.getsockname()[1]), encoding="utf-8")
+        done = subprocess.run(
+            [*tocsin_command(), "serve", "--host", "127.0.0.1", "--port", str(free_port()),
+             "--config", str(config), "--db", f"sqlite:///{tmp_path / 'tocsin.db'}"],
+            capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode != 0
+    assert "cannot listen on status_page.public_port" in done.stderr
+    assert "free the port or choose another" in done.stderr

@@ -5,7 +5,9 @@ does (Jira: basic auth with an e-mail and an API token; GitHub: a bearer
 token), answers in the real API's shapes, and records every request.
 `fail_next(n, status)` answers the next n requests with an error;
 `lose_next_answer()` creates the next issue but answers 502, as when the
-answer is lost on the way back.
+answer is lost on the way back; `echo_auth_next(n, status)` answers the
+next n requests with an error that quotes the request's Authorization
+header back, in every shape a careless far side might.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class _State:
     requests: list[Seen] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
+    echoes: list[int] = field(default_factory=list)
     lose_answer: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -60,7 +63,10 @@ class FakeTracker:
                 with fake.state.lock:
                     fake.state.requests.append(seen)
                     failure = fake.state.failures.pop(0) if fake.state.failures else None
-                    if failure is not None:
+                    echo = fake.state.echoes.pop(0) if fake.state.echoes else None
+                    if echo is not None:
+                        status, answer = echo, _echoed(seen.headers.get("authorization", ""))
+                    elif failure is not None:
                         status, answer = failure, {"message": "fake failure"}
                     else:
                         status, answer = fake.route(seen)
@@ -99,6 +105,10 @@ class FakeTracker:
         with self.state.lock:
             self.state.failures.extend([status] * count)
 
+    def echo_auth_next(self, count: int, status: int = 400) -> None:
+        with self.state.lock:
+            self.state.echoes.extend([status] * count)
+
     def lose_next_answer(self) -> None:
         with self.state.lock:
             self.state.lose_answer = True
@@ -114,6 +124,17 @@ class FakeTracker:
                  trace: TracebackType | None) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _echoed(header: str) -> dict[str, Any]:
+    """An error body quoting the Authorization header whole, its credential alone and,
+    for basic auth, the decoded `email:token`."""
+    scheme, _, credential = header.partition(" ")
+    words = [f"bad request; you sent Authorization: {header}", f"credential {credential}"]
+    if scheme == "Basic":
+        words.append(f"decoded {base64.b64decode(credential).decode()}")
+    return {"errorMessages": words, "errors": {"authorization": header},
+            "message": f"Bad request with {header}"}
 
 
 class FakeJira(FakeTracker):

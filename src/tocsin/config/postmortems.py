@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import TemplateError, TemplateSyntaxError, meta
+from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
 
 from tocsin.config.convert import nonblank, seq
 from tocsin.config.model import DEFAULT_ROOT_CAUSE_CATEGORIES, PostmortemSettings
 from tocsin.config.schema import Fields, Items, Key, Problems, Reader, Shape, Spot
+from tocsin.config.template_budget import TemplateBudgetError
 from tocsin.config.templates import new_environment
 
 MAX_TEMPLATE_BYTES = 64 * 1024
@@ -132,12 +133,22 @@ def template_problem(source: str, spot: Spot, problems: Problems) -> bool:
         problems.error(spot, f"template line {exc.lineno}: {exc.message}", _SYNTAX_FIX)
         return True
     unknown = sorted(meta.find_undeclared_variables(tree) - set(TEMPLATE_VARIABLES))
-    if unknown:
-        problems.error(spot, f"the template uses unknown variable(s) {', '.join(unknown)}",
+    for name in unknown:  # each one named, with the template lines that use it
+        lines = sorted({node.lineno for node in tree.find_all(nodes.Name)
+                        if node.name == name and node.ctx == "load"})
+        where = ", ".join(str(line) for line in lines)
+        problems.error(spot, f"template line{'s' if len(lines) > 1 else ''} {where}: unknown "
+                             f"variable {name!r}",
                        f"use {', '.join(TEMPLATE_VARIABLES)} (docs/postmortems.md)")
+    if unknown:
         return True
     try:
         environment.from_string(source).render(SAMPLE_CONTEXT)
+    except TemplateBudgetError as exc:
+        problems.error(spot, f"the template fails on a sample post-mortem: it {exc}",
+                       "shorten what the template prints: fewer or shorter loops and "
+                       "repeated text; a post-mortem template prints a page of Markdown")
+        return True
     except TemplateError as exc:
         problems.error(spot, f"the template fails on a sample post-mortem: {exc}",
                        "check the field names against docs/postmortems.md")

@@ -3,8 +3,11 @@
 A push is a leased row (`action_item_pushes`), queued by the person who
 asked for it. The engine creates the issue with no row lock held, then
 records the key on the item. Failures worth retrying are retried with
-backoff (`MAX_ATTEMPTS`); the last error is kept on the item, never with a
-credential. A crash between the far side's answer and the record would
+capped exponential backoff (`retry_delay`: 10 s doubling up to 30 minutes
+between tries) for `GIVE_UP_AFTER` (24 hours) from the request, like the
+other outboxes, so a tracker down for an afternoon still gets the issue;
+then the push fails for good. The last error is kept on the item, with
+every form of every tracker credential cut out and its length capped. A crash between the far side's answer and the record would
 make the next attempt create a second issue, so an attempt after the first
 looks for the item's label (`tocsin-action-item-<id>`) first.
 
@@ -31,8 +34,14 @@ from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.leases import CANCELLED, FAILED, QUEUED, SENT
 from tocsin.logs import event
-from tocsin.notify.retry import backoff_seconds
-from tocsin.notify.trackers import Created, IssueDraft, Tracker, TrackerFailure
+from tocsin.notify.trackers import (
+    Created,
+    IssueDraft,
+    Tracker,
+    TrackerFailure,
+    scrub,
+    tracker_secrets,
+)
 from tocsin.notify.trackers.registry import build_trackers
 from tocsin.postmortems import action_rules as rules
 from tocsin.postmortems import actions_store as store
@@ -41,7 +50,9 @@ from tocsin.postmortems.store import ActionItem
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
+GIVE_UP_AFTER = timedelta(hours=24)
+RETRY_FIRST = timedelta(seconds=10)
+RETRY_CAP = timedelta(minutes=30)
 TIMEOUT_SECONDS = 10.0
 RECENT_DONE = timedelta(days=14)
 SYNC_BATCH = 50
@@ -106,6 +117,7 @@ class TrackerWork:
             draft = _draft(config, item, push)
             tracker = trackers.get(push.tracker)
             first = push.attempts <= 1
+        secrets = tracker_secrets(config.trackers)
         if tracker is None:
             self._fail(push_id, draft.item_id, f"{push.tracker} is no longer configured",
                        retryable=False)
@@ -115,7 +127,9 @@ class TrackerWork:
         try:
             created = (None if first else tracker.find(draft)) or tracker.create(draft)
         except TrackerFailure as failure:
-            self._fail(push_id, draft.item_id, failure.message, retryable=failure.retryable)
+            # The adapter scrubs what it sent; this also covers credentials it did not send.
+            self._fail(push_id, draft.item_id, scrub(failure.message, secrets),
+                       retryable=failure.retryable)
             return
         except Exception as exc:
             # An adapter bug costs a retry, not the push.
@@ -141,16 +155,17 @@ class TrackerWork:
 
     def _fail(self, push_id: int, item_id: int, detail: str, *, retryable: bool) -> None:
         now = self.clock.now()
+        detail = detail[:actions_trackers.MAX_ERROR]
         with transaction(self.sessions) as session:
             push = session.get(store.TrackerPush, push_id)
             if push is None:
                 return
-            gave_up = not retryable or push.attempts >= MAX_ATTEMPTS
+            gave_up = not retryable or now >= push.created_at + GIVE_UP_AFTER
             if gave_up:
                 push.status, push.finished_at = FAILED, now
             else:
                 push.status = QUEUED
-                push.due_at = now + timedelta(seconds=backoff_seconds(push.attempts, self.rng))
+                push.due_at = now + retry_delay(push.attempts, self.rng)
             push.detail, push.lease_until = detail, None
             actions_trackers.record_tracker_error(session, item_id=item_id, detail=detail,
                                                   now=now, gave_up=gave_up)
@@ -205,8 +220,9 @@ class TrackerWork:
             far = tracker.status(key)
         except TrackerFailure as failure:
             with transaction(self.sessions) as session:
+                detail = scrub(failure.message, tracker_secrets(config.trackers))
                 actions_trackers.record_tracker_error(session, item_id=item_id,
-                                                      detail=failure.message,
+                                                      detail=detail,
                                                       now=self.clock.now())
             return
         if far is None:
@@ -216,6 +232,13 @@ class TrackerWork:
                                              done=far.done, label=far.label,
                                              now=self.clock.now())
         event(log, "action_item.synced", item_id=item_id, tracker=name, done=far.done)
+
+
+def retry_delay(attempts: int, rng: random.Random) -> timedelta:
+    """The wait after `attempts` failed tries: 10 s doubling, capped at 30 minutes,
+    drawn from the upper half of that so tries spread out yet keep their pace."""
+    ceiling = min(RETRY_CAP, RETRY_FIRST * 2 ** min(max(attempts, 1) - 1, 20))
+    return ceiling * rng.uniform(0.5, 1.0)
 
 
 def _draft(config: Config, item: ActionItem, push: store.TrackerPush) -> IssueDraft:

@@ -86,12 +86,31 @@ def set_status(
     records.add_entry(session, incident, kind=rules.STATUS, text=text, actor=actor,
                       surface=surface, now=now,
                       data={"status": wanted, "from": before, "note": note})
+    if wanted == rules.RESOLVED:
+        _resolve_pages(session, config, incident, actor, surface, now)
     slack_tasks.post(session, config=config, incident=incident, now=now,
                      text=f"{incident.key}: {text} (by {actor})")
     _set_topic(session, config, incident, now)
     _record(session, incident, action="status", actor=actor, surface=surface, now=now,
             before={"status": before}, after={"status": wanted, "note": note})
     return incident
+
+
+def _resolve_pages(session: Session, config: Config, incident: Incident, actor: str,
+                   surface: str, now: datetime) -> None:
+    """A resolved incident pages nobody: its own pages still open are resolved with it.
+    Reopening it does not page again; add a responder to page someone."""
+    resolved = paging.resolve_pages(session, config=config, incident=incident, actor=actor,
+                                    surface=surface, now=now)
+    if not resolved:
+        return
+    listed = ", ".join(f"#{alert_id}" for alert_id in resolved)
+    noun = "page" if len(resolved) == 1 else "pages"
+    records.add_entry(session, incident, kind=rules.PAGES_RESOLVED, actor=actor,
+                      surface=surface, now=now,
+                      text=f"resolved the incident's open {noun} (alert {listed})",
+                      data={"alert_ids": resolved})
+    event(log, "incident.pages_resolved", incident=incident.key, alerts=resolved, actor=actor)
 
 
 def mark_mitigated(

@@ -13,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import direct, responders
+from tocsin.alerts import service as alerts
 from tocsin.alerts.paging import resolve_targets
+from tocsin.alerts.store import ACKNOWLEDGED, TRIGGERED, Alert
 from tocsin.config.model import Config, Severity, Target
 from tocsin.errors import FieldProblem, InvalidInput
 from tocsin.incidents.store import Incident, IncidentAlert
@@ -52,6 +55,26 @@ def page(
         surface=surface, now=now, urgency=severity.urgency)
     link(session, incident=incident, alert_id=alert.id, reason=PAGE, actor=actor, now=now)
     return Paged(target, alert.id, first_reached(session, config, target, now))
+
+
+def resolve_pages(
+    session: Session, *, config: Config, incident: Incident, actor: str, surface: str,
+    now: datetime,
+) -> list[int]:
+    """Resolve the incident's own pages still open, as the resolver; the ids resolved.
+
+    Resolving through the alerts service cancels their queued pages and timers, as a
+    person's resolve does. Alerts linked from monitoring are left to their source.
+    """
+    open_pages = session.scalars(
+        select(Alert.id).join(IncidentAlert, IncidentAlert.alert_id == Alert.id)
+        .where(IncidentAlert.incident_id == incident.id, IncidentAlert.reason == PAGE,
+               Alert.status.in_((TRIGGERED, ACKNOWLEDGED)))
+        .order_by(Alert.id)).all()
+    for alert_id in open_pages:
+        alerts.resolve(session, config=config, alert_id=alert_id, actor=actor,
+                       surface=surface, now=now)
+    return list(open_pages)
 
 
 def page_title(incident: Incident) -> str:

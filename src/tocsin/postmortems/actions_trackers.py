@@ -25,6 +25,9 @@ from tocsin.postmortems.store import ActionItem
 
 log = logging.getLogger(__name__)
 
+# The most of a tracker's failure kept on the item and its timeline.
+MAX_ERROR = 500
+
 
 def request_push(session: Session, *, config: Config, item_id: int, tracker: str, actor: str,
                  surface: str, now: datetime, admin: bool = False) -> store.TrackerPush:
@@ -66,10 +69,13 @@ def record_pushed(session: Session, *, item_id: int, tracker: str, key: str, url
 
 def record_tracker_error(session: Session, *, item_id: int, detail: str, now: datetime,
                          gave_up: bool = False) -> None:
+    """Keep a failure on the item (capped); `detail` comes with credentials already cut
+    out (`notify.trackers.scrub`)."""
     item = session.get(ActionItem, item_id, with_for_update=True)
     if item is None:
         return
-    item.tracker_error = detail[:1000]
+    detail = detail[:MAX_ERROR]
+    item.tracker_error = detail
     if gave_up and item.tracker_key is None:
         records.add_entry(session, actions.incident_of(session, item), kind=TIMELINE_KIND,
                           text=f"action item #{item.id}: push to {item.tracker} failed: "

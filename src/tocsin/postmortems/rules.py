@@ -8,7 +8,10 @@ MTTR does (incidents.rules.clocks), in UTC. The why-chain starts as five
 empty steps; any number is allowed.
 
 The Markdown export renders the team's Jinja2 template (or the one shipped
-beside this module) in the same budgeted sandbox as message templates; its
+beside this module) in the same budgeted sandbox as message templates, with
+one difference: what it may print grows with the post-mortem (OUTPUT_SHARE
+times the characters of its values, plus the message templates' limit), as
+every section may hold 10,000 characters and the why-chain fifty steps. Its
 variables have the shape of config.postmortems.SAMPLE_CONTEXT, which
 `tocsin check` renders every template against.
 """
@@ -20,9 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from jinja2 import TemplateError
+from jinja2 import StrictUndefined, TemplateError
 
-from tocsin.config.templates import new_environment
+from tocsin.config.template_budget import TEXT_LIMIT, BudgetedSandbox, TemplateBudgetError
 from tocsin.incidents import rules as incident_rules
 from tocsin.incidents.rules import TimelineEntry
 
@@ -209,9 +212,43 @@ class TemplateFailed(Exception):
     """The template could not be rendered; the message says why, without the values."""
 
 
+# A template may print each value this many times over, beside its own text.
+OUTPUT_SHARE = 3
+
+
+def output_limit(values: Any) -> int:
+    """The characters a render of `values` may print."""
+    return TEXT_LIMIT + OUTPUT_SHARE * _size(values)
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(_size(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_size(item) for item in value)
+    return len(str(value))
+
+
 def render(template: str, values: Mapping[str, Any]) -> str:
+    limit = output_limit(values)
+    printed = 0
+
+    def finalize(value: object) -> object:
+        # The message templates' finalize, with the post-mortem's own output limit.
+        nonlocal printed
+        if value is None:
+            return ""
+        printed += len(value) if isinstance(value, str) else len(str(value))
+        if printed > limit:
+            raise TemplateBudgetError(f"prints more than {limit:,} characters")
+        return value
+
+    environment = BudgetedSandbox(undefined=StrictUndefined, finalize=finalize,
+                                  autoescape=False, trim_blocks=True, lstrip_blocks=True)
     try:
-        text = new_environment().from_string(template).render(dict(values))
+        text = environment.from_string(template).render(dict(values))
     except TemplateError as exc:
         raise TemplateFailed(str(exc)) from None
     return text if text.endswith("\n") else text + "\n"

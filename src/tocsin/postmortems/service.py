@@ -10,28 +10,28 @@ Decisions (docs/postmortems.md):
 - Draft and in-review post-mortems may be edited (a reviewer fixes what
   they find); a published one is read-only until someone moves it back to
   draft, which keeps what readers found by search stable.
-- An edit may say which version it was made on (`expected_updated_at`);
-  when someone saved in between, it is refused (409) rather than silently
-  overwriting their words.
+- An edit may say which version it was made on (`expected_version`, a
+  number every change increments); when someone saved in between, even in
+  the same second, it is refused (409) rather than silently overwriting
+  their words.
 - A private incident's post-mortem is as private as the incident: anyone
   who may not see the incident is told it does not exist.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Text, cast, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin import audit
 from tocsin.config.model import Config
-from tocsin.errors import Conflict, InvalidInput, NotFound
+from tocsin.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from tocsin.incidents import records, severities
 from tocsin.incidents import service as incidents
 from tocsin.incidents.store import Incident, IncidentMember
@@ -92,7 +92,7 @@ def draft_for(session: Session, *, config: Config, incident: Incident, actor: st
         incident_id=incident.id, status=rules.DRAFT, title=made.title, summary=made.summary,
         users_affected=made.users_affected, root_cause=made.root_cause,
         timeline=[item.to_json() for item in made.timeline], whys=made.whys, due_at=due,
-        created_at=now, created_by=actor, updated_at=now, updated_by=actor)
+        created_at=now, created_by=actor, updated_at=now, updated_by=actor, version=1)
     session.add(postmortem)
     session.flush()
     due_text = f" (due {rules.when(due)})" if due is not None else ""
@@ -115,6 +115,7 @@ def date(session: Session, *, config: Config, incident: Incident, actor: str, su
     if due is None:
         return False
     postmortem.due_at = due
+    postmortem.version += 1
     _changed(session, incident, action="due", text=f"post-mortem due {rules.when(due)}",
              actor=actor, surface=surface, now=now, before={"due_at": None},
              after={"due_at": rules.stamp(due)})
@@ -123,17 +124,18 @@ def date(session: Session, *, config: Config, incident: Incident, actor: str, su
 
 def update(session: Session, *, config: Config, key: str, fields: Mapping[str, Any],
            actor: str, surface: str, now: datetime, admin: bool = False,
-           expected_updated_at: datetime | None = None) -> Postmortem:
+           expected_version: int | None = None) -> Postmortem:
     """Change the sections given in `fields` (by column name); the others stay."""
     values = edits.read(fields, config.postmortems.root_cause_categories)
     incident, postmortem = get(session, key, viewer=actor, admin=admin, lock=True)
     if postmortem.status == rules.PUBLISHED:
         raise Conflict(f"the post-mortem of {incident.key} is published and read-only; "
                        "move it back to draft to edit it")
-    if expected_updated_at is not None and _later(postmortem.updated_at, expected_updated_at):
+    if expected_version is not None and postmortem.version != expected_version:
         raise Conflict(f"the post-mortem of {incident.key} was changed by "
                        f"{postmortem.updated_by} at {rules.when(postmortem.updated_at)} after "
-                       "you opened it; reload it and make your change again")
+                       f"you opened it (version {expected_version}, now {postmortem.version}); "
+                       "reload it and make your change again")
     before = edits.snapshot(postmortem)
     for name, value in values.items():
         setattr(postmortem, name, value)
@@ -142,17 +144,13 @@ def update(session: Session, *, config: Config, key: str, fields: Mapping[str, A
     if not changed:
         return postmortem
     postmortem.updated_at, postmortem.updated_by = now, actor
+    postmortem.version += 1
     _changed(session, incident, action="update",
              text="post-mortem edited: " + ", ".join(name.replace("_", " ") for name in changed),
              actor=actor, surface=surface, now=now,
              before={name: before[name] for name in changed},
              after={name: after[name] for name in changed})
     return postmortem
-
-
-def _later(stored: datetime, expected: datetime) -> bool:
-    # Forms and the API show whole seconds; a save within the same second is not "later".
-    return int(stored.timestamp()) > int(expected.timestamp())
 
 
 def set_state(session: Session, *, key: str, status: str, actor: str, surface: str,
@@ -169,6 +167,7 @@ def set_state(session: Session, *, key: str, status: str, actor: str, surface: s
     if before == wanted:
         return postmortem
     postmortem.status, postmortem.updated_at, postmortem.updated_by = wanted, now, actor
+    postmortem.version += 1
     if wanted == rules.IN_REVIEW:
         postmortem.review_requested_at = now
     if wanted == rules.PUBLISHED:
@@ -196,13 +195,22 @@ def _changed(session: Session, incident: Incident, *, action: str, text: str, ac
 def listing(session: Session, *, now: datetime, q: str | None = None,
             status: str | None = None, service: str | None = None,
             severity: str | None = None, overdue: bool = False, viewer: str | None = None,
-            admin: bool = False, limit: int = LIST_LIMIT) -> list[tuple[Postmortem, Incident]]:
+            admin: bool = False, limit: int = LIST_LIMIT,
+            config: Config | None = None) -> list[tuple[Postmortem, Incident]]:
     """Newest first. `q` searches published post-mortems (title, summary, root cause,
-    why-chain, lessons) unless `status` names another state; ASCII letters ignore case."""
+    why-chain, lessons) unless `status` names another state; letters ignore case. Given
+    the `config`, a severity or service it does not name is refused, as a typo would
+    otherwise list nothing."""
     records.check_storable(q=q, service=service, severity=severity, status=status)
+    found: list[FieldProblem] = []
     if status is not None and status not in rules.STATES:
-        raise InvalidInput(f"unknown status {status!r}", [edits.problem(
-            "status", f"use one of {', '.join(rules.STATES)}")])
+        found.append(edits.problem("status", f"unknown status {status!r}; use one of "
+                                             f"{', '.join(rules.STATES)}"))
+    if config is not None:
+        found += _unknown_filters(config, severity, service)
+    if found:
+        raise InvalidInput("the post-mortems cannot be listed: "
+                           + ", ".join(f.path for f in found), found)
     query = select(Postmortem, Incident).join(Incident, Incident.id == Postmortem.incident_id)
     wanted = status or (rules.PUBLISHED if q and q.strip() else None)
     if wanted is not None:
@@ -223,20 +231,35 @@ def listing(session: Session, *, now: datetime, q: str | None = None,
     return rows[:limit]
 
 
+def _unknown_filters(config: Config, severity: str | None,
+                     service: str | None) -> list[FieldProblem]:
+    found: list[FieldProblem] = []
+    names = [s.name for s in config.severities]
+    if severity and severity.strip().casefold() not in {n.casefold() for n in names}:
+        found.append(edits.problem("severity", f"unknown severity {severity!r}; use one of "
+                                               f"{', '.join(names)}"))
+    if service and service not in config.services:
+        found.append(edits.problem("service", f"unknown service {service!r}; use one of "
+                                              f"{', '.join(sorted(config.services)) or '(none defined)'}"))
+    return found
+
+
 def _matches(q: str) -> Any:
     columns = [Postmortem.title, Postmortem.summary, Postmortem.root_cause,
-               Postmortem.lessons, cast(Postmortem.whys, Text)]
-    found = [func.lower(column).like(_pattern(q), escape="\\") for column in columns]
-    # The why-chain is JSON text, where other than ASCII is written as \u escapes.
-    escaped = json.dumps(q.lower())[1:-1]
-    if escaped != q.lower():
-        found.append(func.lower(cast(Postmortem.whys, Text)).like(_pattern(escaped),
-                                                                  escape="\\"))
-    return or_(*found)
+               Postmortem.lessons, Postmortem.whys_text]
+    # SQLite's lower() changes ASCII letters only, PostgreSQL's every letter its locale
+    # knows: a pattern of each kind, so "Ärger" typed as written is found on both.
+    patterns = {_pattern(q.lower()), _pattern(_ascii_lower(q))}
+    return or_(*(func.lower(column).like(pattern, escape="\\")
+                 for column in columns for pattern in sorted(patterns)))
+
+
+def _ascii_lower(q: str) -> str:
+    return "".join(c.lower() if c.isascii() else c for c in q)
 
 
 def _pattern(q: str) -> str:
-    return "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def action_items(session: Session, incident: Incident) -> list[ActionItem]:
@@ -255,6 +278,7 @@ def export(session: Session, *, config: Config, incident: Incident,
     head = rules.header(incident.key, incident, incidents.timeline(session, incident))
     document = {**edits.snapshot(postmortem), "due_at": postmortem.due_at,
                 "published_at": postmortem.published_at,
+                "published_by": postmortem.published_by,
                 "timeline": edits.timeline_of(postmortem)}
     items = [{"title": item.title, "owner": item.owner, "priority": item.priority,
               "status": item.status,

@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from tocsin.db import Base, UTCDateTime
 
@@ -60,6 +60,9 @@ class Postmortem(Base):
     root_cause_category: Mapped[str | None] = mapped_column(String(80), nullable=True)
     # [{"why": str, "because": str}]: five empty steps on draft, any number allowed.
     whys: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # The why-chain's words as plain text, kept in step with `whys` (which JSON stores with
+    # \u escapes), so search finds any word typed as it was written (migration 0025).
+    whys_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     contributing_factors: Mapped[str] = mapped_column(Text, default="")
     went_well: Mapped[str] = mapped_column(Text, default="")
     went_badly: Mapped[str] = mapped_column(Text, default="")
@@ -72,6 +75,19 @@ class Postmortem(Base):
     review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     published_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Counts every change; an edit made on an older version is refused (migration 0025).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @validates("whys")
+    def _keep_whys_text(self, _key: str, value: list[dict[str, str]]) -> list[dict[str, str]]:
+        self.whys_text = whys_text(value)
+        return value
+
+
+def whys_text(whys: list[dict[str, str]] | None) -> str:
+    """The why-chain's words, one per line, as search reads them."""
+    return "\n".join(str(step.get(part) or "") for step in whys or []
+                     for part in ("why", "because"))
 
 
 class ActionItem(Base):

@@ -80,6 +80,8 @@ def shown_windows(session: Session, *, config: Config, now: datetime) -> list[Sh
     """Windows on the public page, not deleted nor cancelled, ended within `LOOKBACK`."""
     since = now - LOOKBACK - verifying(config)
     public = [c for c in config.components if c.public and c.service is not None]
+    if not public:
+        return []  # no window can show on the page: no read
     found = [Shown(maintenance.from_config(w), [], now) for w in config.maintenance
              if w.end > since]
     stored = windows_store.StoredWindow

@@ -36,7 +36,8 @@ KIND_LABELS = {
     rules.NOT_PAGED: "not paged", rules.ALERT_LINKED: "alert linked", rules.STATUS: "status",
     rules.MITIGATED: "mitigated", rules.SEVERITY: "severity", rules.IMPACT: "impact",
     rules.RESPONDER: "responder", rules.ACKNOWLEDGED: "acknowledged", rules.NOTE: "note",
-    rules.UPDATE: "update", "postmortem": "post-mortem",
+    rules.UPDATE: "update", rules.PAGES_RESOLVED: "pages resolved",
+    "postmortem": "post-mortem",
 }
 _TIME_HINT = "use the form 2026-03-02T09:30"
 # Times typed into a form stay inside these years, far from the calendar's edges.

@@ -5,17 +5,29 @@ back, over HTTP with the caller's `httpx.Client`. Like channel adapters,
 they never see the database. A failure raises `TrackerFailure` with a
 message safe to show on the item (a status code and the far side's own
 error text, never a credential) and whether trying again may help.
+
+A far side may echo the request back in its error, Authorization header
+and all, so every credential the request carried is cut out of the
+message in each form it may take (`scrub`) before the message is capped.
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
+from tocsin.config.model import Trackers
 from tocsin.notify.webhook import safe_url
+
+HIDDEN = "[hidden]"
+# The most of a far side's error text kept in a failure message.
+MAX_FAR_TEXT = 300
 
 # A tracker that is overloaded, rate limiting or timing out may take the
 # same request later; any other 4xx means the request itself is wrong.
@@ -80,6 +92,7 @@ def request(client: httpx.Client, name: str, method: str, url: str,
             **kwargs: Any) -> httpx.Response:
     """Send one request; failures become `TrackerFailure`s that quote no credential."""
     target = safe_url(url)
+    secrets = request_secrets(kwargs.get("auth"), kwargs.get("headers"))
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TimeoutException:
@@ -93,7 +106,7 @@ def request(client: httpx.Client, name: str, method: str, url: str,
     if response.is_success:
         return response
     retryable = response.status_code >= 500 or response.status_code in _RETRYABLE
-    said = _far_message(response)
+    said = scrub(_far_message(response), secrets)[:MAX_FAR_TEXT]
     raise TrackerFailure(
         f"{name}: {method} {target} answered HTTP {response.status_code}"
         + (f": {said}" if said else ""), retryable=retryable)
@@ -116,5 +129,51 @@ def _far_message(response: httpx.Response) -> str:
         words += [f"{k}: {v}" for k, v in errors.items()]
     if isinstance(body.get("message"), str):
         words.append(body["message"])
-    return "; ".join(words)[:300]
+    # Cut to MAX_FAR_TEXT only after scrubbing, where a token cut in half would
+    # no longer be recognised; this looser cap only bounds the work.
+    return "; ".join(words)[:MAX_FAR_TEXT * 20]
+
+
+def secret_forms(secret: str, user: str | None = None) -> list[str]:
+    """A credential as it may come back: plain, URL-encoded, and for basic auth
+    `user:secret` and its base64 (the Authorization header's own text)."""
+    if not secret:
+        return []
+    forms = [secret, quote(secret, safe="")]
+    if user is not None:
+        pair = f"{user}:{secret}"
+        forms += [pair, base64.b64encode(pair.encode()).decode()]
+    return forms
+
+
+def request_secrets(auth: Any, headers: Mapping[str, str] | None) -> list[str]:
+    """Every credential form one request carries (basic auth, an Authorization header)."""
+    found: list[str] = []
+    if isinstance(auth, tuple) and len(auth) == 2:
+        found += secret_forms(str(auth[1]), str(auth[0]))
+    for name, value in (headers or {}).items():
+        if name.lower() == "authorization":
+            found += secret_forms(value)
+            found += secret_forms(value.split(" ", 1)[1].strip()) if " " in value else []
+    return found
+
+
+def tracker_secrets(trackers: Trackers) -> list[str]:
+    """Every credential form the configured trackers hold."""
+    found: list[str] = []
+    if trackers.jira is not None:
+        found += secret_forms(trackers.jira.token, trackers.jira.email)
+    if trackers.github is not None:
+        found += secret_forms(trackers.github.token)
+    if trackers.webhook is not None:
+        found += secret_forms(trackers.webhook.secret)
+    return found
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by `HIDDEN`, longest first (a token inside
+    `email:token` must not leave the e-mail beside a half-replaced pair)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return text
 
