@@ -42,36 +42,38 @@ CONFIG_RELOADS = Counter(
 )
 # Headline figures of `tocsin report` over the last 30 days (docs/metrics.md), computed
 # at most once a minute when /metrics is read; NaN while there is nothing to compute from.
+# Their own registry: /metrics shows them only with `metrics: {report_gauges: true}`.
+REPORT_REGISTRY = CollectorRegistry(auto_describe=True)
 REPORT_INCIDENTS_PER_WEEK = Gauge(
     "tocsin_report_incidents_per_week", "Incidents declared per week, last 30 days.",
-    registry=REGISTRY,
+    registry=REPORT_REGISTRY,
 )
 REPORT_MTTA = Gauge(
     "tocsin_report_mtta_seconds", "Mean time from alert trigger to first acknowledgement.",
-    registry=REGISTRY,
+    registry=REPORT_REGISTRY,
 )
 REPORT_RESPONSE = Gauge(
     "tocsin_report_response_seconds", "Mean time from incident declaration to first response.",
-    registry=REGISTRY,
+    registry=REPORT_REGISTRY,
 )
 REPORT_MTTR = Gauge(
     "tocsin_report_mttr_seconds", "Time to resolve incidents, by severity and statistic.",
-    ["severity", "statistic"], registry=REGISTRY,
+    ["severity", "statistic"], registry=REPORT_REGISTRY,
 )
 REPORT_ALERT_RATIOS = Gauge(
     "tocsin_report_alert_ratio",
     "Share of alerts escalated (of those paged), transient or not actionable (of all).",
-    ["kind"], registry=REGISTRY,
+    ["kind"], registry=REPORT_REGISTRY,
 )
 REPORT_UPTIME = Gauge(
     "tocsin_report_uptime_ratio", "Share of the last 30 days a service was not in outage.",
-    ["service"], registry=REGISTRY,
+    ["service"], registry=REPORT_REGISTRY,
 )
 REPORT_ACTIONS_DONE = Gauge(
     "tocsin_report_action_items_done_ratio", "Share of recent action items completed.",
-    registry=REGISTRY,
+    registry=REPORT_REGISTRY,
 )
 REPORT_SURVEY = Gauge(
     "tocsin_report_survey_score", "Mean end-of-shift survey score (1 to 5).",
-    registry=REGISTRY,
+    registry=REPORT_REGISTRY,
 )

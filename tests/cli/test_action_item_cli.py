@@ -74,3 +74,9 @@ def test_bad_input_names_the_field_and_exits_non_zero(harness: Harness, db_url: 
     assert bad_date.exit_code == 2 and "--due" in bad_date.stderr
     no_tracker = _cli(harness, db_url, "action-item", "push", "1", "--tracker", "jira")
     assert no_tracker.exit_code == 1
+    all_bad = _cli(harness, db_url, "action-item", "add", key, "two\nlines", "--owner",
+                   "mallory", "--due", "1999-12-31", "--priority", "P9")
+    assert all_bad.exit_code == 1
+    for named in ("title: must be one line", "owner: 'mallory'",
+                  "due_date: 1999-12-31 is out of range", "priority: use one of"):
+        assert named in all_bad.stderr

@@ -16,11 +16,12 @@ from tocsin.cli.demo_data import INC_142_ACTIONS, INC_142_WHYS, SEED
 from tocsin.cli.main import app
 from tocsin.clock import FakeClock
 from tocsin.config.loader import load_config
-from tocsin.db import make_engine, make_sessionmaker, transaction
+from tocsin.db import make_engine, make_sessionmaker, sqlite_path, transaction
 from tocsin.incidents.service import declare
 from tocsin.incidents.store import Incident
 from tocsin.metrics.store import ShiftSurvey
 from tocsin.notify.store import Delivery
+from tocsin.postmortems import service as postmortems
 from tocsin.postmortems.store import PUBLISHED, ActionItem, Postmortem
 from tocsin.statuspage.store import ComponentChange, StatusIncident
 
@@ -42,6 +43,7 @@ def test_demo_loads_the_seed_incidents_last_and_every_page_answers(tmp_path, db_
     assert "INC-123 to INC-142" in output
     assert f"tocsin serve --config {DEMO_CONFIG} --db {db_url}" in output
     check_rows(db_url)
+    check_follow_ups(db_url)
     check_pages(tmp_path, db_url)
 
 
@@ -84,6 +86,31 @@ def check_rows(db_url: str) -> None:
     engine.dispose()
 
 
+def check_follow_ups(db_url: str) -> None:
+    """Post-mortem titles without the key, whys without "Why?", surveys' channel as it was."""
+    config, _warnings = load_config(DEMO_CONFIG)
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as session:
+        titles = dict(session.execute(select(Incident.title, Postmortem.title).join(
+            Postmortem, Postmortem.incident_id == Incident.id)).all())
+        assert titles and all(mine == theirs for theirs, mine in titles.items())
+        rows = session.scalars(select(Postmortem)).all()
+        whys = [w["why"] for row in rows for w in row.whys if w["why"]]
+        assert whys and not [w for w in whys if w.lower().startswith("why")]
+        incident = session.get(Incident, 142)
+        assert incident is not None
+        postmortem = postmortems.find(session, incident)
+        assert postmortem is not None
+        text = postmortems.export(session, config=config, incident=incident,
+                                  postmortem=postmortem)
+        channels = set(session.scalars(select(ShiftSurvey.channel)))
+    engine.dispose()
+    assert text.splitlines()[0] == "# Post-mortem: INC-142 Payment API 500 errors"
+    assert "1. Why? API returned 500" in text and "Why? Why" not in text
+    # The demo config has no e-mail or Slack provider: no survey was sent through one.
+    assert channels == {"demo"}
+
+
 def check_pages(tmp_path: Path, db_url: str) -> None:
     clock = FakeClock(datetime.now(UTC))
     web = make_web(tmp_path, db_url, clock, DEMO_CONFIG.read_text(encoding="utf-8"))
@@ -117,7 +144,13 @@ def test_a_database_with_history_is_refused_and_left_as_it_was(tmp_path, db_url,
     code, said = run_demo(db_url)
 
     assert code == 1
-    assert "already holds alerts or incidents" in said and "--db" in said
+    assert "already holds alerts or incidents" in said
+    # It suggests somewhere new, never the database it just refused.
+    path = sqlite_path(db_url)
+    if path is not None:
+        assert f"give --db sqlite:///{path.removesuffix('.db')}-2.db" in said
+    else:
+        assert "createdb " in said and f"--db {db_url} " not in f"{said} "
     with make_sessionmaker(engine)() as session:
         assert session.scalars(select(Incident.title)).all() == ["Real outage"]
         assert session.scalar(select(func.count()).select_from(Alert)) == 0

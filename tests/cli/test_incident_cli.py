@@ -59,7 +59,8 @@ def test_run_an_incident_from_the_cli(harness: Harness, db_url: str) -> None:
     assert [(e["kind"], e["actor"]) for e in detail["timeline"]] == [
         ("note", "cli:zoe"), ("declared", "bob"), ("role", "bob"), ("paged", "bob"),
         ("role", "cli:zoe"), ("impact", "cli:zoe"), ("mitigated", "cli:zoe"),
-        ("status", "cli:zoe"), ("update", "cli:zoe"), ("status", "cli:zoe")]
+        ("status", "cli:zoe"), ("update", "cli:zoe"), ("status", "cli:zoe"),
+        ("pages_resolved", "cli:zoe")]  # the resolve closed the incident's open page
     listed = json.loads(_cli(harness, db_url, "incident", "list", "--json",
                              "--status", "open").stdout)
     assert listed == {"incidents": []}

@@ -20,7 +20,8 @@ OPERATOR = {"LOGNAME": "zoe", "USER": "zoe", "TOCSIN_CONFIG": None,
 CONFIG = """
 timezone: UTC
 users:
-  - {id: alice, name: Alice, contacts: {webhook: "http://hooks.test/alice"}}
+  - {id: alice, name: Alice, email: alice@example.test,
+     contacts: {webhook: "http://hooks.test/alice"}}
 services:
   - {name: payment, escalation_policy: critical}
 escalation_policies:
@@ -83,3 +84,19 @@ def test_an_unknown_alert_exits_1_with_a_message(harness, db_url):
     assert result.exit_code == 1
     assert "alert 4242 does not exist" in result.output
     assert marks(harness) == []
+
+
+def test_as_names_a_config_user_or_is_refused(harness, db_url):
+    alert_id = harness.fire("disk-full")
+    assert alert_id is not None
+
+    refused = cli(harness, db_url, "alert", "not-actionable", str(alert_id), "--as", "mallory")
+    assert refused.exit_code == 1
+    assert "--as 'mallory' is not a user in the config" in refused.output
+    assert harness.alert(alert_id).not_actionable is False
+    assert marks(harness) == []
+    # By e-mail is the same person, recorded by id.
+    by_mail = cli(harness, db_url, "alert", "not-actionable", str(alert_id),
+                  "--as", "alice@example.test")
+    assert by_mail.exit_code == 0, by_mail.output
+    assert marks(harness) == [("alert.not_actionable", "alice", "cli", {"not_actionable": True})]

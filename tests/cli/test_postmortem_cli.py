@@ -66,3 +66,20 @@ def test_draft_show_move_list_and_export_from_the_cli(harness: Harness, db_url: 
     missing = _cli(harness, db_url, "postmortem", "show", "INC-7")
     assert (missing.exit_code, missing.stderr.strip()) == (
         1, "tocsin: incident INC-7 does not exist")
+
+
+def test_export_to_a_missing_folder_and_an_unknown_state_are_said_once_and_clearly(
+        harness: Harness, db_url: str, tmp_path: Path) -> None:
+    runner(harness)(lambda s: incidents.declare(
+        s, config=harness.config, title="Search slow", severity="SEV3", services=("search",),
+        actor="bob", surface="api", now=harness.clock.now()))
+    assert _cli(harness, db_url, "postmortem", "draft", "INC-1").exit_code == 0
+    target = tmp_path / "no-such-folder" / "x.md"
+    exported = _cli(harness, db_url, "postmortem", "export", "INC-1", "--output", str(target))
+    assert exported.exit_code == 1
+    assert exported.stderr.startswith(f"tocsin: cannot write the post-mortem to {target}: ")
+    assert "Traceback" not in exported.stderr + exported.stdout
+
+    moved = _cli(harness, db_url, "postmortem", "state", "INC-1", "reviewed")
+    assert (moved.exit_code, moved.stderr) == (1, "tocsin: unknown status 'reviewed'; use one "
+                                                  "of draft, in_review, published\n")

@@ -49,10 +49,31 @@ def test_unknown_variables_and_fields_are_refused_at_check(tmp_path: Path) -> No
     (tmp_path / "a.md").write_text("{{ incident.id }} {{ owner }}\n", encoding="utf-8")
     (tmp_path / "b.md").write_text("{{ incident.sevrity }}\n", encoding="utf-8")
     assert _lines(tmp_path, "postmortems:\n  template: a.md\n") == [
-        "16: postmortems.template: the template uses unknown variable(s) owner"]
+        "16: postmortems.template: template line 1: unknown variable 'owner'"]
     assert _lines(tmp_path, "postmortems:\n  template: b.md\n") == [
-        "16: postmortems.template: the template fails on a sample post-mortem: 'dict object' "
-        "has no attribute 'sevrity'"]
+        "16: postmortems.template: template line 1: incident has no field 'sevrity'"]
+
+
+def test_every_unknown_name_is_reported_with_its_lines(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        "# {{ incident.id }} {{ owner }}\n{% for step in whys %}{{ step.why }}{% endfor %}\n"
+        "{{ postmortem.summry }} {{ owner }}\n{{ team }}\n", encoding="utf-8")
+    found = rejected(tmp_path, BASE + "postmortems:\n  template: a.md\n")
+    assert [p.message for p in found] == [
+        "template lines 1, 3: unknown variable 'owner'",
+        "template line 4: unknown variable 'team'",
+        "template line 3: postmortem has no field 'summry'"]
+    assert "use incident, postmortem" in found[0].fix
+    assert "summary" in found[2].fix
+
+
+def test_a_template_printing_too_much_is_told_to_print_less(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("{% for n in range(9000) %}{{ 'x' * 9000 }}{% endfor %}\n",
+                                   encoding="utf-8")
+    [problem] = rejected(tmp_path, BASE + "postmortems:\n  template: a.md\n")
+    assert problem.message.startswith("the template goes past its budget on a sample "
+                                      "post-mortem: ")
+    assert problem.fix.startswith("shorten what the template prints")
 
 
 def test_categories_are_named_once_and_not_empty(tmp_path: Path) -> None:

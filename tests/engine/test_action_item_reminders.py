@@ -18,6 +18,7 @@ from tests.support.action_items import declare, make_harnesses
 from tests.support.harness import Harness
 from tocsin.clock import FakeClock
 from tocsin.db import transaction
+from tocsin.incidents.store import IncidentMember
 from tocsin.postmortems import actions
 from tocsin.postmortems.actions_store import ActionItemNotice
 
@@ -153,3 +154,33 @@ def test_each_team_member_gets_the_weekly_digest_once(make, clock):
         "- #1 [P1] Alert on disk usage (alice, due 2026-03-01, INC-1)",
     ]
     assert "carol" not in text
+
+
+def test_an_owner_outside_a_private_incident_is_made_a_member_and_reminded(make, clock):
+    harness = make()
+    clock.set(utc(8, 1))
+    secret = declare(harness, "Quiet breach", private=True, actor="bob")
+    with transaction(harness.runtime.sessions) as session:
+        mine = actions.create(session, config=harness.config, incident=secret,
+                              title="Rotate the leaked key", owner="alice",
+                              due_date=date(2026, 3, 10), actor="bob", surface="api",
+                              now=clock.now()).id
+        older = actions.create(session, config=harness.config, incident=secret,
+                               title="Audit the key's use", owner="carol",
+                               due_date=date(2026, 3, 10), actor="bob", surface="api",
+                               now=clock.now()).id
+    # Carol's item is as one given before owners joined: she is not a member.
+    with transaction(harness.runtime.sessions) as session:
+        session.delete(session.get(IncidentMember, (int(secret[4:]), "carol")))
+
+    run_at([harness], utc(8, 2), utc(8, 9), utc(8, 10))
+
+    [notice] = harness.channels["webhook"].notices
+    assert notice.user_id == "alice" and notice.kind == "action_item.before"
+    assert notice.text.endswith(f"Rotate the leaked key [{secret}] "
+                                f"http://tocsin.test/ui/action-items?id={mine}")
+    with harness.runtime.sessions() as session:
+        assert actions.get(session, mine, viewer="alice", admin=False).id == mine
+        statuses = {row.status for row in session.scalars(select(ActionItemNotice).where(
+            ActionItemNotice.item_id == older))}
+        assert "sent" not in statuses and statuses

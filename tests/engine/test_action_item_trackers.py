@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import base64
 import logging
+import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from tests.support.action_items import ACTION_CONFIG, declare
-from tests.support.fake_trackers import FakeGitHub, FakeJira
+from tests.support.fake_trackers import FakeGitHub, FakeJira, FakeTracker, Seen
 from tests.support.harness import Harness
 from tests.support.webhook_receiver import WebhookReceiver
 from tocsin.clock import FakeClock
 from tocsin.db import transaction
+from tocsin.engine.action_item_trackers import TrackerWork
 from tocsin.errors import Conflict, InvalidInput
 from tocsin.incidents.store import TimelineRow
 from tocsin.logs import record_fields
+from tocsin.notify.trackers import TrackerFailure, request
 from tocsin.postmortems import actions, actions_trackers
 from tocsin.postmortems.actions_store import TrackerPush
 from tocsin.postmortems.actions_views import item_json
@@ -216,6 +222,25 @@ def test_a_tracker_echoing_the_auth_header_leaks_no_form_of_the_token(
             assert form not in where
 
 
+class EchoingGateway(FakeTracker):
+    """A gateway that refuses every request, quoting the whole URL it was sent."""
+
+    def route(self, seen: Seen) -> tuple[int, Any]:
+        query = "&".join(f"{k}={v[0]}" for k, v in seen.query.items())
+        return 400, {"message": f"no route for {seen.path}?{query} (key {seen.query})"}
+
+
+def test_a_token_in_the_url_is_not_echoed_into_the_failure():
+    with EchoingGateway() as gateway, httpx.Client() as client:
+        url = f"{gateway.base_url}/items?token=url-token-do-not-leak&team=ops"
+        with pytest.raises(TrackerFailure) as caught:
+            request(client, "webhook", "POST", url, json={})
+
+    said = str(caught.value)
+    assert "HTTP 400" in said and "/items" in said and "[hidden]" in said
+    assert "url-token-do-not-leak" not in said
+
+
 def test_a_huge_error_body_is_capped_before_it_is_stored(harness, github):
     item_id = add_and_push(harness, "github")
     github.route = lambda seen: (422, {"message": "x" * 5000})  # type: ignore[method-assign]
@@ -224,6 +249,14 @@ def test_a_huge_error_body_is_capped_before_it_is_stored(harness, github):
     error = item_of(harness, item_id).tracker_error or ""
     assert "HTTP 422" in error and len(error) <= 500
     assert all(len(line) < 700 for line in timeline(harness))
+
+
+def retry(harness: Harness) -> None:
+    """Move the clock to the push's next try and run the engine's tracker step alone
+    (a day holds ~70 tries)."""
+    harness.clock.set(push_row(harness).due_at)
+    TrackerWork(sessions=harness.runtime.sessions, config=lambda: harness.config,
+                clock=harness.clock, rng=random.Random(7), lease=timedelta(minutes=5)).run_due()
 
 
 def push_row(harness: Harness) -> TrackerPush:
@@ -239,11 +272,10 @@ def test_a_tracker_down_is_retried_for_a_day_at_most_30_minutes_apart(harness, j
     run(harness)
     tries = [harness.clock.now()]
     while push_row(harness).status == "queued":
-        harness.clock.set(push_row(harness).due_at)
-        harness.runtime.engine.run_due()
+        retry(harness)
         tries.append(harness.clock.now())
 
-    gaps = [later - earlier for earlier, later in zip(tries, tries[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in pairwise(tries)]
     assert gaps[0] < timedelta(seconds=11) and gaps[1] > gaps[0]
     assert max(gaps) <= timedelta(minutes=30)
     assert max(gaps) >= timedelta(minutes=15)
@@ -260,12 +292,10 @@ def test_a_tracker_back_after_six_hours_still_gets_the_issue(harness, jira):
     item_id = add_and_push(harness, "jira")
     run(harness)
     while harness.clock.now() < datetime(2026, 3, 2, 16, tzinfo=UTC):
-        harness.clock.set(push_row(harness).due_at)
-        harness.runtime.engine.run_due()
+        retry(harness)
     with jira.state.lock:
         jira.state.failures.clear()
-    harness.clock.set(push_row(harness).due_at)
-    harness.runtime.engine.run_due()
+    retry(harness)
 
     assert push_row(harness).status == "sent"
     assert item_of(harness, item_id).tracker_key == "OPS-1"

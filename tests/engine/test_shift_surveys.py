@@ -36,7 +36,7 @@ timezone: UTC
 public_url: http://tocsin.test
 users:
   - {id: alice, name: Alice, contacts: {slack: U0ALICE}}
-  - {id: bob, name: Bob, contacts: {email: bob@example.test}}
+  - {id: bob, name: Bob, timezone: Europe/Berlin, contacts: {email: bob@example.test}}
   - {id: carol, name: Carol, contacts: {slack: U0CAROL}}
 schedules:
   - name: primary
@@ -54,6 +54,7 @@ notifications:
 api_tokens:
   - {name: alice, token: alice-token-4b5c6d7e, user: alice, scope: write}
   - {name: bob, token: bob-token-8f9a0b1c, user: bob, scope: write}
+  - {name: carol, token: carol-admin-token-2d3e4f, user: carol, scope: admin}
 SURVEYS
 """
 
@@ -193,6 +194,9 @@ def test_by_mail_with_signed_links_get_confirms_and_post_records(web, peers, clo
     page = web.client.get(links[4])
     assert page.status_code == 200
     assert "Answer 5 great" in page.text
+    # In bob's own zone, named: 12:30 and 09:00 UTC are 13:30 and 10:00 in Berlin.
+    assert ("Tue 03 Mar 2026 13:30 to Wed 04 Mar 2026 10:00 (Europe/Berlin)"
+            in " ".join(page.text.split()))
     assert surveys(web)[-1].score is None  # a mail scanner's GET records nothing
 
     done = web.client.post(links[4])
@@ -226,8 +230,15 @@ def test_the_api_answers_only_for_the_person_and_names_a_bad_score(web, clock):
     bad = web.call("POST", path, "alice-token-4b5c6d7e", json={"score": 6})
     assert bad.status_code == 400
     assert [f["path"] for f in bad.json()["error"]["fields"]] == ["score"]
+    # Someone else's survey is not there for bob, whichever verb he uses.
     theirs = web.call("POST", path, "bob-token-8f9a0b1c", json={"score": 3})
-    assert theirs.status_code == 403
+    assert theirs.status_code == 404
+    assert theirs.json()["error"]["message"] == f"survey {survey_id} does not exist"
+    # An admin sees it but answers only their own.
+    admin = web.call("POST", path, "carol-admin-token-2d3e4f", json={"score": 3})
+    assert admin.status_code == 403
+    assert "sent to someone else" in admin.json()["error"]["message"]
+    assert web.call("GET", path, "carol-admin-token-2d3e4f").json()["score"] is None
     good = web.call("POST", path, "alice-token-4b5c6d7e", json={"score": 3})
     assert good.status_code == 200
     assert (good.json()["score"], good.json()["changed"]) == (3, True)

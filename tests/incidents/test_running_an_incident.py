@@ -63,9 +63,10 @@ def test_a_whole_incident_keeps_every_step_with_actor_and_time(harness: Harness)
     assert [(e.kind, e.actor) for e in entries] == [
         ("declared", "bob"), ("role", "bob"), ("paged", "bob"), ("acknowledged", "alice"),
         ("status", "bob"), ("role", "bob"), ("mitigated", "bob"), ("update", "bob"),
-        ("status", "carol"), ("postmortem", "tocsin")]  # SEV2 requires one: drafted
+        ("status", "carol"), ("pages_resolved", "carol"),  # alice's acknowledged page
+        ("postmortem", "tocsin")]  # SEV2 requires one: drafted
     minutes = [(e.occurred_at - entries[0].occurred_at) / timedelta(minutes=1) for e in entries]
-    assert minutes == [0, 0, 0, 2, 10, 10, 15, 15, 30, 30]
+    assert minutes == [0, 0, 0, 2, 10, 10, 15, 15, 30, 30, 30]
     assert entries[4].text == "status investigating -> identified: bad deploy 4411"
     incident = _read(harness, lambda s: service.get(s, key))
     assert incident.status == "resolved"

@@ -53,3 +53,15 @@ def test_a_wrong_outage_severity_is_an_error_with_its_line(tmp_path: Path, secti
     found = [problem.format() for problem in raised.value.problems]
     assert len(found) == 1
     assert ":7: metrics.outage_severities" in found[0] and says in found[0]
+
+
+def test_the_report_gauges_are_off_unless_the_file_says_true(tmp_path: Path):
+    assert _load(tmp_path).metrics.report_gauges is False
+    assert _load(tmp_path, "metrics:\n  report_gauges: true\n").metrics.report_gauges is True
+    both = _load(tmp_path, "metrics:\n  report_gauges: true\n"
+                 "  outage_severities: {outage: major_outage}\n").metrics
+    assert both.report_gauges is True
+    with pytest.raises(ConfigError) as raised:
+        _load(tmp_path, "metrics:\n  report_gauges: sometimes\n")
+    [problem] = [problem.format() for problem in raised.value.problems]
+    assert "metrics.report_gauges" in problem

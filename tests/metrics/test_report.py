@@ -311,6 +311,10 @@ def test_uptime_from_components_or_from_outage_incidents(report: Report):
     # 15 days 14 h = 22,440 min; INC-6 (09:00-10:00 on 03-16) lies inside it.
     assert services["search"] == (pytest.approx(1 - 22_440 / WINDOW_MINUTES), "incidents")
     assert services["billing"] == (1.0, "incidents")
+    # SEV1 INC-3 (03-08 06:30-07:30) touched payment while its component stayed
+    # operational: its uptime ignores it, and the report says so. INC-2 and INC-5 showed.
+    assert {row.service: row.unreflected for row in report.services} == {
+        "billing": 0, "payment": 1, "search": 0}
     # Some service down: search's 22,440 min plus payment's 20 min on 03-10/11 (payment's
     # 03-20 minutes fall inside search's outage).
     assert report.uptime == pytest.approx(1 - 22_460 / WINDOW_MINUTES)

@@ -15,7 +15,7 @@ from tocsin.audit import AuditEntry
 from tocsin.clock import FakeClock
 from tocsin.db import transaction
 from tocsin.errors import InvalidInput, NotFound
-from tocsin.incidents.store import TimelineRow
+from tocsin.incidents.store import IncidentMember, TimelineRow
 from tocsin.postmortems import actions
 from tocsin.postmortems.actions import Filters
 from tocsin.postmortems.actions_store import ActionItemNotice
@@ -167,3 +167,69 @@ def test_items_of_a_private_incident_are_hidden_from_non_members(make):
     assert listing(harness, viewer="carol") == []
     with pytest.raises(NotFound):
         change(harness, item_id, actor="carol", status="done")
+
+
+def members(harness, incident: str) -> list[str]:
+    with harness.runtime.sessions() as session:
+        return sorted(m.user_id for m in session.scalars(
+            select(IncidentMember).where(IncidentMember.incident_id == int(incident[4:]))))
+
+
+def test_the_owner_joins_a_private_incident_and_can_then_close_the_item(make):
+    harness = make()
+    secret = declare(harness, "quiet", private=True, actor="alice")
+    item_id = add(harness, secret, owner="bob")
+
+    assert members(harness, secret) == ["alice", "bob"]
+    assert listing(harness, viewer="bob") == [item_id]
+    assert change(harness, item_id, actor="bob", status="done")[0] == "done"
+    change(harness, item_id, owner="carol")
+    assert members(harness, secret) == ["alice", "bob", "carol"]
+    texts = [row.text for row in rows(harness, TimelineRow)]
+    assert f"bob added as a member: owner of action item #{item_id}" in texts
+    assert f"carol added as a member: owner of action item #{item_id}" in texts
+    joined = [(a.actor, a.object_id, a.after) for a in rows(harness, AuditEntry)
+              if a.action == "incident.member_added"]
+    assert joined == [("alice", secret, {"member": "bob", "action_item_id": item_id}),
+                      ("alice", secret, {"member": "carol", "action_item_id": item_id})]
+
+
+def test_owners_of_items_on_an_open_incident_are_not_made_members(make):
+    harness = make()
+    incident = declare(harness, actor="alice")
+    add(harness, incident, owner="bob")
+
+    assert "bob" not in members(harness, incident)
+    assert not [a for a in rows(harness, AuditEntry) if a.action == "incident.member_added"]
+
+
+def test_a_title_on_more_than_one_line_or_with_control_characters_is_refused(make):
+    harness = make()
+    incident = declare(harness)
+
+    for title in ["Fix it\nand more", "Tab\there", "Bell\x07", "a\u2028b", "esc\x1b[31m"]:
+        with pytest.raises(InvalidInput) as caught:
+            add(harness, incident, title=title)
+        [problem] = caught.value.fields
+        assert problem.path == "title" and "one line" in problem.message, title
+    assert rows(harness, ActionItem) == []
+    add(harness, incident, title="  Fix the disk alert (P0: 95% -> 90%)  ")
+    assert [i.title for i in rows(harness, ActionItem)] == ["Fix the disk alert (P0: 95% -> 90%)"]
+
+
+def test_a_due_date_outside_2000_to_2100_is_refused_naming_the_field(make):
+    harness = make()
+    incident = declare(harness)
+    item_id = add(harness, incident, due_date=date(2100, 12, 31))
+    add(harness, incident, due_date=date(2000, 1, 1))
+
+    for due in (date(1999, 12, 31), date(2101, 1, 1), date(1, 1, 1)):
+        with pytest.raises(InvalidInput) as caught:
+            add(harness, incident, due_date=due, owner="mallory")
+        assert [p.path for p in caught.value.fields] == ["owner", "due_date"]
+        assert "from 2000-01-01 to 2100-12-31" in caught.value.fields[1].message
+        with pytest.raises(InvalidInput) as caught:
+            change(harness, item_id, due_date=due)
+        assert [p.path for p in caught.value.fields] == ["due_date"]
+    assert [item.due_date for item in rows(harness, ActionItem)] == [
+        date(2100, 12, 31), date(2000, 1, 1)]

@@ -154,3 +154,12 @@ def test_tracker_status_closes_and_reopens_only_what_the_tracker_closed():
                                      now_done=False) is None
     stored = rules.far_status_value(True, "Done")
     assert rules.far_is_done(stored) and rules.far_label(stored) == "Done"
+
+
+def test_a_title_is_one_line_of_printable_text():
+    assert rules.unprintable("Alert on disk usage > 90% (ünïcode, emoji 🚨)") is None
+    assert rules.unprintable("one\ntwo") == "line break"
+    assert rules.unprintable("one\r\ntwo") == "line break"
+    assert rules.unprintable("one\u2029two") == "line break"
+    assert rules.unprintable("tab\there") == "control character U+0009"
+    assert rules.unprintable("\x1b[31mred") == "control character U+001B"

@@ -109,13 +109,13 @@ def test_published_is_read_only_until_moved_back_to_draft(harness: Harness) -> N
 
 def test_an_edit_made_on_an_old_copy_is_refused(harness: Harness) -> None:
     key = _incident(harness, "Checkout failing")
-    opened = _edit(harness, key, summary="first").updated_at
+    opened = _edit(harness, key, summary="first").version
     harness.clock.advance(minutes=2)
     _edit(harness, key, actor="alice", summary="alice's words")
 
     with pytest.raises(Conflict, match="changed by alice at 2026-03-02 03:02 UTC"):
         _do(harness, service.update, config=harness.config, key=key,
-            fields={"summary": "bob's words"}, expected_updated_at=opened)
+            fields={"summary": "bob's words"}, expected_version=opened)
     assert _edit(harness, key, lessons="kept").summary == "alice's words"
 
 

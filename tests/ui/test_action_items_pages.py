@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.ui.conftest import csrf_of
-from tests.ui.incidenting import declare, start
+from tests.ui.incidenting import as_user, declare, start
 from tests.web.conftest import Web
 from tocsin.audit import AuditEntry
 from tocsin.clock import FakeClock
@@ -60,9 +60,10 @@ def test_add_an_item_on_the_incident_page_and_see_it_there(web: Web) -> None:
     assert (item.owner, item.priority, str(item.due_date), item.created_by) == (
         "bob", "P0", "2026-03-10", "alice")
 
-    status, page = add_from_incident(web, key, owner="mallory")
+    status, page = add_from_incident(web, key, owner="mallory", due_date="2026-02-30")
     assert status == 400
     assert "owner: &#39;mallory&#39; is not a user in the config" in page
+    assert "due_date: &#39;2026-02-30&#39; is not a date" in page
     forged = web.client.post("/ui/action-items/1/status",
                              data={"csrf": "forged", "status": "done"})
     assert forged.status_code == 403
@@ -110,3 +111,24 @@ def test_filters_and_push_only_to_configured_trackers(web: Web) -> None:
     assert response.status_code == 400 and "tracker: use a configured tracker" in response.text
     with web.runtime.sessions() as session:
         assert list(session.scalars(select(TrackerPush))) == []
+
+
+def test_the_owner_of_an_item_on_a_private_incident_can_open_and_close_it(web: Web) -> None:
+    key = declare(web, title="Quiet breach", private="yes")
+    status, _ = add_from_incident(web, key, owner="carol")
+    assert status == 303
+
+    as_user(web, "carol")
+    # The link a reminder carries (engine/action_item_reminders).
+    page = web.client.get("/ui/action-items?id=1")
+    assert page.status_code == 200 and rows(page.text) == ["1"]
+    assert "Alert on disk usage" in page.text
+    assert web.client.get(f"/ui/incidents/{key}").status_code == 200
+    data = {"csrf": csrf_of(page.text), "once": form_token(page.text, "s1"), "status": "done",
+            "back": "/ui/action-items"}
+    done = web.client.post("/ui/action-items/1/status", data=data, follow_redirects=False)
+    assert done.status_code == 303
+    assert [(i.status, i.owner) for i in items(web)] == [("done", "carol")]
+    as_user(web, "bob")
+    assert rows(web.client.get("/ui/action-items?id=1").text) == []
+    assert web.client.get(f"/ui/incidents/{key}").status_code == 404

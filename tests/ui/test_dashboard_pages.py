@@ -134,3 +134,24 @@ def test_a_bad_range_names_the_field(ui: Web):
 
         assert response.status_code == 400, query
         assert f"{field}: " in _text(response.text), query
+
+
+def test_a_range_before_the_calendar_allows_answers_a_page_not_json(ui: Web):
+    log_in(ui.client)
+
+    response = ui.client.get("/ui/reliability?since=0001-01-01")
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "since: must be on or after" in _text(response.text)
+
+
+def test_a_period_from_mid_week_marks_its_first_week_as_part(ui: Web):
+    _seed(ui)
+    log_in(ui.client)
+
+    # From Tuesday: the first week has six days, still only part of a week.
+    page = ui.client.get("/ui/reliability?since=2026-02-03&until=2026-03-02").text
+
+    assert chart_rows(page, "chart-incidents")[0] == "Tue 03 Feb 2026 (part) 1 0 0 1"
+    assert chart_rows(page, "chart-incidents")[1].startswith("Mon 09 Feb 2026 1")

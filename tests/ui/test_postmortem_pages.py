@@ -140,3 +140,38 @@ def test_a_category_the_file_no_longer_lists_is_kept_by_a_save(web: Web) -> None
     assert status == 200 and "Post-mortem saved." in page
     status, page = _post(web, key, "save", _form(page) | {"root_cause_category": "Capacity"})
     assert 'value="capacity" selected' in page
+
+
+def test_a_copy_saved_twice_in_the_same_second_is_refused_the_second_time(web: Web) -> None:
+    key = declare(web, "Search slow", severity="SEV3")
+    _, page = _post(web, key, "draft", {})
+    opened = _form(page)
+    assert _post(web, key, "save", opened | {"summary": "alice wrote this"})[0] == 200
+    status, shown = _post(web, key, "save", opened | {"summary": "bob wrote this"})
+    assert status == 409 and "reload it and make your change again" in shown
+    assert ">alice wrote this</textarea>" in _editor(web, key)
+
+
+def test_too_many_why_steps_are_named_not_dropped(web: Web) -> None:
+    key = declare(web, "Search slow", severity="SEV3")
+    _, page = _post(web, key, "draft", {})
+    steps = {f"why_{n}": f"step {n}" for n in range(51)}
+    status, shown = _post(web, key, "save", _form(page) | steps | {"whys_count": "51"})
+    assert status == 400
+    assert field_error(shown, "pm-whys").startswith("the form holds 51 steps; a why-chain "
+                                                    "holds at most 50")
+    assert "step 49" in shown  # what was typed is shown again
+
+    status, shown = _post(web, key, "save", _form(page) | {"whys_count": "100000000"})
+    assert status == 400
+    assert "the form holds 100,000,000 steps" in field_error(shown, "pm-whys")
+    assert shown.count('name="why_') == 5  # the boxes the form had, not fifty empty ones
+
+    full = {f"why_{n}": "x" for n in range(50)}
+    status, shown = _post(web, key, "save", _form(page) | full | {"whys_count": "50",
+                                                                  "add_why": "1"})
+    assert status == 400
+    assert "already has 50 steps" in field_error(shown, "pm-whys")
+    with transaction(web.runtime.sessions) as session:
+        saved = session.scalars(select(Postmortem)).one()
+        assert [step["why"] for step in saved.whys] == [""] * 5  # nothing was saved

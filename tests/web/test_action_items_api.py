@@ -11,6 +11,8 @@ import pytest
 from tests.support.action_items import ACTION_CONFIG
 from tests.web.conftest import Web, close_web, make_web
 from tocsin.clock import FakeClock
+from tocsin.db import transaction
+from tocsin.postmortems.store import ActionItem
 
 READ, WRITE = "ai-read-token-1", "ai-write-token-2"
 CONFIG = ACTION_CONFIG + f"""
@@ -118,3 +120,39 @@ def test_push_queues_and_the_webhook_tracker_posts_status_back(web: Web) -> None
             back.json()["tracker"]["key"]) == ("done", "Resolved", "T-9")
     assert web.call("POST", "/api/v1/action-items/1/tracker-status", READ,
                     json={"status": "planned"}).status_code == 403
+
+
+def test_every_bad_field_is_named_in_one_400(web: Web) -> None:
+    key = _incident(web)
+    both = web.call("POST", f"/api/v1/incidents/{key}/action-items", WRITE,
+                    json={"title": "Alert on disk", "owner": "mallory", "priority": "P9"})
+    four = web.call("POST", f"/api/v1/incidents/{key}/action-items", WRITE,
+                    json={"title": "Line one\nline two", "owner": "mallory",
+                          "due_date": "2026-13-01", "priority": "urgent"})
+    _add(web, key)
+    patched = web.call("PATCH", "/api/v1/action-items/1", WRITE,
+                       json={"due_date": "1999-12-31", "status": "closed", "title": "a\tb"})
+
+    assert both.status_code == 400
+    assert [f["path"] for f in both.json()["error"]["fields"]] == ["owner", "priority"]
+    assert four.status_code == 400
+    assert [f["path"] for f in four.json()["error"]["fields"]] == [
+        "title", "owner", "due_date", "priority"]
+    assert patched.status_code == 400
+    fields = {f["path"]: f["message"] for f in patched.json()["error"]["fields"]}
+    assert set(fields) == {"title", "due_date", "status"}
+    assert "2000-01-01 to 2100-12-31" in fields["due_date"]
+    assert web.call("GET", "/api/v1/action-items/1", READ).json()["due_date"] == "2026-03-10"
+
+
+def test_an_error_stored_before_scrubbing_is_shown_without_the_credential(web: Web) -> None:
+    _add(web, _incident(web))
+    with transaction(web.runtime.sessions) as session:
+        item = session.get(ActionItem, 1)
+        assert item is not None
+        item.tracker = "webhook"
+        item.tracker_error = "webhook: POST answered HTTP 400: bad secret s3cret-tracker"
+
+    shown = web.call("GET", "/api/v1/action-items/1", READ).json()["tracker"]["error"]
+
+    assert shown == "webhook: POST answered HTTP 400: bad secret [hidden]"

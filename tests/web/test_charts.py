@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from tocsin.metrics.series import WeeklySeries
+from tocsin.metrics.series_rules import WeekMean, weeks
 from tocsin.web import charts
 from tocsin.web.charts import Area, Box, Chart, Panel
+from tocsin.web.ui_dashboard_views import mttr_chart
 
 AREA = Area(left=50, top=20, right=250, bottom=120)  # 200 wide, 100 high
 SVG = "{http://www.w3.org/2000/svg}"
@@ -121,3 +126,27 @@ def test_long_names_are_shortened_on_the_axis_only():
 def test_a_chart_with_only_zeros_is_empty():
     assert Chart("c", "t", "d", ["a"], [Panel("p", ["x", "y"], [[0, 0]])]).empty
     assert not Chart("c", "t", "d", ["a"], [Panel("p", ["x", "y"], [[0, 1]])]).empty
+
+
+def test_a_bars_tooltip_rounds_its_value():
+    chart = Chart(id="c", title="T", description="D", legend=["mean"],
+                  panels=[Panel("P", ["wk"], [[73.916666]])])
+
+    titles = re.findall(r"<rect [^>]*><title>([^<]*)</title>", charts.render(chart))
+
+    assert titles == ["wk: mean 73.9"]
+
+
+def test_the_mttr_panel_says_minutes_or_hours_with_one_decimal():
+    found = weeks(datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 16, tzinfo=UTC),
+                  ZoneInfo("UTC"))
+    mean = timedelta(minutes=73, seconds=55)
+    series = WeeklySeries(found, ["SEV1", "SEV2"], {"SEV1": [1, 0], "SEV2": [0, 1]},
+                          {"SEV1": [WeekMean(1, mean), WeekMean(0, None)],
+                           "SEV2": [WeekMean(0, None), WeekMean(1, timedelta(hours=4))]},
+                          {"SEV1": timedelta(minutes=30), "SEV2": None})
+
+    chart, _table = mttr_chart(series, ZoneInfo("UTC"))
+    titles = re.findall(r"<rect [^>]*><title>([^<]*)</title>", charts.render(chart))
+
+    assert titles == ["02 Mar: over target 73.9 min", "09 Mar: within target 4.0 h"]

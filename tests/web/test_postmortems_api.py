@@ -58,7 +58,7 @@ def test_resolve_drafts_then_edit_review_publish_export_and_search(web: Web) -> 
         "summary": "Payments failed for 42 minutes", "estimated_cost": "$1,200",
         "root_cause": "Bob forgot to scale the pool.", "root_cause_category": "capacity",
         "whys": [{"why": "Why did payments fail?", "because": "The pool ran dry."}],
-        "lessons": "Scale pools with traffic", "expected_updated_at": drafted["updated_at"]}))
+        "lessons": "Scale pools with traffic", "expected_version": drafted["version"]}))
     assert [(s["field"], s["reason"]) for s in edited["suggestions"]] == [
         ("root_cause", "names a person (Bob)")]
     assert _ok(web.call("POST", f"{PM}/state", WRITE, json={"status": "in_review"}))[
@@ -106,3 +106,43 @@ def test_a_private_incidents_postmortem_is_missing_to_outsiders(web: Web) -> Non
     assert _ok(web.call("GET", "/api/v1/postmortems", OUTSIDER))["postmortems"] == []
     assert [p["incident"] for p in _ok(web.call("GET", "/api/v1/postmortems", ADMIN))[
         "postmortems"]] == ["INC-1"]
+
+
+def test_two_saves_of_one_version_within_a_second_the_second_is_409(web: Web) -> None:
+    _resolved_incident(web)
+    opened = _ok(web.call("GET", PM, READ))["version"]
+    first = _ok(web.call("PATCH", PM, WRITE, json={"summary": "alice's words",
+                                                   "expected_version": opened}))
+    assert first["version"] == opened + 1
+    second = web.call("PATCH", PM, WRITE, json={"summary": "bob's words",
+                                                "expected_version": opened})
+    assert second.status_code == 409, second.text
+    assert _ok(web.call("GET", PM, READ))["summary"] == "alice's words"
+
+
+def test_unknown_and_mistyped_fields_are_refused_all_at_once(web: Web) -> None:
+    _resolved_incident(web)
+    bad = web.call("PATCH", PM, WRITE, json={
+        "root_cuase": "the pool", "users_affected": True, "support_tickets": "12",
+        "root_cause_category": "gremlins", "whys": [{"why": "a", "becuase": "b"}],
+        "timeline": [{"at": "2026-03-02T03:00:00Z", "text": "x", "entry_id": True}],
+        "expected_version": "7"})
+    assert bad.status_code == 400, bad.text
+    assert sorted(f["path"] for f in bad.json()["error"]["fields"]) == [
+        "expected_version", "root_cause_category", "root_cuase", "support_tickets",
+        "timeline[0].entry_id", "users_affected", "whys[0]"]
+    assert _ok(web.call("GET", PM, READ))["users_affected"] == 300  # nothing was stored
+    moved = web.call("POST", f"{PM}/state", WRITE, json={"status": "in_review", "by": "x"})
+    assert moved.status_code == 400
+    assert [f["path"] for f in moved.json()["error"]["fields"]] == ["body.by"]
+    assert _ok(web.call("GET", PM, READ))["status"] == "draft"
+
+
+def test_an_unknown_severity_or_service_filter_is_named(web: Web) -> None:
+    _resolved_incident(web)
+    bad = web.call("GET", "/api/v1/postmortems?severity=SEV9&service=paymnet", READ)
+    assert bad.status_code == 400, bad.text
+    assert [f["path"] for f in bad.json()["error"]["fields"]] == ["severity", "service"]
+    assert [p["incident"] for p in _ok(web.call(
+        "GET", "/api/v1/postmortems?severity=sev2&service=payment", READ))["postmortems"]] == [
+        "INC-1"]

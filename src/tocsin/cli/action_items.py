@@ -26,6 +26,7 @@ from tocsin.cli.common import (
     fail,
     load,
     open_database,
+    plain,
 )
 from tocsin.config.model import Config
 from tocsin.db import transaction
@@ -124,10 +125,11 @@ def item_list(
         table.add_column(column)
     for item in found:
         tracker = item["tracker"]
-        table.add_row(str(item["id"]), item["incident"], item["priority"],
+        table.add_row(str(item["id"]), item["incident"], plain(item["priority"]),
                       item["status"] + (" (overdue)" if item["overdue"] else ""),
-                      item["owner"], item["due_date"] or "", printable(item["title"]),
-                      f"{tracker['name']} {tracker['key'] or 'pending'}" if tracker else "")
+                      plain(item["owner"]), item["due_date"] or "", plain(item["title"]),
+                      plain(f"{tracker['name']} {tracker['key'] or 'pending'}")
+                      if tracker else "")
     Console().print(table)
 
 

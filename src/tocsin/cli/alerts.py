@@ -18,10 +18,12 @@ from tocsin.cli.common import (
     DbOption,
     JsonOption,
     actor_name,
+    config_actor,
     db_url,
     fail,
     load,
     open_database,
+    plain,
 )
 from tocsin.db import transaction
 from tocsin.errors import TocsinError
@@ -59,8 +61,8 @@ def alert_list(
         table.add_column(column)
     for item in found:
         status = f"{item['status']}, flapping" if item["flapping"] else item["status"]
-        table.add_row(str(item["id"]), status, item["severity"] or "",
-                      item["service"] or "", item["title"], _group_size(item["group"]),
+        table.add_row(str(item["id"]), status, plain(item["severity"]),
+                      plain(item["service"]), plain(item["title"]), _group_size(item["group"]),
                       item["triggered_at"])
     Console().print(table)
 
@@ -121,12 +123,13 @@ def alert_not_actionable(
     config: ConfigOption = None, db: DbOption = None, actor: ActorOption = None,
 ) -> None:
     """Mark an alert not actionable (nobody could or should have acted on it)."""
-    del config  # accepted like every verb's; the mark needs only the database
+    # The config is read only to check who `--as` names; the mark needs only the database.
+    who = config_actor(load(config), actor) if actor else actor_name(None)
     _engine, sessions = open_database(db_url(db))
     try:
         with transaction(sessions) as session:
             done = marks.mark(session, alert_id=alert_id, not_actionable=not undo,
-                              actor=actor_name(actor), surface="cli", now=_now())
+                              actor=who, surface="cli", now=_now())
     except TocsinError as exc:
         fail(exc.message)
     state = "actionable" if undo else "not actionable"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich.markup import escape
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +27,9 @@ from tocsin.db import (
     normalise_url,
     sqlite_path,
 )
+from tocsin.incidents.paging import user_id
 from tocsin.migrate import current_revision, head_revision
+from tocsin.notify.console import printable
 
 ConfigOption = Annotated[
     str | None,
@@ -39,6 +43,21 @@ ActorOption = Annotated[
     str | None, typer.Option("--as", help="Who is acting, for the audit log [cli:$USER]"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print plain JSON")]
+
+
+# C0 (with DEL) and C1 control characters: a stored text never moves the terminal.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def plain(text: str | None) -> str:
+    """Stored text as a Rich cell prints it literally: control characters dropped,
+    markup (`[bold]`, `[link=...]`) escaped."""
+    if text is None:
+        return ""
+    clean = printable(_CONTROLS.sub("", text))  # and bidi overrides, line separators
+    # escape() doubles a final backslash (for text glued before markup); a cell is whole.
+    body = clean.rstrip("\\")
+    return escape(body) + clean[len(body):]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -61,6 +80,19 @@ def actor_name(option: str | None) -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli:unknown"
+
+
+def config_actor(config: Config, option: str | None) -> str:
+    """`--as` naming a config user (id, e-mail or unique name, as `incident create` reads
+    it), recorded as their id; unset: cli:$USER. Anyone else is refused, so the audit
+    log never names a person who does not exist."""
+    if not option:
+        return actor_name(None)
+    found = user_id(config, option)
+    if found is None:
+        fail(f"--as {option!r} is not a user in the config; give a user's id, e-mail or "
+             "name from its users list, or leave --as out to act as cli:$USER")
+    return found
 
 
 def load(option: str | None) -> Config:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -41,7 +42,14 @@ from tocsin.cli.demo_data import (
 from tocsin.cli.demo_story import Worked, local_start, plan
 from tocsin.cli.demo_walk import Walk
 from tocsin.config.model import Config
-from tocsin.db import make_engine, make_sessionmaker, normalise_url, transaction
+from tocsin.db import (
+    is_sqlite,
+    make_engine,
+    make_sessionmaker,
+    normalise_url,
+    sqlite_path,
+    transaction,
+)
 from tocsin.incidents.store import Incident
 from tocsin.logs import event
 from tocsin.migrate import upgrade
@@ -135,8 +143,30 @@ def _fresh_database(url: str) -> Engine:
     if found:
         engine.dispose()
         fail(f"the database at {shown} already holds alerts or incidents; the demo needs "
-             "a fresh one: give --db sqlite:///./demo.db (or another new file)")
+             f"a fresh one: {_fresh_hint(url)}")
     return engine
+
+
+def _fresh_hint(url: str) -> str:
+    """A database other than the used one: for SQLite the next free `NAME-2.db` beside it."""
+    path = sqlite_path(url)
+    if path is not None and is_sqlite(url):
+        folder, name = path[:len(path) - len(Path(path).name)], Path(path).name
+        stem, suffix = Path(name).stem, Path(name).suffix
+        numbered = re.fullmatch(r"(.*)-(\d+)", stem)
+        base, number = (numbered[1], int(numbered[2])) if numbered else (stem, 1)
+        candidate = path
+        while Path(candidate).exists():
+            number += 1
+            candidate = f"{folder}{base}-{number}{suffix}"
+        return f"give --db {url[:len(url) - len(path)]}{candidate}"
+    if is_sqlite(url):
+        return "give --db sqlite:///./demo.db"
+    parsed = make_url(normalise_url(url))
+    other = f"{parsed.database or 'tocsin'}_demo"
+    new_url = parsed.set(drivername="postgresql", database=other)
+    return (f"create an empty database (createdb {other}) and give --db "
+            f"{new_url.render_as_string(hide_password=True)}")
 
 
 def _has_history(engine: Engine) -> bool:

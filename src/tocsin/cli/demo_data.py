@@ -122,12 +122,14 @@ INC_142_TIMELINE = (
     (15, "Error rate dropping"),
     (25, "Fully resolved"),
 )
+# What each step asks about: the post-mortem prints "Why?" before it and "Because:" before
+# the answer, so the seed's "Why did API return 500?" is stored as its subject.
 INC_142_WHYS = (
-    ("Why did API return 500?", "DB connections timed out"),
-    ("Why did connections time out?", "Pool exhausted"),
-    ("Why was pool exhausted?", "Spike in traffic"),
-    ("Why spike in traffic?", "Marketing campaign launched"),
-    ("Why wasn't pool sized for spike?", "No capacity planning"),
+    ("API returned 500", "DB connections timed out"),
+    ("Connections timed out", "Pool exhausted"),
+    ("Pool exhausted", "Spike in traffic"),
+    ("Spike in traffic", "Marketing campaign launched"),
+    ("Pool not sized for the spike", "No capacity planning"),
 )
 
 

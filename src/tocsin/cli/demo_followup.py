@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 # Earlier post-mortems, oldest first, take these states in turn; INC-142's is published.
 EARLIER_STATES = (PUBLISHED, PUBLISHED, IN_REVIEW, PUBLISHED, DRAFT, IN_REVIEW, DRAFT)
 DUE_DAYS = 5
+# The `channel` of the demo's survey rows: the demo config has no provider, so no survey was
+# sent by e-mail or Slack; these answers were written by `tocsin demo`.
+DEMO_CHANNEL = "demo"
 
 
 def _iso(when: datetime) -> str:
@@ -87,10 +90,9 @@ def _postmortem(config: Config, one: Worked, incident: Incident, *, state: str,
     drafted = state == DRAFT
     whys = ([{"why": w, "because": b} for w, b in INC_142_WHYS] if seed
             else [{"why": "", "because": ""}] * 5 if drafted
-            else [{"why": f"Why did {story.title.lower()} happen?",
-                   "because": story.root_cause}])
+            else [{"why": story.title, "because": story.root_cause}])
     return Postmortem(
-        incident_id=incident.id, status=state, title=f"{incident.key}: {story.title}",
+        incident_id=incident.id, status=state, title=story.title,
         summary=INC_142_IMPACT.summary if seed else _summary(one),
         users_affected=story.users_affected,
         estimated_cost=INC_142_IMPACT.estimated_cost if seed else None,
@@ -184,7 +186,7 @@ def write_surveys(session: Session, config: Config, rng: random.Random, *,
             score = None
         session.add(ShiftSurvey(
             user_id=user, schedule=schedule, shift_start=start, shift_end=shift_end,
-            due_at=due, sent_at=due, channel="email", score=score,
+            due_at=due, sent_at=due, channel=DEMO_CHANNEL, score=score,
             answered_at=answered if score is not None else None))
         if score is not None:
             given.append(score)

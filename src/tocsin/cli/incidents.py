@@ -26,6 +26,7 @@ from tocsin.cli.common import (
     fail,
     load,
     open_database,
+    plain,
 )
 from tocsin.config.model import Config
 from tocsin.db import transaction
@@ -134,8 +135,8 @@ def incident_list(
     for column in ("id", "severity", "status", "commander", "title", "declared"):
         table.add_column(column)
     for item in found:
-        table.add_row(item["id"], item["severity"], item["status"], item["commander"] or "",
-                      item["title"], item["declared_at"])
+        table.add_row(item["id"], plain(item["severity"]), item["status"],
+                      plain(item["commander"]), plain(item["title"]), item["declared_at"])
     Console().print(table)
 
 

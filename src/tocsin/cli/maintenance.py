@@ -24,6 +24,7 @@ from tocsin.cli.common import (
     fail,
     load,
     open_database,
+    plain,
 )
 from tocsin.db import transaction
 from tocsin.errors import TocsinError
@@ -128,8 +129,8 @@ def maintenance_list(
     for item in found:
         made = "config" if item["surface"] == "config" else (
             f"{item['created_by']} ({item['surface']})")
-        table.add_row(str(item["id"]), _matchers(item), item["start"], item["end"],
-                      _status(item), item["reason"], made)
+        table.add_row(str(item["id"]), plain(_matchers(item)), item["start"], item["end"],
+                      _status(item), plain(item["reason"]), plain(made))
     Console().print(table)
 
 

@@ -26,6 +26,7 @@ from tocsin.cli.common import (
     fail,
     load,
     open_database,
+    plain,
 )
 from tocsin.config.model import Config
 from tocsin.db import transaction
@@ -43,7 +44,9 @@ def _now() -> datetime:
 
 
 def _failed(exc: TocsinError) -> NoReturn:
-    fail(exc.message + "".join(f"; {f.path}: {f.message}" for f in exc.fields))
+    # A field's problem the message already says is not said twice.
+    fail(exc.message + "".join(f"; {f.path}: {f.message}" for f in exc.fields
+                               if f.message != exc.message))
 
 
 def _change(config: str | None, db: str | None,
@@ -122,7 +125,11 @@ def postmortem_export(
     if output is None:
         sys.stdout.write(text)
         return
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write the post-mortem to {output}: {exc.strerror or exc}; give a path "
+             "in a folder that exists and that you may write to")
     sys.stdout.write(f"{key}: post-mortem written to {output}\n")
 
 
@@ -172,6 +179,6 @@ def postmortem_list(
         table.add_column(column)
     for item in found:
         due = (item["due_at"] or "") + (" overdue" if item["overdue"] else "")
-        table.add_row(item["incident"], item["severity"], item["status"], due,
-                      printable(item["title"]))
+        table.add_row(item["incident"], plain(item["severity"]), item["status"], due,
+                      plain(item["title"]))
     Console().print(table)

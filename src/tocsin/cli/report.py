@@ -13,24 +13,38 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tocsin.cli.common import ConfigOption, DbOption, JsonOption, db_url, fail, load, open_database
+from tocsin.cli.common import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    db_url,
+    fail,
+    load,
+    open_database,
+    plain,
+)
 from tocsin.errors import InvalidInput
 from tocsin.incidents.rules import describe_duration
 from tocsin.metrics.rules import Spread
-from tocsin.metrics.service import Report, build_report, window
-from tocsin.metrics.views import report_view
+from tocsin.metrics.service import RECENT_INCIDENTS, Report, build_report, day, window
+from tocsin.metrics.views import report_view, uptime_note
 
 WindowOption = Annotated[str | None, typer.Option(
     help="ISO 8601 with an offset or Z, or local to the config's timezone")]
+ViewerOption = Annotated[str | None, typer.Option(
+    "--as", help="Show only what this user may see (private incidents they are a member "
+                 "of); default: everything, as the operator")]
 
 
 def report(
     since: WindowOption = None, until: WindowOption = None, as_json_flag: JsonOption = False,
-    config: ConfigOption = None, db: DbOption = None,
+    config: ConfigOption = None, db: DbOption = None, viewer: ViewerOption = None,
 ) -> None:
     """Incidents, on-call load and reliability from stored events; default the last 30 days.
 
-    --until is exclusive and defaults to now; --since defaults to 30 days before it.
+    --until is exclusive and defaults to now (a later one is cut to now); --since
+    defaults to 30 days before it. Private incidents count in every figure; the lists
+    name them to everyone unless --as USER limits them to what USER may see.
     """
     loaded = load(config)
     now = datetime.now(UTC)
@@ -40,15 +54,16 @@ def report(
         fail(exc.message + "".join(f"; --{f.path}: {f.message}" for f in exc.fields), code=2)
     _engine, sessions = open_database(db_url(db))
     with sessions() as session:
-        found = build_report(session, config=loaded, since=start, until=end, now=now)
+        found = build_report(session, config=loaded, since=start, until=end, now=now,
+                             viewer=viewer, admin=viewer is None)
     if as_json_flag:
         sys.stdout.write(json.dumps(report_view(found)) + "\n")
         return
-    _print(found)
+    _print(found, until_now=end == now)
 
 
 def _when(at: datetime | None) -> str:
-    return "" if at is None else at.strftime("%Y-%m-%d %H:%M")
+    return "" if at is None else f"{day(at)} {at:%H:%M}"
 
 
 def _span(span: timedelta | None) -> str:
@@ -57,6 +72,10 @@ def _span(span: timedelta | None) -> str:
 
 def _share(value: float | None, places: int = 1) -> str:
     return "-" if value is None else f"{value * 100:.{places}f}%"
+
+
+def _uptime(value: float | None) -> str:
+    return "no data" if value is None else _share(value, 3)
 
 
 def _spread(found: Spread) -> str:
@@ -73,19 +92,20 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def _print(found: Report) -> None:
+def _print(found: Report, *, until_now: bool) -> None:
     console = Console()
-    console.print(f"Report {_when(found.since)} to {_when(found.until)} UTC")
-    recent = _table("Recent incidents", "incident", "sev", "title", "status", "duration",
-                    "commander", "affected", "root cause")
+    console.print(f"Report {_when(found.since)} to {_when(found.until)} UTC"
+                  + (" (now)" if until_now else ""))
+    recent = _table(f"Recent incidents (latest {RECENT_INCIDENTS})", "incident", "sev",
+                    "title", "status", "duration", "commander", "affected", "root cause")
     for row in found.recent:
-        recent.add_row(row.key, row.severity, row.title, row.status, _span(row.duration),
-                       row.commander or "", "" if row.users_affected is None
-                       else f"{row.users_affected:,}", row.root_cause or "")
+        recent.add_row(row.key, plain(row.severity), plain(row.title), row.status,
+                       _span(row.duration), plain(row.commander), "" if row.users_affected
+                       is None else f"{row.users_affected:,}", plain(row.root_cause))
     console.print(recent)
     shifts = _table("On-call schedule", "state", "schedule", "who", "start", "end", "pages")
     for shift in found.schedule:
-        shifts.add_row(shift.state, shift.schedule, shift.name, _when(shift.start),
+        shifts.add_row(shift.state, plain(shift.schedule), plain(shift.name), _when(shift.start),
                        _when(shift.end), str(shift.pages))
     console.print(shifts)
     console.print(_metrics(found))
@@ -93,7 +113,7 @@ def _print(found: Report) -> None:
     actions = _table("Post-mortem action items", "status", "priority", "action", "owner",
                      "due", "incident")
     for item in found.action_rows:
-        actions.add_row(item.status, item.priority, item.title, item.owner,
+        actions.add_row(item.status, plain(item.priority), plain(item.title), plain(item.owner),
                         item.due.isoformat() if item.due else "", item.incident)
     console.print(actions)
     console.print(_reliability(found))
@@ -114,7 +134,7 @@ def _metrics(found: Report) -> Table:
                   f"({alerts.not_actionable}/{alerts.total})")
     for row in found.mttr_by_severity:
         target = f" (target {_span(row.target)}, {row.within_target}/{row.mttr.count} met)"
-        table.add_row(f"MTTR ({row.severity})", _spread(row.mttr) + target)
+        table.add_row(f"MTTR ({plain(row.severity)})", _spread(row.mttr) + target)
     survey = ("-" if found.survey_mean is None
               else f"{found.survey_mean:.1f}/5 ({found.survey_answers} answers)")
     table.add_row("On-call satisfaction", survey)
@@ -127,21 +147,22 @@ def _people(found: Report) -> Table:
     for person in found.people:
         pages = person.pages
         survey = "" if person.survey_mean is None else f"{person.survey_mean:.1f}/5"
-        table.add_row(person.name, person.timezone, str(pages.total), str(pages.business),
+        table.add_row(plain(person.name), person.timezone, str(pages.total), str(pages.business),
                       str(pages.off), str(pages.sleep), survey)
     return table
 
 
 def _reliability(found: Report) -> Table:
-    days = (found.until - found.since) / timedelta(days=1)
+    days = round((found.until - found.since) / timedelta(days=1))
     table = _table("Reliability dashboard", "metric", "value")
-    table.add_row(f"Uptime ({days:g}d)", _share(found.uptime, 3))
+    table.add_row(f"Uptime ({days} d)", _uptime(found.uptime))
     for service in found.services:
-        table.add_row(f"  {service.service}", f"{_share(service.uptime, 3)} "
-                      f"(from {service.basis})")
+        note = uptime_note(service)
+        table.add_row(f"  {plain(service.service)}", f"{_uptime(service.uptime)} "
+                      f"(from {service.basis})" + (f"; {note}" if note else ""))
     table.add_row("Total incidents", str(found.incidents))
     for severity, count in found.by_severity.items():
-        table.add_row(f"  {severity}", str(count))
+        table.add_row(f"  {plain(severity)}", str(count))
     table.add_row("MTTR (all)", _spread(found.mttr))
     table.add_row("Post-mortems published",
                   f"{found.postmortems_published}/{found.postmortems_required} required"
@@ -150,7 +171,7 @@ def _reliability(found: Report) -> Table:
     done = _share(actions.done / actions.total, 0) if actions.total else "-"
     table.add_row("Action items completed", f"{actions.done}/{actions.total} ({done}); "
                   f"{actions.overdue} overdue")
-    table.add_row("Recurring incidents", f"{len(found.recurring)} (previous period "
+    table.add_row("Recurring incidents", f"{found.recurring_count} (previous period "
                   f"{found.recurring_before})" + (f": {', '.join(found.recurring)}"
                                                   if found.recurring else ""))
     return table

@@ -585,6 +585,9 @@ class MetricsSettings:
     # status page component in that outage. DESIGN.md: SEV1 major, SEV2 partial.
     outage_severities: tuple[tuple[str, str], ...] = (
         ("SEV1", "major_outage"), ("SEV2", "partial_outage"))
+    # Publish the report's headline figures as tocsin_report_* gauges on /metrics, an
+    # endpoint without authentication: business figures, so only when asked.
+    report_gauges: bool = False
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,20 @@ def _read(where: Path, spot: Spot, problems: Problems) -> str | None:
         return None
 
 
+def _unknown_fields(tree: nodes.Template) -> list[tuple[int, str, str]]:
+    """`postmortem.summry` and alike: (line, variable, field) for each field a known
+    variable does not have."""
+    found = set()
+    # A name the template assigns itself ({% set %}, a loop variable) is not checked.
+    assigned = {name.name for name in tree.find_all(nodes.Name) if name.ctx != "load"}
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.name not in assigned:
+            sample = SAMPLE_CONTEXT.get(node.node.name)
+            if isinstance(sample, dict) and node.attr not in sample:
+                found.add((node.lineno, node.node.name, node.attr))
+    return sorted(found)
+
+
 def template_problem(source: str, spot: Spot, problems: Problems) -> bool:
     """Report what is wrong with a template's text; whether anything was."""
     environment = new_environment()
@@ -140,12 +154,18 @@ def template_problem(source: str, spot: Spot, problems: Problems) -> bool:
         problems.error(spot, f"template line{'s' if len(lines) > 1 else ''} {where}: unknown "
                              f"variable {name!r}",
                        f"use {', '.join(TEMPLATE_VARIABLES)} (docs/postmortems.md)")
-    if unknown:
+    misspelt = _unknown_fields(tree)
+    for line, name, attr in misspelt:
+        fields = ", ".join(SAMPLE_CONTEXT[name])
+        problems.error(spot, f"template line {line}: {name} has no field {attr!r}",
+                       f"use one of {fields} (docs/postmortems.md)")
+    if unknown or misspelt:
         return True
     try:
         environment.from_string(source).render(SAMPLE_CONTEXT)
     except TemplateBudgetError as exc:
-        problems.error(spot, f"the template fails on a sample post-mortem: it {exc}",
+        problems.error(spot, f"the template goes past its budget on a sample post-mortem: "
+                             f"{exc}",
                        "shorten what the template prints: fewer or shorter loops and "
                        "repeated text; a post-mortem template prints a page of Markdown")
         return True

@@ -29,6 +29,7 @@ from tocsin.alerts.paging import CONSOLE
 from tocsin.config.model import Config, User
 from tocsin.db import transaction
 from tocsin.engine import notices
+from tocsin.incidents import records
 from tocsin.incidents.store import Incident
 from tocsin.logs import event
 from tocsin.postmortems import action_rules as rules
@@ -74,6 +75,11 @@ def _reminder(session: Session, config: Config, row: store.ActionItemNotice,
         raise notices.Skip("the action item is done")
     if item.owner != row.user_id:
         raise notices.Skip(f"the action item now belongs to {item.owner}")
+    if not records.visible(session, actions.incident_of(session, item), viewer=item.owner,
+                           admin=False):
+        # Owners join a private incident when given an item; one that is not a member
+        # (an item older than that rule) is not sent the private title.
+        raise notices.Skip("the owner is not a member of the private incident")
     zone = actions.owner_zone(config, item.owner)
     plan = actions.reminder_plan(config)
     if item.due_date is None or rules.is_slot(item.due_date, plan, zone, row.slot) is None:

@@ -7,9 +7,10 @@ capped exponential backoff (`retry_delay`: 10 s doubling up to 30 minutes
 between tries) for `GIVE_UP_AFTER` (24 hours) from the request, like the
 other outboxes, so a tracker down for an afternoon still gets the issue;
 then the push fails for good. The last error is kept on the item, with
-every form of every tracker credential cut out and its length capped. A crash between the far side's answer and the record would
-make the next attempt create a second issue, so an attempt after the first
-looks for the item's label (`tocsin-action-item-<id>`) first.
+every form of every tracker credential cut out and its length capped. A
+crash between the far side's answer and the record would make the next
+attempt create a second issue, so an attempt after the first looks for
+the item's label (`tocsin-action-item-<id>`) first.
 
 Every `trackers.sync_every_minutes`, each pushed item that is open, or
 was done in the last `RECENT_DONE`, is claimed by moving its `synced_at`
@@ -34,6 +35,7 @@ from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.leases import CANCELLED, FAILED, QUEUED, SENT
 from tocsin.logs import event
+from tocsin.notify import tls
 from tocsin.notify.trackers import (
     Created,
     IssueDraft,
@@ -69,8 +71,9 @@ class TrackerWork:
     rng: random.Random
     lease: timedelta
     batch: int = 20
+    # The shared TLS context: loading the authorities per pass cost ~30 ms each time.
     make_client: Callable[[], httpx.Client] = field(default=lambda: httpx.Client(
-        timeout=TIMEOUT_SECONDS, follow_redirects=False))
+        timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=tls.http_context()))
     _synced_at: datetime | None = field(default=None, init=False)
 
     def run_due(self) -> int:
@@ -237,7 +240,7 @@ class TrackerWork:
 def retry_delay(attempts: int, rng: random.Random) -> timedelta:
     """The wait after `attempts` failed tries: 10 s doubling, capped at 30 minutes,
     drawn from the upper half of that so tries spread out yet keep their pace."""
-    ceiling = min(RETRY_CAP, RETRY_FIRST * 2 ** min(max(attempts, 1) - 1, 20))
+    ceiling: timedelta = min(RETRY_CAP, RETRY_FIRST * 2 ** min(max(attempts, 1) - 1, 20))
     return ceiling * rng.uniform(0.5, 1.0)
 
 

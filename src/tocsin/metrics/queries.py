@@ -26,13 +26,14 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from tocsin.alerts.store import Alert, AlertEvent
 from tocsin.incidents import rules as incident_rules
-from tocsin.incidents.store import Incident, IncidentAlert, TimelineRow
+from tocsin.incidents.store import Incident, IncidentAlert, IncidentMember, TimelineRow
 from tocsin.metrics.store import ShiftSurvey
 from tocsin.notify.store import SENT, Delivery
 from tocsin.postmortems.store import DONE, ActionItem, Postmortem
@@ -256,17 +257,23 @@ def action_figures(session: Session, since: datetime, until: datetime) -> Action
 
 
 def action_items(session: Session, since: datetime, until: datetime, *, limit: int,
-                 ) -> list[ActionItem]:
-    """Items still open (due first), then those completed in the window (latest first)."""
+                 viewer: str | None = None, admin: bool = True) -> list[ActionItem]:
+    """Items still open (due first), then those completed in the window (latest first);
+    a private incident's only for its members and admins, as the action-item list."""
+    seen: ColumnElement[bool] = true()
+    if not admin:
+        member_of = select(IncidentMember.incident_id).where(IncidentMember.user_id == viewer)
+        public = select(Incident.id).where(Incident.private.is_(False))
+        seen = or_(ActionItem.incident_id.in_(public), ActionItem.incident_id.in_(member_of))
     open_items = (select(ActionItem).where(ActionItem.status != DONE,
-                                           ActionItem.created_at < until)
+                                           ActionItem.created_at < until, seen)
                   .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
                   .limit(limit))
     found = list(session.scalars(open_items))
     if len(found) < limit:
         done = (select(ActionItem)
                 .where(ActionItem.status == DONE, ActionItem.completed_at >= since,
-                       ActionItem.completed_at < until)
+                       ActionItem.completed_at < until, seen)
                 .order_by(ActionItem.completed_at.desc(), ActionItem.id.desc())
                 .limit(limit - len(found)))
         found += session.scalars(done)
@@ -310,3 +317,19 @@ def survey_figures(session: Session, since: datetime, until: datetime) -> Survey
     answered = sum(count for count, _mean in by_user.values())
     total = sum(count * mean for count, mean in by_user.values())
     return SurveyFigures(answered, total / answered if answered else None, by_user)
+
+
+def private_among(session: Session, ids: Sequence[int]) -> list[int]:
+    """Which of these incidents are private."""
+    found: list[int] = []
+    wanted = sorted(set(ids))
+    for chunk in range(0, len(wanted), 1000):
+        found += session.scalars(select(Incident.id).where(
+            Incident.id.in_(wanted[chunk:chunk + 1000]), Incident.private.is_(True)))
+    return found
+
+
+def any_incident_before(session: Session, until: datetime) -> bool:
+    """Whether any incident was declared before `until`: incidents were being kept."""
+    return session.scalars(select(Incident.id).where(Incident.declared_at < until)
+                           .limit(1)).first() is not None

@@ -229,3 +229,15 @@ def recurring(
         for key in keys:
             earlier.setdefault(key, []).append(cause.started_at)
     return found
+
+
+def unreflected(history: History, outages: Iterable[Outage], *, start: datetime,
+                end: datetime) -> int:
+    """How many outages overlap [start, end) while the status `history` showed no outage
+    at any moment of the overlap: incidents the status page never reflected."""
+    count = 0
+    for outage in outages:
+        first, last = max(outage.start, start), min(outage.end or end, end)
+        if last > first and uptime(history, first, last) == 1.0:
+            count += 1
+    return count

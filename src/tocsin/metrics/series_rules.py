@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,10 +19,9 @@ from zoneinfo import ZoneInfo
 class Week:
     start: datetime  # inclusive; the window's start for a first week cut short
     end: datetime  # exclusive; the window's end for a last week cut short
-
-    @property
-    def partial(self) -> bool:
-        return self.end - self.start < timedelta(days=6)
+    # Cut short at either end: it does not run from Monday 00:00 to the next Monday 00:00
+    # in the zone, however long it is (a window from Tuesday has a six-day first week).
+    partial: bool = field(default=False, compare=False)
 
 
 def weeks(start: datetime, end: datetime, zone: ZoneInfo) -> list[Week]:
@@ -33,12 +32,14 @@ def weeks(start: datetime, end: datetime, zone: ZoneInfo) -> list[Week]:
     monday = local - timedelta(days=local.weekday())
     found: list[Week] = []
     cursor = start
+    # Midnight on the wall clock, turned into an instant by the zone's rules.
+    whole_from = cursor == datetime.combine(monday, time(0), tzinfo=zone)
     while cursor < end:
         monday += timedelta(days=7)
-        # Midnight on the wall clock, turned into an instant by the zone's rules.
         following = datetime.combine(monday, time(0), tzinfo=zone)
-        found.append(Week(cursor, min(following, end)))
-        cursor = min(following, end)
+        found.append(Week(cursor, min(following, end),
+                          partial=not whole_from or following > end))
+        cursor, whole_from = min(following, end), True
     return found
 
 

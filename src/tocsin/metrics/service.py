@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from tocsin.config.model import Config
 from tocsin.errors import FieldProblem, InvalidInput
-from tocsin.incidents.store import RESOLVED
+from tocsin.incidents import records
+from tocsin.incidents.store import RESOLVED, Incident
 from tocsin.logs import event
 from tocsin.metrics import queries, rules
 from tocsin.metrics.rules import Interruptions, Spread
@@ -32,17 +33,25 @@ log = logging.getLogger(__name__)
 RECENT_INCIDENTS = 10
 ACTION_ROWS = 20
 SCHEDULE_AHEAD = timedelta(days=28)
-PRIVATE_TITLE = "(private incident)"
 UNKNOWN_CAUSE = "unknown"
 DEFAULT_WINDOW = timedelta(days=30)
 # A report over more than a year is a different question (and a slow one).
 MAX_WINDOW = timedelta(days=366)
 
 
+# The report looks back its own length and the recurrence window before `since`, so
+# the earliest `since` leaves room for both above the calendar's first day.
+EARLIEST = (datetime.min.replace(tzinfo=UTC) + MAX_WINDOW + rules.RECURRENCE_WINDOW
+            + timedelta(days=2))
+FORMS = ("use ISO 8601: 2026-03-08T09:00:00Z, 2026-03-08T09:00+07:00, 2026-03-08T09:00 "
+         "(in the file's zone) or 2026-03-08 (00:00 in the file's zone)")
+
+
 def window(since: str | None, until: str | None, *, zone: ZoneInfo, now: datetime,
            ) -> tuple[datetime, datetime]:
     """The report's [since, until) from the caller's text: until defaults to now, since
-    to 30 days before until. Times without an offset are in `zone`."""
+    to 30 days before until. Times without an offset are in `zone`. An until after now
+    is cut to now: nothing that has not happened yet is measured."""
     problems: list[FieldProblem] = []
     parsed: dict[str, datetime] = {}
     for name, text in (("since", since), ("until", until)):
@@ -50,12 +59,22 @@ def window(since: str | None, until: str | None, *, zone: ZoneInfo, now: datetim
             continue
         try:
             parsed[name] = parse_time(text, zone)
-        except ValueError as exc:
-            problems.append(FieldProblem(name, str(exc)))
+        except ValueError:
+            problems.append(FieldProblem(name, f"not a time: {text!r}; {FORMS}"))
+            continue
+        except OverflowError:  # before the first instant in UTC
+            parsed[name] = EARLIEST - timedelta(days=1)
+        if parsed[name] < EARLIEST:
+            problems.append(FieldProblem(name, f"must be on or after {day(EARLIEST)}; "
+                                         f"give a later {name}"))
     if problems:
         raise InvalidInput("the report's window is invalid", problems)
-    end = parsed.get("until", now)
+    end = min(parsed.get("until", now), now)
     start = parsed.get("since", end - DEFAULT_WINDOW)
+    if start >= now:
+        raise InvalidInput("the report's window is invalid", [FieldProblem(
+            "since", f"is not in the past (now is {day(now)} {now:%H:%M} UTC); "
+                     "give an earlier since")])
     if end <= start:
         raise InvalidInput("the report's window is invalid", [FieldProblem(
             "until", "must be after since; give a later until or an earlier since")])
@@ -63,6 +82,11 @@ def window(since: str | None, until: str | None, *, zone: ZoneInfo, now: datetim
         raise InvalidInput("the report's window is too long", [FieldProblem(
             "since", f"a report covers at most {MAX_WINDOW.days} days; give a later since")])
     return start, end
+
+
+def day(when: datetime) -> str:
+    """The UTC date as YYYY-MM-DD, four-digit year even before the year 1000."""
+    return when.astimezone(UTC).date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -110,8 +134,11 @@ class PersonLoad:
 @dataclass(frozen=True)
 class ServiceUptime:
     service: str
-    uptime: float
+    uptime: float | None  # None: nothing recorded for it before the window's end
     basis: str  # "components" or "incidents"
+    # Outage incidents of the service in the window its status page never showed
+    # (components basis only: they do not lower its uptime).
+    unreflected: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,7 +178,8 @@ class Report:
     postmortems_in_progress: int  # required, begun, not published
     actions: queries.ActionFigures
     action_rows: list[ActionRow]
-    recurring: list[str]  # incident keys
+    recurring: list[str]  # incident keys the viewer may see
+    recurring_count: int  # every recurring incident, private ones too
     recurring_before: int  # in the window of the same length just before
 
 
@@ -167,9 +195,13 @@ def settings_from(config: Config) -> rules.Settings:
 
 def build_report(
     session: Session, *, config: Config, since: datetime, until: datetime, now: datetime,
-    settings: rules.Settings | None = None, show_private: bool = True,
+    settings: rules.Settings | None = None, viewer: str | None = None, admin: bool = True,
 ) -> Report:
-    """Every figure of `tocsin report` for [since, until); `now` places the schedule."""
+    """Every figure of `tocsin report` for [since, until); `now` places the schedule.
+
+    Private incidents count in every figure, but the lists (recent incidents, action
+    items, recurring incidents) name them only to their members and admins (`viewer`
+    is the reader's user id; `admin` sees everything)."""
     if until <= since:
         raise ValueError("the report's window must end after it starts")
     chosen = settings or settings_from(config)
@@ -185,12 +217,15 @@ def build_report(
     required = {row.id for row in resolved if _requires_postmortem(config, row.severity)}
     recurring, before = _recurring(session, chosen, since, until)
     services = _uptimes(session, config, chosen, overlapping, since, until)
+    hidden = _hidden(session, [r.id for r in declared if r.private] + recurring,
+                     viewer=viewer, admin=admin)
+    shown = [row for row in declared if row.id not in hidden]
     report = Report(
         since=since, until=until, incidents=len(declared),
         incidents_per_week=rules.per_week(len(declared), since, until),
         by_severity=dict(sorted(Counter(row.severity for row in declared).items())),
-        recent=[_recent(row, show_private) for row in
-                sorted(declared, key=lambda r: (r.declared_at, r.id), reverse=True)
+        recent=[_recent(row) for row in
+                sorted(shown, key=lambda r: (r.declared_at, r.id), reverse=True)
                 [:RECENT_INCIDENTS]],
         schedule=_schedule(session, config, pages, since, until, now),
         alerts=alerts,
@@ -210,8 +245,10 @@ def build_report(
         actions=queries.action_figures(session, since, until),
         action_rows=[ActionRow(item.id, f"INC-{item.incident_id}", item.title, item.owner,
                                item.due_date, item.priority, item.status)
-                     for item in queries.action_items(session, since, until, limit=ACTION_ROWS)],
-        recurring=[f"INC-{number}" for number in recurring], recurring_before=before,
+                     for item in queries.action_items(session, since, until, limit=ACTION_ROWS,
+                                                      viewer=viewer, admin=admin)],
+        recurring=[f"INC-{number}" for number in recurring if number not in hidden],
+        recurring_count=len(recurring), recurring_before=before,
     )
     # Reading changes nothing, so not an INFO event; /metrics builds one a minute.
     event(log, "report.built", level=logging.DEBUG, since=since.isoformat(),
@@ -230,16 +267,25 @@ def _requires_postmortem(config: Config, severity: str) -> bool:
     return found is not None and found.postmortem_required
 
 
-def _recent(row: queries.IncidentRow, show_private: bool) -> RecentIncident:
+def _hidden(session: Session, ids: list[int], *, viewer: str | None, admin: bool,
+            ) -> set[int]:
+    """Which of these incidents the reader may not see: private ones they are not a
+    member of (the incidents API's own rule, `records.visible`)."""
+    if admin or not ids:
+        return set()
+    return {number for number in queries.private_among(session, ids)
+            if not records.visible(session, session.get_one(Incident, number),
+                                   viewer=viewer, admin=admin)}
+
+
+def _recent(row: queries.IncidentRow) -> RecentIncident:
     duration = None
     if row.status == RESOLVED and row.resolved_at is not None:
         duration = _repair_time(row)
-    hidden = row.private and not show_private
     return RecentIncident(
-        key=f"INC-{row.id}", title=PRIVATE_TITLE if hidden else row.title,
-        severity=row.severity, status=row.status, commander=row.commander,
-        declared_at=row.declared_at, duration=duration, users_affected=row.users_affected,
-        root_cause=None if hidden else row.root_cause,
+        key=f"INC-{row.id}", title=row.title, severity=row.severity, status=row.status,
+        commander=row.commander, declared_at=row.declared_at, duration=duration,
+        users_affected=row.users_affected, root_cause=row.root_cause,
     )
 
 
@@ -283,25 +329,34 @@ def _uptimes(
     session: Session, config: Config, settings: rules.Settings,
     incidents: list[queries.IncidentRow], since: datetime, until: datetime,
 ) -> tuple[float | None, list[ServiceUptime]]:
+    """Each service's uptime, and the share of the window no service was down. A service
+    with nothing recorded before the window's end (no status change of its components;
+    no incident at all, for one measured from incidents) has no uptime, not 100%."""
     components: dict[str, list[str]] = {}
     for component in config.components:
         if component.service:
             components.setdefault(component.service, []).append(component.name)
     histories = status_store.history(session, [n for names in components.values()
                                                for n in names])
+    tracked = queries.any_incident_before(session, until)
     found: list[ServiceUptime] = []
     every: list[list[tuple[datetime, str]]] = []
     for name in sorted(config.services):
         mine = [[(row.at, row.status) for row in histories[c] if row.at < until]
                 for c in components.get(name, [])]
+        outages = _outages(incidents, name, settings)
         if mine:
             history = rules.worst_history(mine)
+            recorded = bool(history)
+            missed = rules.unreflected(history, outages, start=since, end=until)
         else:
-            history = rules.outage_history(_outages(incidents, name, settings))
-        every.append(history)
-        found.append(ServiceUptime(name, rules.service_uptime(
-            component_histories=[history], outages=(), start=since, end=until),
-            "components" if mine else "incidents"))
+            history, recorded, missed = rules.outage_history(outages), tracked, 0
+        if recorded:
+            every.append(history)
+        found.append(ServiceUptime(
+            name, rules.service_uptime(component_histories=[history], outages=(),
+                                       start=since, end=until) if recorded else None,
+            "components" if mine else "incidents", missed))
     overall = rules.service_uptime(component_histories=every, outages=(), start=since,
                                    end=until) if every else None
     return overall, found

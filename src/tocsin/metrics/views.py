@@ -7,15 +7,18 @@ nothing to compute it from is null.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tocsin.metrics.rules import Interruptions, Spread
-from tocsin.metrics.service import Report
+from tocsin.metrics.service import RECENT_INCIDENTS, Report, ServiceUptime
 
 
 def stamp(when: datetime | None) -> str | None:
-    return None if when is None else when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: it writes the year with four digits before 1000 too.
+    if when is None:
+        return None
+    return when.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def seconds(span: timedelta | None) -> float | None:
@@ -36,6 +39,7 @@ def report_view(report: Report) -> dict[str, Any]:
     alerts = report.alerts
     return {
         "since": stamp(report.since), "until": stamp(report.until),
+        "recent_limit": RECENT_INCIDENTS,
         "recent_incidents": [{
             "incident": row.key, "title": row.title, "severity": row.severity,
             "status": row.status, "commander": row.commander,
@@ -77,8 +81,8 @@ def report_view(report: Report) -> dict[str, Any]:
         } for row in report.action_rows],
         "reliability": {
             "uptime": report.uptime,
-            "services": [{"service": s.service, "uptime": s.uptime, "basis": s.basis}
-                         for s in report.services],
+            "services": [{"service": s.service, "uptime": s.uptime, "basis": s.basis,
+                          "note": uptime_note(s)} for s in report.services],
             "incidents": report.incidents, "by_severity": report.by_severity,
             "mttr": spread_view(report.mttr),
             "postmortems_required": report.postmortems_required,
@@ -87,6 +91,17 @@ def report_view(report: Report) -> dict[str, Any]:
             "action_items": {"total": report.actions.total, "done": report.actions.done,
                              "overdue": report.actions.overdue},
             "recurring_incidents": report.recurring,
+            "recurring_count": report.recurring_count,
             "recurring_before": report.recurring_before,
         },
     }
+
+
+def uptime_note(service: ServiceUptime) -> str | None:
+    """Why a service's uptime may look better than its incidents: they never reached
+    its status page components, which alone decide it."""
+    if not service.unreflected:
+        return None
+    count = service.unreflected
+    return (f"{count} outage incident{'s' if count > 1 else ''} not shown on the status "
+            "page; uptime follows the status page")

@@ -14,6 +14,7 @@ before the change (02:30 on a spring-forward night is sent at 03:30).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,6 +25,8 @@ STATUSES = (PLANNED, IN_PROGRESS, DONE)
 PRIORITIES = ("P0", "P1", "P2")
 BEFORE, DUE, OVERDUE = "before", "due", "overdue"
 MAX_TITLE = 500
+# Due dates outside these are typos (a year 20260, a 1970 from a zero timestamp).
+FIRST_DUE, LAST_DUE = date(2000, 1, 1), date(2100, 12, 31)
 # A reminder planned this long ago still goes out as planned; an older one
 # means the engine was down, and only the latest missed reminder is sent.
 GRACE = timedelta(hours=1)
@@ -31,6 +34,17 @@ DIGEST_DONE_WINDOW = timedelta(days=7)
 # A digest whose time passed longer ago than this (a long outage) waits for next week.
 DIGEST_GRACE = timedelta(hours=12)
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def unprintable(title: str) -> str | None:
+    """What keeps `title` from being one line of text (a line break, a control
+    character), in words; None when it is fine."""
+    for char in title:
+        if char in "\r\n" or unicodedata.category(char) in ("Zl", "Zp"):
+            return "line break"
+        if unicodedata.category(char) == "Cc":
+            return f"control character U+{ord(char):04X}"
+    return None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ audit row and one log line with the item's id. Reminders are outbox rows
 them, and a push is a queued row the engine sends (`engine/action_item_trackers`).
 
 Items of a private incident are visible only to its members and admins,
-as the incident itself is.
+as the incident itself is. So an item's owner becomes a member of its
+private incident when the item is given to them (a timeline row and an
+audit row, as for an added responder): reminders carry the title and a
+link, and the owner must be able to open the item and close it.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def get(session: Session, item_id: int, *, viewer: str | None, admin: bool,
 
 def create(
     session: Session, *, config: Config, incident: str, title: str, owner: str,
-    due_date: date | None = None, priority: str = "P1", actor: str, surface: str,
+    due_date: date | str | None = None, priority: str = "P1", actor: str, surface: str,
     now: datetime, admin: bool = False,
 ) -> ActionItem:
     """Add an item to an incident (and to its post-mortem, when it has one)."""
@@ -94,19 +97,21 @@ def create(
     problems: list[FieldProblem] = []
     checked_title = _title(title, problems)
     owner_id = _owner(config, owner, problems)
+    checked_due = _due_date(due_date, problems)
     checked_priority = _priority(priority, problems)
     if problems:
         raise InvalidInput("the action item is not valid", problems)
     postmortem = session.scalars(
         select(Postmortem.id).where(Postmortem.incident_id == found.id)).first()
     item = ActionItem(incident_id=found.id, postmortem_id=postmortem, title=checked_title,
-                      owner=owner_id, due_date=due_date, priority=checked_priority,
+                      owner=owner_id, due_date=checked_due, priority=checked_priority,
                       status=rules.PLANNED, created_at=now, created_by=actor, updated_at=now)
     session.add(item)
     session.flush()
     text = f"action item #{item.id} added: {item.title} ({_summary(item)})"
     record_change(session, item, found, action="created", text=text, actor=actor,
                   surface=surface, now=now, before={}, after=_state(item))
+    admit_owner(session, item, found, actor=actor, surface=surface, now=now)
     queue_reminder(session, config=config, item=item, now=now)
     return item
 
@@ -125,7 +130,7 @@ def update(
     if owner is not KEEP:
         wanted["owner"] = _owner(config, owner, problems)
     if due_date is not KEEP:
-        wanted["due_date"] = due_date
+        wanted["due_date"] = _due_date(due_date, problems)
     if priority is not KEEP:
         wanted["priority"] = _priority(priority, problems)
     if status is not KEEP:
@@ -154,10 +159,13 @@ def apply_change(session: Session, *, config: Config, item: ActionItem,
     words = ", ".join(f"{key.replace('_', ' ')} {_shown(before[key])} -> "
                       f"{_shown(_state(item)[key])}" for key in changed)
     text = f"action item #{item.id} ({item.title}): {words}{note}"
-    record_change(session, item, incident_of(session, item), action="updated", text=text,
+    incident = incident_of(session, item)
+    record_change(session, item, incident, action="updated", text=text,
                   actor=actor, surface=surface, now=now,
                   before={k: before[k] for k in changed},
                   after={k: _state(item)[k] for k in changed})
+    if "owner" in changed:
+        admit_owner(session, item, incident, actor=actor, surface=surface, now=now)
     if changed.keys() & {"status", "owner", "due_date"}:
         queue_reminder(session, config=config, item=item, now=now)
     return item
@@ -241,6 +249,24 @@ def plan_missing_reminders(session: Session, *, config: Config, now: datetime,
     return queued
 
 
+def admit_owner(session: Session, item: ActionItem, incident: Incident, *, actor: str,
+                surface: str, now: datetime) -> bool:
+    """Make the owner a member of the item's private incident; True when they were not."""
+    if not incident.private or not records.add_member(session, incident, item.owner,
+                                                      actor=actor, now=now):
+        return False
+    records.add_entry(session, incident, kind=TIMELINE_KIND, actor=actor, surface=surface,
+                      now=now, text=f"{item.owner} added as a member: owner of action item "
+                                    f"#{item.id}",
+                      data={"action_item_id": item.id, "member": item.owner})
+    audit.record(session, now=now, actor=actor, surface=surface, action="incident.member_added",
+                 object_type="incident", object_id=incident.key, before={},
+                 after={"member": item.owner, "action_item_id": item.id})
+    event(log, "incident.member_added", incident=incident.key, user=item.owner,
+          item_id=item.id, actor=actor)
+    return True
+
+
 def incident_of(session: Session, item: ActionItem) -> Incident:
     incident = session.get(Incident, item.incident_id)
     if incident is None:  # the foreign key cascades: only a row deleted mid-transaction
@@ -284,7 +310,27 @@ def _title(title: Any, problems: list[FieldProblem]) -> str:
         problems.append(FieldProblem("title", f"at most {rules.MAX_TITLE} characters"))
     elif why is not None:
         problems.append(FieldProblem("title", why))
+    elif rules.unprintable(text) is not None:
+        problems.append(FieldProblem("title", f"must be one line of plain text; remove the "
+                                              f"{rules.unprintable(text)}"))
     return text
+
+
+def _due_date(due: date | str | None, problems: list[FieldProblem]) -> date | None:
+    """A date, or YYYY-MM-DD text (the API's), within FIRST_DUE..LAST_DUE."""
+    if isinstance(due, str):
+        text = due.strip()
+        try:
+            due = date.fromisoformat(text) if text else None
+        except ValueError:
+            problems.append(FieldProblem("due_date", f"{text[:40]!r} is not a date; "
+                                                     "write it as YYYY-MM-DD"))
+            return None
+    if due is not None and not rules.FIRST_DUE <= due <= rules.LAST_DUE:
+        problems.append(FieldProblem("due_date", f"{due.isoformat()} is out of range; give a "
+                                                 f"date from {rules.FIRST_DUE.isoformat()} to "
+                                                 f"{rules.LAST_DUE.isoformat()}"))
+    return due
 
 
 def _owner(config: Config, owner: Any, problems: list[FieldProblem], *,

@@ -7,6 +7,7 @@ from typing import Any
 
 from tocsin.config.model import Config
 from tocsin.notify.base import utc_stamp
+from tocsin.notify.trackers import scrub, tracker_secrets
 from tocsin.postmortems import action_rules as rules
 from tocsin.postmortems.actions import owner_zone
 from tocsin.postmortems.store import ActionItem
@@ -41,7 +42,9 @@ def item_json(item: ActionItem, *, config: Config, now: datetime) -> dict[str, A
             "url": item.tracker_url,
             "status": rules.far_label(item.tracker_status),
             "synced_at": _stamp(item.synced_at),
-            "error": item.tracker_error,
+            # Stored scrubbed; scrubbed again for rows kept before that rule.
+            "error": scrub(item.tracker_error, tracker_secrets(config.trackers))
+            if item.tracker_error else None,
         },
         "links": {"incident": f"{config.public_url.rstrip('/')}/ui/incidents/{incident}",
                   "item": f"{config.public_url.rstrip('/')}/ui/action-items?id={item.id}"},

@@ -150,9 +150,12 @@ def _timeline(value: Any, found: list[FieldProblem]) -> Any:
         text = _text(f"timeline[{index}].text", item.get("text") if isinstance(item, Mapping)
                      else None, found)
         entry_id = item.get("entry_id") if isinstance(item, Mapping) else None
+        if entry_id is not None and (isinstance(entry_id, bool) or not isinstance(entry_id, int)):
+            found.append(problem(f"timeline[{index}].entry_id",
+                                 "give the incident entry's id (a whole number), or null"))
+            continue
         if text is not None:
-            items.append(rules.TimelineItem(at, one_line(text), entry_id if isinstance(
-                entry_id, int) and not isinstance(entry_id, bool) else None).to_json())
+            items.append(rules.TimelineItem(at, one_line(text), entry_id).to_json())
     items.sort(key=lambda item: str(item["at"]))
     return _BAD if len(found) > before else items
 

@@ -18,7 +18,7 @@ variables have the shape of config.postmortems.SAMPLE_CONTEXT, which
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -231,22 +231,31 @@ def _size(value: Any) -> int:
     return len(str(value))
 
 
+class _ExportSandbox(BudgetedSandbox):
+    """The message templates' sandbox, but the whole text may be `limit` characters."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(undefined=StrictUndefined, finalize=_finalize, autoescape=False,
+                         trim_blocks=True, lstrip_blocks=True)
+        self.limit = limit
+
+    def concat(self, parts: Iterable[str]) -> str:
+        texts: list[str] = []
+        size = 0
+        for part in parts:
+            size += len(part)
+            if size > self.limit:
+                raise TemplateBudgetError(f"prints more than {self.limit:,} characters")
+            texts.append(part)
+        return "".join(texts)
+
+
+def _finalize(value: object) -> object:
+    return "" if value is None else value
+
+
 def render(template: str, values: Mapping[str, Any]) -> str:
-    limit = output_limit(values)
-    printed = 0
-
-    def finalize(value: object) -> object:
-        # The message templates' finalize, with the post-mortem's own output limit.
-        nonlocal printed
-        if value is None:
-            return ""
-        printed += len(value) if isinstance(value, str) else len(str(value))
-        if printed > limit:
-            raise TemplateBudgetError(f"prints more than {limit:,} characters")
-        return value
-
-    environment = BudgetedSandbox(undefined=StrictUndefined, finalize=finalize,
-                                  autoescape=False, trim_blocks=True, lstrip_blocks=True)
+    environment = _ExportSandbox(output_limit(values))
     try:
         text = environment.from_string(template).render(dict(values))
     except TemplateError as exc:

@@ -239,8 +239,9 @@ def _unknown_filters(config: Config, severity: str | None,
         found.append(edits.problem("severity", f"unknown severity {severity!r}; use one of "
                                                f"{', '.join(names)}"))
     if service and service not in config.services:
+        known = ", ".join(sorted(config.services)) or "(none defined)"
         found.append(edits.problem("service", f"unknown service {service!r}; use one of "
-                                              f"{', '.join(sorted(config.services)) or '(none defined)'}"))
+                                              f"{known}"))
     return found
 
 

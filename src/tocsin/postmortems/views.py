@@ -23,6 +23,7 @@ def summary(postmortem: Postmortem, incident: Incident, now: datetime) -> dict[s
         "due_at": stamp(postmortem.due_at),
         "overdue": rules.is_overdue(postmortem.status, postmortem.due_at, now),
         "updated_at": stamp(postmortem.updated_at), "updated_by": postmortem.updated_by,
+        "version": postmortem.version,
         "published_at": stamp(postmortem.published_at),
     }
 

@@ -10,11 +10,11 @@ of the webhook tracker sends the status back. Every change goes through
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 from sqlalchemy.orm import Session
 
 from tocsin.config.model import Config
@@ -22,28 +22,41 @@ from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import FieldProblem, InvalidInput
 from tocsin.postmortems import actions, actions_trackers
-from tocsin.postmortems.action_rules import MAX_TITLE
+from tocsin.postmortems.action_rules import (
+    FIRST_DUE,
+    LAST_DUE,
+    MAX_TITLE,
+    PRIORITIES,
+    STATUSES,
+)
 from tocsin.postmortems.actions_views import item_json
 from tocsin.postmortems.store import ActionItem
 from tocsin.web.auth import READ, WRITE, Caller
 
 Status = Literal["planned", "in_progress", "done"]
-Priority = Literal["P0", "P1", "P2"]
+# Title, due date, priority and status are checked by `postmortems.actions`, not
+# here, so that every bad field of a body is named in one answer.
+_TITLE: JsonDict = {"maxLength": MAX_TITLE}
+_DATE: JsonDict = {"format": "date"}
+_PRIORITY: JsonDict = {"enum": list(PRIORITIES)}
+_STATUS: JsonDict = {"enum": list(STATUSES)}
 
 
 class NewItem(BaseModel):
-    title: str = Field(max_length=MAX_TITLE, description="What will be done, in one line")
+    title: str = Field(description="What will be done, in one line", json_schema_extra=_TITLE)
     owner: str = Field(max_length=320, description="A user id or e-mail from the config")
-    due_date: date | None = Field(None, description="YYYY-MM-DD")
-    priority: Priority = "P1"
+    due_date: str | None = Field(None, description=f"YYYY-MM-DD, {FIRST_DUE} to {LAST_DUE}",
+                                 json_schema_extra=_DATE)
+    priority: str = Field("P1", json_schema_extra=_PRIORITY)
 
 
 class ItemChange(BaseModel):
-    title: str | None = Field(None, max_length=MAX_TITLE)
+    title: str | None = Field(None, json_schema_extra=_TITLE)
     owner: str | None = Field(None, max_length=320)
-    due_date: date | None = Field(None, description="YYYY-MM-DD; null clears it")
-    priority: Priority | None = None
-    status: Status | None = None
+    due_date: str | None = Field(None, description="YYYY-MM-DD; null clears it",
+                                 json_schema_extra=_DATE)
+    priority: str | None = Field(None, json_schema_extra=_PRIORITY)
+    status: str | None = Field(None, json_schema_extra=_STATUS)
 
 
 class PushBody(BaseModel):

@@ -119,6 +119,8 @@ class Panel:
     target: float | None = None
     target_label: str = ""
     whole: bool = False  # the values are counts: no tick between whole numbers
+    # How a bar's own value reads in its tooltip; default one decimal at most.
+    value_label: Callable[[float], str] = lambda value: f"{round(value, 1):g}"
 
     @property
     def empty(self) -> bool:
@@ -215,7 +217,7 @@ def _panel(chart: Chart, panel: Panel, area: Area) -> str:
         parts.append(f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" '
                      f'height="{box.height:.1f}" fill="{fill(chart, bar.series)}" '
                      f'stroke="#1b1f24" stroke-width="0.5"><title>{_e(name)}: '
-                     f"{_e(chart.legend[bar.series])} {_e(panel.tick_label(bar.value))}"
+                     f"{_e(chart.legend[bar.series])} {_e(panel.value_label(bar.value))}"
                      "</title></rect>")
     every = label_every(len(panel.categories), area)
     for index, name in enumerate(panel.categories):

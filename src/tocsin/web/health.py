@@ -1,4 +1,5 @@
-"""Liveness and metrics: /healthz fails when the engine falls behind."""
+"""Liveness and metrics: /healthz fails when the engine falls behind; /metrics adds the
+report's tocsin_report_* gauges only when the file sets `metrics: {report_gauges: true}`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tocsin.engine.runtime import Runtime
 from tocsin.engine.selfwatch import engine_problems
-from tocsin.telemetry import REGISTRY
+from tocsin.telemetry import REGISTRY, REPORT_REGISTRY
 from tocsin.web.metrics_api import HeadlineGauges
 
 
@@ -47,7 +48,10 @@ def build_router(runtime: Runtime, *, engine_required: bool = True) -> APIRouter
     def metrics() -> Response:
         with contextlib.suppress(SQLAlchemyError):  # the gauge keeps its last value
             runtime.engine.lag_seconds()
-        gauges.refresh()
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest(REGISTRY)
+        if runtime.config_now().metrics.report_gauges:  # business figures: opt-in
+            gauges.refresh()
+            body += generate_latest(REPORT_REGISTRY)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return router

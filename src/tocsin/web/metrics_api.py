@@ -43,7 +43,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         start, end = window(since, until, zone=ZoneInfo(config.timezone), now=now)
         with runtime.sessions() as session:
             found = build_report(session, config=config, since=start, until=end, now=now,
-                                 show_private=caller.scope == "admin")
+                                 viewer=caller.actor, admin=caller.scope == "admin")
         return report_view(found)
 
     return router
@@ -65,7 +65,7 @@ class HeadlineGauges:
             with self._runtime.sessions() as session:
                 found = build_report(session, config=self._runtime.config_now(),
                                      since=now - DEFAULT_WINDOW, until=now, now=now,
-                                     show_private=False)
+                                     admin=False)
         except SQLAlchemyError as exc:  # the gauges keep their last values
             event(log, "report.gauges_failed", level=logging.WARNING,
                   error=type(exc).__name__)
@@ -89,7 +89,7 @@ def set_gauges(found: Report) -> None:
     telemetry.REPORT_UPTIME.clear()
     telemetry.REPORT_UPTIME.labels(ALL_SERVICES).set(_number(found.uptime))
     for service in found.services:
-        telemetry.REPORT_UPTIME.labels(service.service).set(service.uptime)
+        telemetry.REPORT_UPTIME.labels(service.service).set(_number(service.uptime))
     actions = found.actions
     telemetry.REPORT_ACTIONS_DONE.set(
         actions.done / actions.total if actions.total else math.nan)

@@ -5,16 +5,22 @@
     GET  /api/v1/surveys/{id}    the survey (its person, or an admin)
     POST /api/v1/surveys/{id}    {"score": 1..5}, only for the person it was sent to
 
-Mail scanners only GET, so opening a link records nothing.
+Someone else's survey answers 404 to both API verbs, as if it were not there;
+an admin sees every survey but still answers only their own (403).
+Mail scanners only GET, so opening a link records nothing. The answer page shows the
+shift in the person's own zone (their `timezone`, else the file's), naming it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
+from tocsin.config.model import Config
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import Forbidden, NotFound
@@ -56,7 +62,7 @@ def build_router(runtime: Runtime) -> APIRouter:
             except NotFound:
                 return _page(404, heading="Survey not found", message="it no longer exists")
             held = survey.score
-            shown = _shown(survey)
+            shown = _shown(runtime.config_now(), survey)
         message = None if held is None else f"You answered {LABELS[held]} before."
         return _page(heading="How was your shift?", survey=shown, message=message,
                      confirm=True, label=LABELS[claim.score], user=claim.user_id)
@@ -71,7 +77,7 @@ def build_router(runtime: Runtime) -> APIRouter:
                 done = survey_service.answer(
                     session, survey_id=claim.survey_id, user_id=claim.user_id,
                     score=claim.score, surface="link", now=runtime.clock.now())
-                shown = _shown(done.survey)
+                shown = _shown(runtime.config_now(), done.survey)
         except NotFound:
             return _page(404, heading="Survey not found", message="it no longer exists")
         except Forbidden as exc:
@@ -83,11 +89,7 @@ def build_router(runtime: Runtime) -> APIRouter:
     @router.get("/api/v1/surveys/{survey_id}")
     def get_survey(survey_id: int, caller: Caller = READ) -> dict[str, Any]:
         with runtime.sessions() as session:
-            survey = survey_service.get_survey(session, survey_id)
-            if survey.user_id != caller.actor and caller.scope != "admin":
-                # Someone else's answer is theirs: as if it were not there.
-                raise NotFound(f"survey {survey_id} does not exist")
-            return survey_service.summary(survey)
+            return survey_service.summary(_visible(session, survey_id, caller))
 
     @router.post("/api/v1/surveys/{survey_id}")
     async def answer(survey_id: int, request: Request, caller: Caller = WRITE) -> dict[str, Any]:
@@ -96,6 +98,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         # Checked before the survey is looked up: a bad score is 400 whoever asks.
         survey_service.check_score(score)
         with transaction(runtime.sessions) as session:
+            _visible(session, survey_id, caller)
             done = survey_service.answer(session, survey_id=survey_id, user_id=caller.actor,
                                          score=score, surface=caller.surface,
                                          now=runtime.clock.now())
@@ -104,7 +107,19 @@ def build_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-def _shown(survey: ShiftSurvey) -> dict[str, str]:
-    return {"schedule": survey.schedule,
-            "shift_start": f"{survey.shift_start:%Y-%m-%d %H:%M}",
-            "shift_end": f"{survey.shift_end:%Y-%m-%d %H:%M}"}
+def _visible(session: Session, survey_id: int, caller: Caller) -> ShiftSurvey:
+    survey = survey_service.get_survey(session, survey_id)
+    if survey.user_id != caller.actor and caller.scope != "admin":
+        # Someone else's answer is theirs: as if it were not there.
+        raise NotFound(f"survey {survey_id} does not exist")
+    return survey
+
+
+def _shown(config: Config, survey: ShiftSurvey) -> dict[str, str]:
+    """The shift in the person's own zone (the config checks zone names), named."""
+    user = config.users.get(survey.user_id)
+    name = (user.timezone if user else None) or config.timezone
+    zone = ZoneInfo(name)
+    return {"schedule": survey.schedule, "zone": name,
+            "shift_start": f"{survey.shift_start.astimezone(zone):%a %d %b %Y %H:%M}",
+            "shift_end": f"{survey.shift_end.astimezone(zone):%a %d %b %Y %H:%M}"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from tocsin.alerts import replay_store
 from tocsin.config.model import Config
 from tocsin.db import transaction
-from tocsin.errors import FieldProblem, InvalidInput, TocsinError, TooLarge
+from tocsin.errors import TocsinError, TooLarge
 from tocsin.incidents.store import Incident
 from tocsin.postmortems import action_rules as rules
 from tocsin.postmortems import actions, actions_trackers
@@ -152,7 +152,7 @@ def _add(request: Request, pages: Pages, values: dict[str, str]) -> Response:
         return actions.create(
             session, config=config, incident=values.get("incident", ""),
             title=values.get("title", ""), owner=values.get("owner", ""),
-            due_date=_date(values.get("due_date", "")),
+            due_date=values.get("due_date", ""),
             priority=values.get("priority", "P1"), actor=viewer.user.id, surface=SURFACE,
             now=now, admin=_admin(config, viewer))
 
@@ -178,13 +178,3 @@ def _act(request: Request, pages: Pages, item_id: str, action: str,
                               status=values.get("status", ""), **who)
 
     return _run(request, pages, values, act)
-
-
-def _date(text: str) -> date | None:
-    if not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput("the due date is not a date", [FieldProblem(
-            "due_date", f"{text[:40]!r} is not a date; write YYYY-MM-DD")]) from None

@@ -4,7 +4,8 @@
 90 (the default) or 365 days, or `?since=&until=` (dates or times in the
 reader's zone). Charts are inline SVG drawn by `web.charts`, each with a
 table of its numbers beneath, so the page needs no script. Titles of
-incidents are never shown, so a private incident gives nothing away.
+incidents are never shown, and a private incident's key (a recurring one)
+only to its members and admins, as in the report.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tocsin.metrics import series
 from tocsin.metrics.service import build_report, window
 from tocsin.web import charts
 from tocsin.web import ui_dashboard_views as views
+from tocsin.web.auth import session_scope
 from tocsin.web.ui_session import viewer_zone
 
 if TYPE_CHECKING:
@@ -70,7 +72,9 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
             text = "; ".join(f"{p.path}: {p.message}" for p in exc.fields)
             return pages.message(request, 400, "The range is not valid",
                                  f"{exc.message}: {text}", viewer, back="/ui/reliability")
-        context = _figures(runtime, config, start, end, now, ZoneInfo(config.timezone))
+        admin = session_scope(config, viewer.user.id) == "admin"
+        context = _figures(runtime, config, start, end, now, ZoneInfo(config.timezone),
+                           viewer=viewer.user.id, admin=admin)
         return pages.render(
             request, "reliability.html", viewer=viewer, title="Reliability",
             nav="reliability", zone=zone.key, days=days, presets=DAYS,
@@ -81,17 +85,19 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
 
 def _local(when: datetime, zone: ZoneInfo) -> str:
     # With the year: a period may run over a year's end.
-    return f"{when.astimezone(zone):%a %d %b %Y %H:%M}"
+    local = when.astimezone(zone)
+    return f"{local:%a %d %b} {local.year:04d} {local:%H:%M}"
 
 
 def _figures(runtime: Runtime, config: Config, start: datetime, end: datetime,
-             now: datetime, team_zone: ZoneInfo) -> dict[str, Any]:
+             now: datetime, team_zone: ZoneInfo, *, viewer: str, admin: bool,
+             ) -> dict[str, Any]:
     with runtime.sessions() as session:
         report = build_report(session, config=config, since=start, until=end, now=now,
-                              show_private=False)
+                              viewer=viewer, admin=admin)
         uptime = report if end - start == UPTIME_WINDOW else build_report(
             session, config=config, since=end - UPTIME_WINDOW, until=end, now=now,
-            show_private=False)
+            viewer=viewer, admin=admin)
         weekly = series.weekly(session, config=config, since=start, until=end)
     found = [views.mttr_chart(weekly, team_zone), views.incidents_chart(weekly, team_zone),
              views.people_chart(report)]

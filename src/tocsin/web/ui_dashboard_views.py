@@ -9,7 +9,7 @@ key at most.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from tocsin.incidents.rules import describe_duration
 from tocsin.metrics.rules import Spread
 from tocsin.metrics.series import WeeklySeries
 from tocsin.metrics.service import Report
+from tocsin.metrics.views import uptime_note
 from tocsin.web import charts
 
 NONE = "no data"
@@ -70,7 +71,7 @@ def tiles(report: Report) -> list[Tile]:
         Tile("actions", "Action items done",
              f"{report.actions.done} of {report.actions.total}",
              f"{report.actions.overdue} overdue"),
-        Tile("recurring", "Recurring incidents", str(len(report.recurring)),
+        Tile("recurring", "Recurring incidents", str(report.recurring_count),
              (", ".join(report.recurring) + "; " if report.recurring else "")
              + f"{report.recurring_before} in the period before"),
         Tile("survey", "On-call survey average",
@@ -94,8 +95,8 @@ def mttr_rows(report: Report) -> list[dict[str, Any]]:
 
 
 def uptime_rows(report: Report) -> list[dict[str, str]]:
-    return [{"service": s.service, "uptime": share(s.uptime, 2), "basis": s.basis}
-            for s in report.services]
+    return [{"service": s.service, "uptime": share(s.uptime, 2), "basis": s.basis,
+             "note": uptime_note(s) or ""} for s in report.services]
 
 
 # --- Charts ------------------------------------------------------------------------
@@ -107,8 +108,13 @@ def week_labels(series: WeeklySeries, zone: ZoneInfo) -> list[str]:
 
 def week_names(series: WeeklySeries, zone: ZoneInfo) -> list[str]:
     """The weeks as a table says them: their first day, and "part" when cut short."""
-    return [f"{week.start.astimezone(zone):%a %d %b %Y}" + (" (part)" if week.partial else "")
+    return [_day(week.start.astimezone(zone)) + (" (part)" if week.partial else "")
             for week in series.weeks]
+
+
+def _day(local: datetime) -> str:
+    # The year with four digits even before 1000 (strftime's %Y would drop the zeros).
+    return f"{local:%a %d %b} {local.year:04d}"
 
 
 def incidents_chart(series: WeeklySeries, zone: ZoneInfo) -> tuple[charts.Chart, dict[str, Any]]:
@@ -154,6 +160,7 @@ def _mttr_panel(series: WeeklySeries, name: str, labels: list[str]) -> charts.Pa
     return charts.Panel(
         f"{name}: mean MTTR" + ("" if target else " (no target set)"), labels, [within, over],
         tick_label=lambda value: f"{value:g} {suffix}",
+        value_label=lambda value: f"{value:.1f} {suffix}",
         target=None if target_seconds is None else target_seconds / unit,
         target_label=f"{name} target {span(target)}")
 

@@ -5,7 +5,9 @@ pairs of boxes, the incident's own timeline as checkboxes, and the
 category as a select. "Add a step" and "Remove step N" are submit buttons
 of the same form, so the words typed so far are saved with the change and
 no JavaScript is needed. The form carries the version it was opened on
-(`updated_at`), so a save over someone else's newer words is refused.
+(`version`), so a save over someone else's newer words is refused. A form
+with more steps than the why-chain holds is answered with the editor and a
+problem on `whys`, never cut short in silence.
 """
 
 from __future__ import annotations
@@ -57,9 +59,44 @@ def typed(posted: Posted) -> dict[str, Any]:
     return values
 
 
-def _whys(values: dict[str, str]) -> list[dict[str, str]]:
+_HUGE = 10**9
+
+
+def _given_steps(values: dict[str, str], *, typed_only: bool = False) -> int:
+    """How many steps the form holds: its count, or past it the last step it has words of
+    (`typed_only`: the last step it has boxes for, to show again)."""
     count = values.get("whys_count", "0")
-    steps = int(count) if count.isascii() and count.isdigit() else 0
+    steps = 0
+    if count.isascii() and count.isdigit():
+        steps = int(count) if len(count) <= 9 else _HUGE
+    numbers = [int(number) + 1 for name, value in values.items()
+               if name.startswith(("why_", "because_")) and (typed_only or value.strip())
+               for number in [name.split("_", 1)[1]]
+               if number.isascii() and number.isdigit() and len(number) <= 9]
+    if typed_only:
+        return min(steps, max(numbers, default=0))
+    return max([steps, *numbers])
+
+
+def whys_problem(values: dict[str, str]) -> str | None:
+    """Why the form's why-chain cannot be saved as it is; None when it can."""
+    count = values.get("whys_count", "0")
+    if not (count.isascii() and count.isdigit()):
+        return f"the step count {count[:20]!r} is not a number; reload the editor"
+    steps = _given_steps(values)
+    if steps > rules.MAX_WHYS:
+        return (f"the form holds {steps:,} steps; a why-chain holds at most "
+                f"{rules.MAX_WHYS}: remove steps or join them")
+    if values.get("add_why") and steps >= rules.MAX_WHYS:
+        return (f"the why-chain already has {rules.MAX_WHYS} steps, the most it holds; "
+                "remove or join steps before adding one")
+    return None
+
+
+def _whys(values: dict[str, str]) -> list[dict[str, str]]:
+    steps = _given_steps(values)
+    if steps > rules.MAX_WHYS:  # refused (whys_problem); shown with the boxes it has
+        steps = _given_steps(values, typed_only=True)
     found = [{"why": values.get(f"why_{n}", "").replace("\r\n", "\n"),
               "because": values.get(f"because_{n}", "").replace("\r\n", "\n")}
              for n in range(min(steps, rules.MAX_WHYS))]
@@ -86,6 +123,9 @@ def changes(posted: Posted, postmortem: Postmortem, entries: Sequence[TimelineEn
     # A category the file no longer lists is offered as it was; left so, it is kept.
     if category.casefold() != (postmortem.root_cause_category or "").casefold():
         fields["root_cause_category"] = category or None
+    whys = whys_problem(posted.values)
+    if whys is not None:
+        problems.add("whys", whys)
     fields["whys"] = _whys(posted.values)
     fields["timeline"] = _timeline(posted.chosen, postmortem, entries)
     return fields

@@ -12,7 +12,7 @@ answered as missing to anyone but members and admins, as the API does.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
@@ -108,7 +108,7 @@ def _list_page(request: Request, pages: Pages, viewer: Viewer,
                 session, now=now, q=chosen["q"] or None, status=chosen["status"] or None,
                 service=chosen["service"] or None, severity=chosen["severity"] or None,
                 overdue=chosen["overdue"], viewer=viewer.user.id,
-                admin=is_admin(config, viewer))
+                admin=is_admin(config, viewer), config=config)
         except InvalidInput as exc:
             problems.take(exc.fields or [FieldProblem("q", exc.message)],
                           ("q", "status", "service", "severity"), "q")
@@ -148,7 +148,7 @@ def _editor(request: Request, pages: Pages, viewer: Viewer, key: str, *, notice:
             values = forms.typed(posted) if posted is not None else forms.shown(postmortem)
             entries = incidents.timeline(session, incident)
             context |= {
-                "values": values, "stamp": rules.stamp(postmortem.updated_at),
+                "values": values, "version": postmortem.version,
                 "choices": forms.timeline_choices(postmortem, entries, values["chosen"], zone),
                 "suggestions": forms.by_field(service.suggestions(config, postmortem)),
                 "moves": forms.MOVES[postmortem.status],
@@ -240,15 +240,16 @@ def _save(session: Any, config: Any, key: str, posted: forms.Posted,
     fields = forms.changes(posted, postmortem, incidents.timeline(session, incident), problems)
     if problems:
         return ""
-    opened = _stamp(posted.values.get("updated_at", ""))
-    service.update(session, config=config, key=key, fields=fields, expected_updated_at=opened,
-                   **who)
+    service.update(session, config=config, key=key, fields=fields,
+                   expected_version=_version(posted), **who)
     return "saved"
 
 
-def _stamp(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
+def _version(posted: forms.Posted) -> int | None:
+    """The version the form was opened on; a mangled one is taken as the oldest, so it
+    cannot overwrite anyone's save."""
+    text = posted.values.get("version", "")
+    if not text:
         return None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
@@ -92,7 +92,7 @@ def request(client: httpx.Client, name: str, method: str, url: str,
             **kwargs: Any) -> httpx.Response:
     """Send one request; failures become `TrackerFailure`s that quote no credential."""
     target = safe_url(url)
-    secrets = request_secrets(kwargs.get("auth"), kwargs.get("headers"))
+    secrets = request_secrets(kwargs.get("auth"), kwargs.get("headers")) + url_secrets(url)
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TimeoutException:
@@ -158,6 +158,21 @@ def request_secrets(auth: Any, headers: Mapping[str, str] | None) -> list[str]:
     return found
 
 
+def url_secrets(url: str) -> list[str]:
+    """What a URL may carry as a credential: its user info, query and fragment, whole
+    and (values of 8 characters or more) one by one."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return [url]
+    found = [part for part in (parts.query, parts.fragment) if part]
+    found += secret_forms(password, parts.username) if password else []
+    found += [value for _, value in parse_qsl(parts.query) if len(value) >= 8]
+    found += [quote(value, safe="") for value in found if value]
+    return found
+
+
 def tracker_secrets(trackers: Trackers) -> list[str]:
     """Every credential form the configured trackers hold."""
     found: list[str] = []
@@ -166,7 +181,7 @@ def tracker_secrets(trackers: Trackers) -> list[str]:
     if trackers.github is not None:
         found += secret_forms(trackers.github.token)
     if trackers.webhook is not None:
-        found += secret_forms(trackers.webhook.secret)
+        found += secret_forms(trackers.webhook.secret) + url_secrets(trackers.webhook.url)
     return found
 
 
