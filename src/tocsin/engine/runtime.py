@@ -29,6 +29,7 @@ from tocsin.logs import REDACTOR, event
 from tocsin.notify.base import Notifier
 from tocsin.notify.registry import build_notifiers
 from tocsin.notify.slack import target_menus
+from tocsin.notify.trackers import tracker_secrets
 from tocsin.telemetry import CONFIG_RELOADS
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,8 @@ def config_secrets(config: Config) -> list[str]:
     if config.notifications.twilio is not None:
         found.append(config.notifications.twilio.auth_token)
     found.append(config.self_monitoring.heartbeat_url or "")
-    trackers = config.trackers
-    found += [t.token for t in (trackers.jira, trackers.github) if t is not None]
-    found += [trackers.webhook.secret] if trackers.webhook is not None else []
+    # Each tracker credential in every form a request carries it (basic auth, base64...).
+    found += tracker_secrets(config.trackers)
     # A routing key lets anyone open and close alerts on the far side.
     found += [u.contacts["pagerduty"] for u in config.users.values() if "pagerduty" in u.contacts]
     return [s for s in found if s]
