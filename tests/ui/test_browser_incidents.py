@@ -97,7 +97,8 @@ def test_declare_assign_note_and_resolve_from_the_browser(  # type: ignore[no-un
     # SEV2 requires a post-mortem: the engine drafts it after the resolve, maybe already.
     kinds = page.locator("tr[data-kind]:not([data-kind='postmortem'])").evaluate_all(
         "rows => rows.map(row => row.dataset.kind)")
-    assert kinds == ["declared", "role", "paged", "role", "note", "status"]
+    # The resolve stopped the page nobody answered.
+    assert kinds == ["declared", "role", "paged", "role", "note", "status", "pages_resolved"]
     assert "Rolled back deploy 4411" in page.locator('tr[data-kind="note"]').inner_text()
     resolved = page.locator('tr[data-kind="status"]').inner_text()
     assert "investigating -> resolved" in resolved and "Alice Archer" in resolved
@@ -122,7 +123,8 @@ def test_declare_assign_note_and_resolve_from_the_browser(  # type: ignore[no-un
     assert [(e["kind"], e["actor"], e["surface"]) for e in shown["timeline"]
             if e["kind"] != "postmortem"] == [
         ("declared", "alice", "ui"), ("role", "alice", "ui"), ("paged", "alice", "ui"),
-        ("role", "alice", "ui"), ("note", "alice", "ui"), ("status", "alice", "ui")]
+        ("role", "alice", "ui"), ("note", "alice", "ui"), ("status", "alice", "ui"),
+        ("pages_resolved", "alice", "ui")]
 
 
 def test_a_wrong_note_time_is_named_beside_its_field(  # type: ignore[no-untyped-def]

@@ -76,7 +76,7 @@ def test_declare_and_run_an_incident_over_the_api(web: Web) -> None:
     kinds = [entry["kind"] for entry in done.json()["timeline"]]
     # The note was backdated to before the declaration: the timeline is by time it happened.
     assert kinds == ["note", "declared", "role", "paged", "role", "impact", "mitigated",
-                     "status", "update", "status"]
+                     "status", "update", "status", "pages_resolved"]
     listed = web.call("GET", "/api/v1/incidents?status=resolved", READ).json()["incidents"]
     assert [item["id"] for item in listed] == ["INC-1"]
     cleared = web.call("PATCH", "/api/v1/incidents/INC-1", WRITE, json={"users_affected": None})

@@ -146,6 +146,8 @@ def test_the_seed_workflow_from_slack(sw: SlackWeb):
         ("status", "bob", "03:12", "status investigating -> identified"),
         ("status", "bob", "03:17", "status identified -> monitoring"),
         ("status", "bob", "03:27", "status monitoring -> resolved: rolled back to 4.2.0"),
+        # Alice never answered her page: the resolve stops it.
+        ("pages_resolved", "bob", "03:27", f"resolved the incident's open page (alert #{paged})"),
         # SEV1 requires a post-mortem: the engine drafts it on resolve.
         ("postmortem", "tocsin", "03:27", "post-mortem drafted (due 2026-03-07 03:27 UTC)"),
     ]

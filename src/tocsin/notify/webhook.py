@@ -38,6 +38,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -198,14 +199,32 @@ class WebhookNotifier:
     ) -> None:
         self._provider = provider
         self._clock = clock
-        self._owns_client = client is None
-        # Redirects are not followed: a signed page goes only where configured.
-        self._client = client if client is not None else httpx.Client(
-            follow_redirects=False, verify=tls.http_context())
+        self._given = client
+        # Without a client given, each sending thread has its own, kept alive
+        # between pages: httpcore scans a pool's every connection for each
+        # request, under one lock, so the engine's senders sharing one pool
+        # spent more CPU there than on the post itself.
+        self._local = threading.local()
+        self._made: list[httpx.Client] = []
+        self._made_lock = threading.Lock()
 
     def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+        with self._made_lock:
+            made, self._made = self._made, []
+        for client in made:
+            client.close()
+
+    def _client(self) -> httpx.Client:
+        if self._given is not None:
+            return self._given
+        client: httpx.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            # Redirects are not followed: a signed page goes only where configured.
+            client = httpx.Client(follow_redirects=False, verify=tls.http_context())
+            self._local.client = client
+            with self._made_lock:
+                self._made.append(client)
+        return client
 
     def send(self, page: Page) -> DeliveryOutcome:
         body = encode_body(build_body(page))
@@ -250,7 +269,7 @@ class WebhookNotifier:
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryOutcome:
         target = safe_url(url)
         try:
-            response = self._client.post(
+            response = self._client().post(
                 url, content=body, headers=headers, timeout=self._provider.timeout_seconds
             )
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
