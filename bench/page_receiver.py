@@ -57,9 +57,7 @@ class PageReceiver:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._raw: list[tuple[float, str, bytes]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 128
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever,
                                          kwargs={"poll_interval": 0.05}, daemon=True)
 
@@ -94,6 +92,14 @@ class PageReceiver:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog, read when the server is made (set on the instance
+    # afterwards, it was 5): a burst of new connections from the engine's
+    # sending threads overflowed 5, and a page then failed with ReadError.
+    request_queue_size = 128
 
 
 def _handler_for(receiver: PageReceiver) -> type[BaseHTTPRequestHandler]:

@@ -19,11 +19,14 @@ Run from the repository root:
     .venv/bin/python bench/report.py --alerts 100000 --incidents 1000
     .venv/bin/python bench/report.py --db postgresql://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/report.py --keep /tmp/year.db   # build once, time again later
+    .venv/bin/python bench/report.py --db postgresql://postgres@127.0.0.1:5432/postgres \
+        --keep tocsin_bench_year   # PostgreSQL: keep that database, reuse it if it exists
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -140,7 +143,8 @@ class Year:
                 "details": {}, "urgency": "high", "step": (1 if pick() < 0.125 else 0)
                 if paged else -1, "pass_number": 0, "event_count": 1, "flapping": False,
                 "triggered_at": triggered, "last_event_at": resolved,
-                "acknowledged_at": acked, "resolved_at": resolved,
+                "acknowledged_at": acked, "first_acknowledged_at": acked,
+                "resolved_at": resolved,
                 "resolved_by": "integration:prom" if by_source else "user00",
                 "not_actionable": pick() < 0.03,
             }
@@ -261,8 +265,10 @@ def measure(engine: Engine, config: Config, days: int) -> None:
     with sessions() as session:
         seconds, report = timed(lambda: build_report(session, config=config, since=since,
                                                      until=until, now=until))
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"report over {days} days: {seconds:.3f} s "
-          f"({report.alerts.total:,} alerts, {report.incidents:,} incidents)")
+          f"({report.alerts.total:,} alerts, {report.incidents:,} incidents; "
+          f"load average {load})")
     parts: list[tuple[str, Callable[[Any], Any]]] = [
         ("alert_figures", lambda s: queries.alert_figures(s, since, until)),
         ("first_pages", lambda s: queries.first_pages(s, since, until)),
@@ -283,19 +289,28 @@ def measure(engine: Engine, config: Config, days: int) -> None:
             print(f"  {name:<22} {(time.perf_counter() - began) * 1000:8.1f} ms")
 
 
-def pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
-    name = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
+def pg_database(admin_url: str, keep: str | None) -> tuple[str, Callable[[], None], bool]:
+    """A database on that server: a new one dropped afterwards, or with `keep` the one of
+    that name, made if missing and kept (the bool says whether it existed)."""
+    name = keep or f"tocsin_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        existed = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                     {"name": name}).first() is not None
+        if not existed:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    if keep:
+        admin.dispose()
+        return url, lambda: None, existed
 
     def drop() -> None:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", drop
+    return url, drop, False
 
 
 def main() -> None:
@@ -303,8 +318,9 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=1_000_000)
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--db", help="a PostgreSQL server URL; a new database is made on it")
-    parser.add_argument("--keep", metavar="FILE",
-                        help="SQLite only: build into FILE and keep it; reuse it if it exists")
+    parser.add_argument("--keep", metavar="FILE_OR_NAME",
+                        help="build into FILE (SQLite) or the database of that name (with "
+                             "--db) and keep it; reuse it if it exists")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "tocsin.yaml"
@@ -312,7 +328,7 @@ def main() -> None:
         config, _warnings = load_config(str(config_path))
         reuse = bool(options.keep) and Path(options.keep).exists()
         if options.db:
-            url, cleanup = pg_database(options.db)
+            url, cleanup, reuse = pg_database(options.db, options.keep)
         else:
             url, cleanup = f"sqlite:///{options.keep or f'{folder}/bench.db'}", lambda: None
         engine = make_engine(url)

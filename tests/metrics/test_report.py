@@ -65,7 +65,9 @@ def _alert(session: Session, number: int, triggered: str, *, step: int = 0,
                   last_event_at=at(triggered), step=step, pass_number=pass_number,
                   resolved_at=at(resolved) if resolved else None,
                   resolved_by=("integration:prom" if by_source else "alice") if resolved
-                  else None, not_actionable=not_actionable)
+                  else None, not_actionable=not_actionable,
+                  # As the alerts service keeps it: the first acknowledgement's time.
+                  first_acknowledged_at=at(acks[0]) if acks else None)
     session.add(alert)
     session.flush()
     session.add(AlertEvent(alert_id=alert.id, at=at(triggered), kind="triggered"))

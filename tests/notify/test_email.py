@@ -302,3 +302,17 @@ def test_log_lines_name_the_delivery_and_never_the_password(
     assert record.tocsin_fields["delivery_id"] == 7  # type: ignore[attr-defined]
     assert PASSWORD not in outcome.detail and PASSWORD not in caplog.text
     assert outcome.retryable
+
+
+def test_a_body_line_starting_from_arrives_as_written(
+    smtp: SmtpServer, notifier: EmailNotifier
+) -> None:
+    text = "From 2026-03-02 04:00 UTC your shift for primary starts"
+    notice = Notice(notice_id=4, idempotency_key="handoff-4", kind="handoff.upcoming",
+                    user_id="alice", user_name="Alice", address=ALICE, text=text)
+
+    assert notifier.send_notice(notice).ok
+
+    [mail] = smtp.messages
+    assert plain(mail.message).startswith(text + "\n")
+    assert b">From" not in mail.raw

@@ -88,16 +88,21 @@ def test_mail_and_webhook_subscribers_hear_each_step_once_from_an_idle_engine(
 
         [mail] = smtp.messages[confirmations:]
         assert mail.rcpt_tos == ["carol@example.com"]
-        assert mail.message["Subject"] == "[Example Status] Scheduled maintenance: " \
-                                          "Database upgrade"
-        text = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-        assert "From 2026-03-02T04:00:00Z to 2026-03-02T05:00:00Z (UTC)" in text
+        # Named by its components: the window's reason ("Database upgrade") is internal.
+        assert mail.message["Subject"] == "[Example Status] Scheduled maintenance: API"
+        assert b"Database upgrade" not in mail.raw
+        text = mail.message.get_body(("plain",)).get_content().replace(  # type: ignore[union-attr]
+            "\r\n", "\n")
+        # A line starting "From " arrives as written, not mangled into ">From ".
+        assert "\nFrom 2026-03-02T04:00:00Z to 2026-03-02T05:00:00Z (UTC)\n" in text
+        assert b">From" not in mail.raw
         assert "Components: API" in text
         assert mail.message["List-Unsubscribe"].startswith("<http://tocsin.test/status/")
         [post] = receiver.requests
         assert post.signature_valid
         assert post.json["event"] == "status.maintenance"
         assert post.json["maintenance"]["status"] == "scheduled"
+        assert post.json["maintenance"]["name"] == "Scheduled maintenance: API"
         assert post.json["maintenance"]["components"] == ["API"]
         assert post.json["maintenance"]["scheduled_for"] == "2026-03-02T04:00:00Z"
 
@@ -114,9 +119,9 @@ def test_mail_and_webhook_subscribers_hear_each_step_once_from_an_idle_engine(
 
         subjects = [m.message["Subject"] for m in smtp.messages[confirmations:]]
         assert subjects == [
-            "[Example Status] Scheduled maintenance: Database upgrade",
-            "[Example Status] Maintenance started: Database upgrade",
-            "[Example Status] Maintenance completed: Database upgrade"]
+            "[Example Status] Scheduled maintenance: API",
+            "[Example Status] Maintenance started: API",
+            "[Example Status] Maintenance completed: API"]
         assert [r.json["maintenance"]["status"] for r in receiver.requests] == [
             "scheduled", "in_progress", "completed"]
         assert len({r.idempotency_key for r in receiver.requests}) == 3

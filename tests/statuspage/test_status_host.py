@@ -10,6 +10,7 @@ import pytest
 from tests.statuspage.test_status_json import INCIDENTS, STATUS_CONFIG, post
 from tests.web.conftest import ADMIN_TOKEN, AM_KEY, Web, close_web, make_web
 from tocsin.clock import FakeClock
+from tocsin.web.statuspage_host import normal_host
 
 STATUS_HOST = {"Host": "status.example.com"}
 
@@ -54,3 +55,25 @@ def test_nothing_else_of_tocsin_is_reachable_by_the_public_name(web: Web, path: 
 
     assert response.status_code == 404
     assert elsewhere.status_code != 404
+
+
+@pytest.mark.parametrize("host", ["status.example.com.", "Status.Example.COM.:8443"])
+def test_the_fully_qualified_name_with_its_final_dot_is_the_public_name_too(
+    web: Web, host: str
+):
+    admin = {"Host": host, "Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    api = web.client.get("/api/v1/status/components", headers=admin)
+    ui = web.client.get("/ui/", headers=admin, follow_redirects=False)
+    summary = web.client.get("/api/v2/summary.json", headers={"Host": host})
+
+    assert (api.status_code, ui.status_code) == (404, 404)
+    assert summary.status_code == 200
+    assert summary.json()["page"]["name"] == "Example Status"
+
+
+def test_host_names_compare_without_case_port_or_final_dot():
+    assert normal_host("Status.Example.com.:443") == "status.example.com"
+    assert normal_host(" status.example.com ") == "status.example.com"
+    assert normal_host("[::1]:8080") == "[::1]"
+    assert normal_host("status.example.com..") == "status.example.com."  # one dot only

@@ -65,7 +65,8 @@ def test_the_page_follows_an_incident_and_maintenance(web: Web):
     after = page(web)
 
     assert banner(during_maintenance) == "maintenance: Service Under Maintenance"
-    assert "Database upgrade" in during_maintenance
+    assert "Scheduled maintenance: API" in during_maintenance
+    assert "Database upgrade" not in during_maintenance  # the window's reason is internal
     assert "Internal billing host move" not in during_maintenance
     assert banner(quiet) == "none: All Systems Operational"
     assert banner(open_page) == "critical: Major System Outage"

@@ -118,16 +118,19 @@ def test_maintenance_moves_from_active_to_completed_with_time(web: Web):
     after = every_public(web)
 
     active = during["scheduled-maintenances/active.json"]["scheduled_maintenances"]
-    assert [(m["name"], m["status"]) for m in active] == [("Database upgrade", "in_progress")]
+    # Named by its components: the window's reason ("Database upgrade") stays internal.
+    assert [(m["name"], m["status"]) for m in active] == [
+        ("Scheduled maintenance: API", "in_progress")]
+    assert "Database upgrade" not in json.dumps(during)
     assert during["status.json"]["status"]["indicator"] == "maintenance"
     assert during["components.json"]["components"][1]["status"] == "under_maintenance"
     upcoming = during["scheduled-maintenances/upcoming.json"]["scheduled_maintenances"]
     assert [(m["name"], m["scheduled_for"]) for m in upcoming] == [
-        ("later", "2026-03-03T02:00:00Z")]
+        ("Scheduled maintenance: API", "2026-03-03T02:00:00Z")]
     assert after["scheduled-maintenances/active.json"]["scheduled_maintenances"] == []
     done = after["scheduled-maintenances.json"]["scheduled_maintenances"]
-    assert [(m["name"], m["status"]) for m in done] == [("Database upgrade", "completed"),
-                                                         ("later", "scheduled")]
+    assert [(m["scheduled_for"], m["status"]) for m in done] == [
+        ("2026-03-02T02:00:00Z", "completed"), ("2026-03-03T02:00:00Z", "scheduled")]
 
 
 def test_a_window_verifies_for_the_configured_minutes_after_its_end(
@@ -148,16 +151,17 @@ def test_a_window_verifies_for_the_configured_minutes_after_its_end(
         close_web(web)
 
     active = during["scheduled-maintenances/active.json"]["scheduled_maintenances"]
-    assert [(m["name"], m["status"]) for m in active] == [("Database upgrade", "verifying")]
-    assert [m["name"] for m in during["summary.json"]["scheduled_maintenances"]] == [
-        "Database upgrade", "later"]
+    assert [(m["name"], m["status"]) for m in active] == [
+        ("Scheduled maintenance: API", "verifying")]
+    assert [m["scheduled_for"] for m in during["summary.json"]["scheduled_maintenances"]] == [
+        "2026-03-02T02:00:00Z", "2026-03-03T02:00:00Z"]
     assert during["components.json"]["components"][1]["status"] == "under_maintenance"
     assert "Verifying:" in html
     assert after["scheduled-maintenances/active.json"]["scheduled_maintenances"] == []
     assert after["components.json"]["components"][1]["status"] == "operational"
     done = after["scheduled-maintenances.json"]["scheduled_maintenances"]
-    assert [(m["name"], m["status"]) for m in done] == [("Database upgrade", "completed"),
-                                                         ("later", "scheduled")]
+    assert [(m["scheduled_for"], m["status"]) for m in done] == [
+        ("2026-03-02T02:00:00Z", "completed"), ("2026-03-03T02:00:00Z", "scheduled")]
 
 
 def test_an_incident_changes_banner_components_and_json_at_each_step(web: Web):
@@ -243,9 +247,14 @@ def test_bad_bodies_name_every_field(web: Web):
                                      "body": "b", "display_at": "yesterday"})
 
     assert response.status_code == 400
-    assert [f["path"] for f in response.json()["error"]["fields"]] == ["colour"]
+    # An unknown key hides nothing: every problem of the body at once.
+    assert sorted(f["path"] for f in response.json()["error"]["fields"]) == [
+        "colour", "components.Nope", "impact", "name", "status"]
     assert bad_time.status_code == 400
-    assert [f["path"] for f in bad_time.json()["error"]["fields"]] == ["display_at"]
+    [problem] = bad_time.json()["error"]["fields"]
+    assert problem["path"] == "display_at"
+    assert "the page's zone, Europe/Berlin" in problem["message"]
+    assert "schedule" not in problem["message"]
     assert late.status_code == 404
     again = post(web, INCIDENTS, {"name": "", "impact": "huge", "status": "done", "body": "ok",
                                   "components": {"Nope": "operational"}})
@@ -335,3 +344,48 @@ def test_a_linked_incident_gets_each_public_update_on_its_timeline(web: Web):
     assert missing.json()["error"]["fields"] == [
         {"path": "incident_id", "message": "no incident INC-9999 you can see"}]
     assert len(public(web, "incidents.json")["incidents"]) == 1  # the refused one left nothing
+
+
+def test_an_update_dated_ahead_shows_on_the_cached_page_when_its_time_comes(web: Web):
+    created = declare(web, components={"Web": "major_outage"})
+    updates = f"{INCIDENTS}/{created['id']}/updates"
+    ahead = post(web, updates, {"status": "resolved", "body": "Fixed.",
+                                "display_at": "2026-03-02T03:02:00Z"})
+    later = post(web, updates, {"status": "monitoring", "body": "Recovering.",
+                                "components": {"Web": "degraded_performance"},
+                                "display_at": "2026-03-02T03:02:00.600Z"})
+    first = public(web, "summary.json")
+    web.clock.advance(seconds=119.9)  # 03:01:59.9
+    just_before = public(web, "summary.json")
+    web.clock.advance(seconds=0.1)  # 03:02:00: the update's whole second has come
+    due = public(web, "summary.json")
+
+    def web_status(summary: dict[str, Any]) -> str:
+        return next(str(c["status"]) for c in summary["components"] if c["name"] == "Web")
+
+    assert ahead.status_code == 400
+    assert [f["path"] for f in ahead.json()["error"]["fields"]] == ["display_at"]
+    assert later.status_code == 201, later.text
+    assert (web_status(first), web_status(just_before)) == ("major_outage", "major_outage")
+    assert just_before["incidents"][0]["status"] == "investigating"
+    assert web_status(due) == "degraded_performance"
+    assert due["incidents"][0]["status"] == "monitoring"
+
+
+def test_the_api_never_takes_a_private_incidents_title_for_its_public_face(web: Web):
+    made = web.call("POST", "/api/v1/incidents", WRITE_TOKEN, json={
+        "title": "Leaked key of ACME Corp", "severity": "SEV2", "private": True})
+    assert made.status_code == 201, made.text
+    linked = int(str(made.json()["id"]).removeprefix("INC-"))
+
+    refused = post(web, INCIDENTS, {"impact": "major", "status": "investigating",
+                                    "body": "Some payments fail.", "incident_id": linked})
+    named = post(web, INCIDENTS, {"name": "Payment delays", "impact": "major",
+                                  "status": "investigating", "body": "Some payments fail.",
+                                  "incident_id": linked})
+
+    assert refused.status_code == 400
+    assert [f["path"] for f in refused.json()["error"]["fields"]] == ["name"]
+    assert named.status_code == 201, named.text
+    shown = json.dumps(every_public(web))
+    assert "Payment delays" in shown and "ACME" not in shown

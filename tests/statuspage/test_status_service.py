@@ -106,9 +106,11 @@ def test_maintenance_windows_show_on_components_of_their_services(sessions):
     assert shown.groups[0].status == "under_maintenance"
     assert shown.indicator.indicator == "maintenance"
     assert [(m.name, m.status) for m in shown.maintenances] == [
-        ("Database upgrade", "in_progress"), ("soon", "scheduled")]
+        ("Scheduled maintenance: API", "in_progress"),
+        ("Scheduled maintenance: Checkout", "scheduled")]
     assert [(m.name, m.status) for m in after.maintenances] == [
-        ("Database upgrade", "completed"), ("soon", "completed")]
+        ("Scheduled maintenance: API", "completed"),
+        ("Scheduled maintenance: Checkout", "completed")]
     assert statuses(after)["API"] == "operational"
 
 

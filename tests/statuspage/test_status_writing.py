@@ -248,3 +248,54 @@ def test_a_public_update_from_slack_shows_at_once_despite_the_cache(sw: SlackWeb
 
     unresolved = web.client.get("/status/api/v2/incidents/unresolved.json").json()
     assert [i["name"] for i in unresolved["incidents"]] == ["Payment API returning 500 errors"]
+
+
+def test_slack_statuspage_on_a_private_incident_needs_a_public_title(sw: SlackWeb) -> None:
+    web = sw.web
+    slash(sw, 'create "Leaked key of ACME Corp" sev2 service:payment private')
+    web.runtime.engine.run_due()
+
+    refused = slash(sw, "statuspage INC-1 investigating Some payments fail.")
+    nothing = public(web, "incidents.json")["incidents"]
+    posted = slash(sw, 'statuspage INC-1 title="Payment delays" investigating '
+                       "Some payments fail.")
+    shown = everything_public(web)
+
+    assert refused["response_type"] == "ephemeral"
+    assert refused["text"].startswith("Nothing was changed: INC-1 is private")
+    assert 'title=\\"...\\"' in json.dumps(refused["text"])
+    assert nothing == []
+    assert "posted to the status page for INC-1" in posted["text"]
+    assert [i["name"] for i in public(web, "incidents.json")["incidents"]] == ["Payment delays"]
+    assert "ACME" not in shown
+    # Later updates need no title: the public face has one.
+    later = slash(sw, "statuspage INC-1 resolved Payments work again.")
+    assert "posted to the status page" in later["text"]
+
+
+def test_the_incident_page_does_not_offer_a_private_incidents_title(ui: Web) -> None:
+    key = declare(ui, "Leaked key of ACME Corp", "SEV2", ("payment",), private="yes")
+
+    page = ui.client.get(f"/ui/incidents/{key}").text
+    status, refused = act(ui, key, "statuspage", name="", impact="major",
+                          status="investigating", body="Some payments fail.")
+
+    assert 'value="Leaked key of ACME Corp"' not in page
+    assert status == 400
+    assert "give the public incident a title of its own" in field_error(refused, "statuspage-name")
+    assert public(ui, "incidents.json")["incidents"] == []
+
+
+def test_the_parser_reads_a_public_title_before_or_after_the_status() -> None:
+    severities = ("SEV1",)
+    before = commands.parse_incident('statuspage INC-7 title="Payment delays" monitoring Out',
+                                     severities=severities)
+    after = commands.parse_incident("statuspage monitoring title=“Slow pages” Watching.",
+                                    severities=severities)
+    open_quote = commands.parse_incident('statuspage title="Never closed monitoring x',
+                                         severities=severities)
+
+    assert before == commands.StatusPage("INC-7", "monitoring", "Out", "Payment delays")
+    assert after == commands.StatusPage(None, "monitoring", "Watching.", "Slow pages")
+    assert isinstance(open_quote, commands.Usage)
+    assert open_quote.message.startswith("Put the public title in quotes")

@@ -107,6 +107,9 @@ def test_a_subscriber_confirms_hears_an_update_unsubscribes_and_then_hears_nothi
         ("plain",)).get_content()  # type: ignore[union-attr]
     unsubscribe = link(update, "unsubscribe")
     assert update.message["List-Unsubscribe"] == f"<http://tocsin.test{unsubscribe}>"
+    # On the wire as written: a mail client reads no RFC 2047 encoded word there.
+    assert f"\r\nList-Unsubscribe: <http://tocsin.test{unsubscribe}>\r\n".encode() \
+        in update.raw
     assert update.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     # The mail client's one-click POST (RFC 8058).

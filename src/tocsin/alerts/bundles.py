@@ -64,18 +64,22 @@ def sort_into_bundles(
     Answers the pages held, each with its bundle.
     """
     query = (
-        select(Delivery, Alert.route)
+        select(Delivery.id, Delivery.alert_id, Delivery.channel, Alert.route)
         .join(Alert, Alert.id == Delivery.alert_id)
         .where(Delivery.id.in_(delivery_ids), Delivery.status == SENDING,
                Delivery.attempts == 1, Delivery.step >= 1, Alert.status == TRIGGERED)
         .order_by(Delivery.id)
         .with_for_update(of=Delivery)
     )
-    found = [(row, route_path(route) in stormy) for row, route in session.execute(query)]
+    found = [(row, route_path(row.route) in stormy) for row in session.execute(query)]
     before = bundle_store.bundled_alerts(session, [row.alert_id for row, storm in found
                                                    if not storm])
-    held = [row for row, storm in found if (storm or row.alert_id in before)
-            and (channels is None or row.channel in channels)]
+    held_ids = [row.id for row, storm in found if (storm or row.alert_id in before)
+                and (channels is None or row.channel in channels)]
+    # Row objects only for the pages held (locked above): out of a storm that is none.
+    held = list(session.scalars(
+        select(Delivery).where(Delivery.id.in_(held_ids)).order_by(Delivery.id))
+        ) if held_ids else []
     opened: dict[tuple[str, str], StormBundle] = {}
     joined = []
     for row in held:

@@ -398,6 +398,8 @@ def _acknowledge(
     alert.status = ACKNOWLEDGED
     alert.acknowledged_at = now
     alert.acknowledged_by = actor
+    if alert.first_acknowledged_at is None:
+        alert.first_acknowledged_at = now
     if stop:
         _stop_paging(session, alert=alert, now=now, reason=f"acknowledged by {actor}")
     pagerduty_store.queue(session, notifications=config.notifications, alert_id=alert.id,

@@ -76,6 +76,10 @@ class Alert(Base):
     source_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The first acknowledgement ever, kept through unacknowledge and lapse: the report's
+    # time to acknowledge with no join over alert_events (migration 0026).
+    first_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(),
+                                                                   nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # The group a route's `group_by` put it in (alerts.groups); NULL: not grouped.

@@ -263,9 +263,10 @@ def _message(notifier: EmailNotifier, ready: _Ready) -> EmailMessage:
                  "If it was not you, ignore this message: nothing more will be sent."]
     elif ready.kind == db.MAINTENANCE:
         window = payload["maintenance"]
-        message["Subject"] = (f"[{title}] {_MAINTENANCE_SUBJECTS[window['status']]}: "
-                              f"{window['name']}")
-        lines = [f"{_MAINTENANCE_SUBJECTS[window['status']]}: {window['name']}", "",
+        # Named by its components: the window's reason is for colleagues only.
+        what = f"{_MAINTENANCE_SUBJECTS[window['status']]}: {', '.join(window['components'])}"
+        message["Subject"] = f"[{title}] {what}"
+        lines = [what, "",
                  f"From {window['scheduled_for']} to {window['scheduled_until']} (UTC)", "",
                  "Components: " + ", ".join(window["components"]), "",
                  f"Details: {window['url']}"]

@@ -14,6 +14,7 @@ ephemeral reply.
     /incident resolve [note]               /incident note|update|impact TEXT
     /incident responder USER|SCHEDULE|POLICY
     /incident statuspage monitoring A fix is rolling out.  (a public status page update)
+    /incident statuspage title="Payment delays" investigating We are looking into it.
     /incident help
 
 Outside an incident's channel the incident is named after the verb
@@ -116,6 +117,7 @@ class StatusPage:
     incident: str | None
     status: str
     text: str
+    title: str | None = None  # the public title, typed as title="..." (needed when private)
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,8 @@ USAGES = {
     "update": "`/incident update TEXT` (posted to the channel and to stakeholders)",
     "impact": "`/incident impact TEXT` (the customer-facing summary)",
     "responder": "`/incident responder @person|SCHEDULE|POLICY` (they are paged)",
-    "statuspage": "`/incident statuspage " + "|".join(PUBLIC_STATUSES) + " TEXT` "
+    "statuspage": "`/incident statuspage [title=\"PUBLIC TITLE\"] "
+                  + "|".join(PUBLIC_STATUSES) + " TEXT` "
                   "(public: customers read it on the status page)",
     "help": "`/incident help`",
 }
@@ -354,16 +357,38 @@ def _status(incident: str | None, rest: str) -> SetStatus | Usage:
 
 
 def _status_page(incident: str | None, rest: str) -> StatusPage | Usage:
+    title, rest = _public_title(rest)
+    if isinstance(title, Usage):
+        return title
     words = rest.split(None, 1)
     status = words[0].lower() if words else ""
     if status not in PUBLIC_STATUSES:
         return Usage(f"Choose a public status: {', '.join(PUBLIC_STATUSES)}. "
                      + _usage("statuspage"))
-    text = plain_text(words[1]).strip()[:TEXT_LIMIT] if len(words) > 1 else ""
+    after = words[1] if len(words) > 1 else ""
+    if title is None:
+        title, after = _public_title(after)
+        if isinstance(title, Usage):
+            return title
+    text = plain_text(after).strip()[:TEXT_LIMIT]
     if not text:
         return Usage("Say what customers should read after the status. "
                      + _usage("statuspage"))
-    return StatusPage(incident=incident, status=status, text=text)
+    return StatusPage(incident=incident, status=status, text=text, title=title)
+
+
+def _public_title(rest: str) -> tuple[str | Usage | None, str]:
+    """A leading `title="..."` (the public title) and what follows it."""
+    stripped = rest.lstrip()
+    if not stripped.lower().startswith("title=") or len(stripped) < 7 \
+            or stripped[6] not in _OPEN_QUOTES:
+        return None, rest
+    end = next((i for i in range(7, len(stripped)) if stripped[i] in _CLOSE_QUOTES), None)
+    title = " ".join(plain_text(stripped[7:end]).split()) if end is not None else ""
+    if end is None or not title or len(title) > TITLE_LIMIT:
+        return Usage(f"Put the public title in quotes, up to {TITLE_LIMIT} characters. "
+                     + _usage("statuspage")), rest
+    return title, stripped[end + 1:]
 
 
 def _mention(text: str) -> Mention | None:

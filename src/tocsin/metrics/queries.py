@@ -12,6 +12,7 @@ Durations are computed in seconds by the database: `julianday` on SQLite
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,12 +60,18 @@ def _seconds(session: Session, column: Any) -> ColumnElement[float]:
 def _posix(session: Session, column: Any) -> ColumnElement[float]:
     """The instant as POSIX seconds, exact to the whole second, so an instant on a
     window's edge (08:00:00) lands on the right side of it. SQLite keeps the text
-    `YYYY-MM-DD HH:MM:SS.ffffff`: whole seconds from strftime, the fraction from the
-    text itself."""
+    `YYYY-MM-DD HH:MM:SS.ffffff`: whole seconds from strftime given the text without its
+    fraction (strftime rounds to the millisecond first: 07:59:59.9995 would read as
+    08:00:00), the fraction from the text itself."""
     if session.get_bind().dialect.name == "sqlite":
-        return (cast(func.strftime("%s", column), Float)
+        return (cast(func.strftime("%s", _whole_seconds(column)), Float)
                 + cast(func.substr(column, 20), Float))
     return cast(func.extract("epoch", column), Float)
+
+
+def _whole_seconds(column: Any) -> ColumnElement[str]:
+    """SQLite's `YYYY-MM-DD HH:MM:SS.ffffff` text cut to its whole seconds."""
+    return func.substr(column, 1, 19)
 
 
 def _real_alerts(since: datetime, until: datetime) -> ColumnElement[bool]:
@@ -89,41 +96,62 @@ class AlertFigures:
 
 
 def alert_figures(session: Session, since: datetime, until: datetime) -> AlertFigures:
-    """Two passes over the window's alerts: one counts, one reads first acknowledgements
-    (the covering index on alert_events makes each a single seek) and ranks their
-    durations with window functions, so no per-alert row leaves the database."""
+    """Two passes over the window's alerts: one counts, one ranks the times to first
+    acknowledgement (kept on the alert, `Alert.first_acknowledged_at`, so no join).
+    PostgreSQL ranks them with window functions; SQLite's window functions take longer
+    than handing the durations over and sorting them here (a year's 600,000: 1.5 s
+    against 0.6 s, bench/report.py)."""
     in_window = _real_alerts(since, until)
     from_source = and_(Alert.status == "resolved",
                        Alert.resolved_by.like(f"{SOURCE_ACTOR_PREFIX}%"),
                        Alert.not_actionable.is_(False))
+    acked = Alert.first_acknowledged_at.is_not(None)
     counts = select(
         func.count(), _counted(Alert.step >= 0),
         _counted(or_(Alert.step >= 1, Alert.pass_number >= 1)),
-        _counted(Alert.not_actionable.is_(True)), _counted(from_source),
+        _counted(Alert.not_actionable.is_(True)), _counted(from_source), _counted(acked),
+        _counted(and_(from_source, acked)),
     ).where(in_window)
-    total, paged, escalated, marked, sourced = session.execute(counts).one()
-    first = (select(
-        (_seconds(session, func.min(AlertEvent.at))
-         - _seconds(session, Alert.triggered_at)).label("seconds"),
-        case((from_source, 1), else_=0).label("sourced"))
-        .select_from(Alert).join(AlertEvent, AlertEvent.alert_id == Alert.id)
-        .where(in_window, AlertEvent.kind == ACKNOWLEDGED)
-        .group_by(Alert.id, Alert.triggered_at, Alert.status, Alert.resolved_by,
-                  Alert.not_actionable)).subquery()
-    ranked = select(
-        first.c.seconds, first.c.sourced,
-        func.row_number().over(order_by=first.c.seconds).label("rank"),
-        func.count().over().label("n")).subquery()
-    acked, mean, median, p90, sourced_acked = session.execute(select(
-        func.count(), func.avg(ranked.c.seconds),
-        _at_rank(ranked, 50), _at_rank(ranked, 90),
-        func.coalesce(func.sum(ranked.c.sourced), 0))).one()
+    total, paged, escalated, marked, sourced, acknowledged, sourced_acked = session.execute(
+        counts).one()
+    seconds = (_seconds(session, Alert.first_acknowledged_at)
+               - _seconds(session, Alert.triggered_at)).label("seconds")
+    durations = select(seconds).where(in_window, acked)
+    if session.get_bind().dialect.name == "sqlite":
+        mean, median, p90 = _ranked_here(session, durations)
+    else:
+        mean, median, p90 = _ranked_in_database(session, durations)
     return AlertFigures(
         total=int(total), paged=int(paged), escalated=int(escalated),
-        acknowledged=int(acked), transient=int(sourced) - int(sourced_acked),
+        acknowledged=int(acknowledged), transient=int(sourced) - int(sourced_acked),
         not_actionable=int(marked), ack_mean=_span(mean), ack_median=_span(median),
         ack_p90=_span(p90),
     )
+
+
+def _ranked_in_database(session: Session, durations: Any,
+                        ) -> tuple[float | None, float | None, float | None]:
+    first = durations.subquery()
+    ranked = select(
+        first.c.seconds, func.row_number().over(order_by=first.c.seconds).label("rank"),
+        func.count().over().label("n")).subquery()
+    mean, median, p90 = session.execute(select(
+        func.avg(ranked.c.seconds), _at_rank(ranked, 50), _at_rank(ranked, 90))).one()
+    return mean, median, p90
+
+
+def _ranked_here(session: Session, durations: Any,
+                 ) -> tuple[float | None, float | None, float | None]:
+    result = session.connection().execute(durations)
+    # The driver's own rows (one float each): building a result row apiece costs more.
+    ordered = sorted(row[0] for row in result.cursor.fetchall())
+    result.close()
+    if not ordered:
+        return None, None, None
+    n = len(ordered)
+    # The same nearest ranks as `_at_rank`: ceil(share/100 * n), in integers.
+    return (math.fsum(ordered) / n, ordered[(n * 50 + 99) // 100 - 1],
+            ordered[(n * 90 + 99) // 100 - 1])
 
 
 def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -291,9 +319,12 @@ def first_pages(session: Session, since: datetime, until: datetime,
                     Delivery.finished_at < until)
              .group_by(Delivery.user_id, Delivery.alert_id))
     found: dict[str, list[float]] = {}
-    # Core rows, not ORM ones: the ORM's per-row work doubles the cost of a year's pages.
-    for user_id, first in session.connection().execute(query):
+    # The driver's own rows: a text and a float need no conversion, and building a
+    # result row each costs as much as the query over a year's pages (bench/report.py).
+    result = session.connection().execute(query)
+    for user_id, first in result.cursor.fetchall():
         found.setdefault(user_id, []).append(first)
+    result.close()
     for times in found.values():
         times.sort()
     return found

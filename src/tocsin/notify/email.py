@@ -44,6 +44,9 @@ _REPLY_LIMIT = 160  # characters of a server's reply kept in a timeline detail
 # CRLF lines, encoded words for non-ASCII headers, and a 7-bit body (quoted-printable
 # or base64 for UTF-8 text), so a relay without 8BITMIME passes it on unharmed.
 _POLICY = SMTP_POLICY.clone(cte_type="7bit")
+# On the wire: header lines unfolded up to RFC 5322's 998 characters, so a long URL header
+# (List-Unsubscribe) goes as written, not as encoded words mail clients cannot follow.
+_WIRE = _POLICY.clone(max_line_length=998)
 
 
 class EmailNotifier:
@@ -205,7 +208,17 @@ class EmailNotifier:
                 stage.name = "login"
                 client.login(provider.username, provider.password)
             stage.name = "send"
-            client.send_message(message, from_addr=self._envelope_from, to_addrs=[address])
+            # Not send_message: its generator turns body lines starting "From " into ">From ".
+            international = not (self._envelope_from + address).isascii()
+            options: list[str] = []
+            if international:
+                client.ehlo_or_helo_if_needed()
+                if not client.has_extn("smtputf8"):
+                    raise smtplib.SMTPNotSupportedError("the server does not offer SMTPUTF8")
+                options = ["SMTPUTF8", "BODY=8BITMIME"]
+            wire = _WIRE.clone(utf8=True) if international else _WIRE
+            client.sendmail(self._envelope_from, [address], message.as_bytes(policy=wire),
+                            mail_options=options)
         finally:
             _close(client)
 

@@ -53,7 +53,7 @@ class Shown:
 
     @property
     def name(self) -> str:
-        return self.window.reason or self.window.label
+        return rules.maintenance_name(c.name for c in self.components)
 
     @property
     def public_id(self) -> str:

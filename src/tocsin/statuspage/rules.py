@@ -222,6 +222,15 @@ def maintenance_status(start: datetime, end: datetime, now: datetime,
     return VERIFYING if now < end + verifying else COMPLETED
 
 
+def maintenance_name(components: Iterable[str]) -> str:
+    """A maintenance window's public name, from the public components it touches.
+
+    A window's `reason` and name are written for colleagues ("move db-7 off
+    the failing host"): the page never shows them.
+    """
+    return "Scheduled maintenance: " + ", ".join(components)
+
+
 # The notices a maintenance window sends its subscribers, in order.
 MAINTENANCE_NOTICES = (SCHEDULED, IN_PROGRESS, COMPLETED)
 

@@ -20,7 +20,7 @@ any surface (`web.statuspage_cache.forget_on_commit`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,10 +47,14 @@ FUTURE_SLACK = timedelta(minutes=5)
 def create_incident(
     session: Session, *, config: Config, name: Any, impact: Any, status: Any, body: Any,
     components: Any = None, display_at: datetime | None = None, incident_id: Any = None,
-    actor: str, surface: str, now: datetime,
+    actor: str, surface: str, now: datetime, found: Sequence[FieldProblem] = (),
 ) -> StatusIncident:
-    """A public incident with its first update; InvalidInput lists every bad field."""
-    problems: list[FieldProblem] = []
+    """A public incident with its first update; InvalidInput lists every bad field.
+
+    `found`: problems the edge already saw in the request (unknown fields, an
+    unreadable time), listed with the rest so a writer sees them all at once.
+    """
+    problems: list[FieldProblem] = list(found)
     _text("name", name, MAX_TITLE, problems)
     if impact not in rules.IMPACTS:
         problems.append(FieldProblem("impact", f"must be one of {', '.join(rules.IMPACTS)}"))
@@ -61,7 +65,7 @@ def create_incident(
     changes = _check_update(config, status, body, components, display_at, now, problems)
     if problems:
         raise InvalidInput("the public incident is invalid", problems)
-    shown = display_at or now
+    shown = _shown(display_at, now)
     row = StatusIncident(name=name.strip(), impact=impact, incident_id=incident_id,
                          status=status, started_at=shown, resolved_at=None, created_at=now,
                          created_by=actor, updated_at=now)
@@ -80,19 +84,20 @@ def create_incident(
 def post_update(
     session: Session, *, config: Config, incident: int, status: Any, body: Any,
     components: Any = None, display_at: datetime | None = None,
-    actor: str, surface: str, now: datetime,
+    actor: str, surface: str, now: datetime, found: Sequence[FieldProblem] = (),
 ) -> StatusUpdate:
     """A further update to a public incident; its state follows the latest display time."""
     row = db.get_incident(session, incident, lock=True) if 0 < incident <= MAX_ID else None
     if row is None:
         raise NotFound(f"no public incident {incident}")
-    problems: list[FieldProblem] = []
+    problems: list[FieldProblem] = list(found)
     changes = _check_update(config, status, body, components, display_at, now, problems)
     if problems:
         raise InvalidInput("the update is invalid", problems)
     before = _described(row)
     update = _add_update(session, row, status=status, body=body, changes=changes,
-                         display_at=display_at or now, actor=actor, surface=surface, now=now)
+                         display_at=_shown(display_at, now), actor=actor, surface=surface,
+                         now=now)
     audit.record(session, now=now, actor=actor, surface=surface,
                  action="status_incident.update", object_type="status_incident",
                  object_id=row.id, before=before,
@@ -107,8 +112,6 @@ def _add_update(
     changes: dict[str, str], display_at: datetime, actor: str, surface: str, now: datetime,
 ) -> StatusUpdate:
     earlier = db.updates_of(session, [row.id])[row.id]
-    if status == rules.RESOLVED:
-        changes = {**_left_by(session, earlier, display_at), **changes}
     update = StatusUpdate(status_incident_id=row.id, status=status, body=body.strip(),
                           display_at=display_at, components=changes, created_at=now,
                           created_by=actor, surface=surface)
@@ -118,6 +121,8 @@ def _add_update(
     for component, new in changes.items():
         session.add(db.ComponentChange(component=component, status=new, at=display_at,
                                        update_id=update.id, recorded_at=now))
+    session.flush()
+    _settle_resolves(session, [*earlier, update], now)
     state = rules.incident_state([*earlier, update])
     row.status, row.started_at = state.status, state.started_at
     row.resolved_at, row.updated_at = state.resolved_at, now
@@ -125,16 +130,48 @@ def _add_update(
     return update
 
 
-def _left_by(session: Session, updates: list[StatusUpdate], at: datetime) -> dict[str, str]:
-    """Components this incident set last before `at` and left out of operational."""
+def _settle_resolves(session: Session, updates: list[StatusUpdate], now: datetime) -> None:
+    """Give each resolve of the incident the operational returns it implies, by display time.
+
+    A resolve returns every component this incident set last before it (by
+    display time) and left out of operational. Run on every write of the
+    incident's updates, so an update entered after the resolve but shown
+    before it (backdated) is returned by that resolve too and never leaves a
+    component down with no open incident. Returns are only ever added.
+    """
     ours = {update.id for update in updates}
-    touched = {name for update in updates for name in update.components}
-    left: dict[str, str] = {}
-    for name, changes in db.history(session, touched).items():
-        before = [change for change in changes if change.at <= at]
-        if before and before[-1].update_id in ours and before[-1].status != rules.OPERATIONAL:
-            left[name] = rules.OPERATIONAL
-    return left
+    for resolve in rules.by_display_time(updates):
+        if resolve.status != rules.RESOLVED:
+            continue
+        touched = {name for update in updates for name in update.components}
+        mark = (resolve.display_at, resolve.id)
+        added: dict[str, str] = {}
+        for name, changes in db.history(session, touched).items():
+            if any(change.update_id == resolve.id for change in changes):
+                continue  # named by the resolve, or already returned by it
+            before = [change for change in changes
+                      if (change.at, change.update_id or 0) < mark]
+            if before and before[-1].update_id in ours \
+                    and before[-1].status != rules.OPERATIONAL:
+                added[name] = rules.OPERATIONAL
+                session.add(db.ComponentChange(component=name, status=rules.OPERATIONAL,
+                                               at=resolve.display_at, update_id=resolve.id,
+                                               recorded_at=now))
+        if added:
+            resolve.components = {**resolve.components, **added}
+            session.flush()
+            event(log, "status_incident.returned", status_incident_id=resolve.status_incident_id,
+                  update_id=resolve.id, components=sorted(added))
+
+
+def _shown(display_at: datetime | None, now: datetime) -> datetime:
+    """When an update shows. One dated ahead (at most FUTURE_SLACK) counts from its
+    whole second: the page is cached per second, so it then shows the moment it is due."""
+    if display_at is None:
+        return now
+    if display_at > now:
+        return display_at.replace(microsecond=0)
+    return display_at
 
 
 def _check_update(
@@ -148,6 +185,12 @@ def _check_update(
     if display_at is not None and display_at > now + FUTURE_SLACK:
         problems.append(FieldProblem("display_at", f"{format_utc(display_at)} is in the future; "
                                                    "leave it out to show the update now"))
+    elif display_at is not None and display_at > now and status in rules.CLOSED:
+        # A resolve dated ahead would close the incident over updates still to come.
+        problems.append(FieldProblem("display_at", f"{format_utc(display_at)} is after now "
+                                                   f"({format_utc(now)}); a {status} update "
+                                                   "cannot be dated ahead: leave display_at "
+                                                   "out to post it now"))
     return _changes(config, components, problems)
 
 

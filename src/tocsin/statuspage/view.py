@@ -125,12 +125,14 @@ def page(session: Session, *, config: Config, now: datetime, internal: bool = Fa
                     time_zone=config.status_page.time_zone or config.timezone, now=now,
                     maintenances=windows)
     for position, component in enumerate(shown):
-        history = [(change.at, change.status) for change in histories[component.name]]
+        # An update dated ahead counts once its display time has come.
+        history = [(change.at, change.status) for change in histories[component.name]
+                   if change.at <= now]
         status = rules.shown_status(rules.status_at(history, now),
                                     component.name in in_maintenance)
         view.components.append(_component(component, position, status, history))
     view.groups = _groups(view.components)
-    view.incidents = _incidents(session, view.components, histories)
+    view.incidents = _incidents(session, view.components, histories, now)
     view.indicator = rules.page_indicator([c.status for c in view.components],
                                           [i.impact for i in view.unresolved])
     # Maintenance views were built before the components' statuses were known.
@@ -160,7 +162,8 @@ def _groups(components: list[ComponentView]) -> list[GroupView]:
 
 
 def _incidents(session: Session, components: list[ComponentView],
-               histories: dict[str, list[db.ComponentChange]]) -> list[IncidentView]:
+               histories: dict[str, list[db.ComponentChange]], now: datetime
+               ) -> list[IncidentView]:
     rows = {row.id: row for row in db.incidents(session, limit=RECENT_INCIDENTS)}
     rows.update({row.id: row for row in db.incidents(session, limit=1000, open_only=True)})
     updates = db.updates_of(session, rows)
@@ -173,7 +176,10 @@ def _incidents(session: Session, components: list[ComponentView],
                 by_update.setdefault(change.update_id, []).append(
                     Affected(by_name[name], previous, change.status))
             previous = change.status
-    found = [_incident(row, updates[row.id], by_update) for row in rows.values()]
+    # The page at `now` holds only updates whose display time has come (ordering rule).
+    due = {incident: [u for u in found if u.display_at <= now]
+           for incident, found in updates.items()}
+    found = [_incident(row, due[row.id], by_update) for row in rows.values() if due[row.id]]
     return sorted(found, key=lambda i: (i.state.started_at, i.id), reverse=True)
 
 
@@ -210,7 +216,7 @@ def _maintenance(item: Listed, touched: list[Component], config: Config, now: da
         item.window.start, item.window.end, now,
         timedelta(minutes=config.status_page.verifying_minutes))
     return MaintenanceView(id=rules.public_id("maintenance", item.key),
-                           name=item.window.reason or item.label,
+                           name=rules.maintenance_name(c.name for c in touched),
                            status=status, start=item.window.start,
                            end=item.window.end, reason=item.window.reason,
                            components=placeholders)

@@ -185,7 +185,7 @@ def _status_page(session: Session, config: Config, user: User, found: parsed.Sta
                  key: str, who: dict[str, Any]) -> Reply:
     incident = service.get(session, key, viewer=user.id)
     done = statuspage_writes.publish(session, incident=incident, status=found.status,
-                                     body=found.text, **who)
+                                     body=found.text, name=found.title, **who)
     made = " (its public page is new)" if done.created else ""
     return Reply(f"{_name(user)} posted to the status page for {key}{made}: "
                  f"*{escape(found.status)}*: {escape(found.text)}", in_channel=True)

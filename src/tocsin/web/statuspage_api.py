@@ -3,8 +3,8 @@
 `/status/api/v2/*.json` is public (no token, CORS open) and shows only
 public components. `/api/v1/status/...` takes tokens like the rest of
 /api/v1: read scope to look, write scope to post a public incident or an
-update. Times in a body follow the CLI's TIME rules, in the config's
-timezone when they carry no offset.
+update. Times in a body follow the CLI's TIME rules, in the page's zone
+(`status_page.time_zone`, else `timezone`) when they carry no offset.
 """
 
 from __future__ import annotations
@@ -98,12 +98,14 @@ def build_router(runtime: Runtime, cache: PageCache) -> APIRouter:
     @router.post("/incidents", status_code=201)
     async def create(request: Request, caller: Caller = WRITE) -> dict[str, Any]:
         config, now = runtime.config_now(), runtime.clock.now()
-        fields = _fields(await read_capped(request, BODY_LIMIT), _INCIDENT_FIELDS, config)
+        fields, found = _fields(await read_capped(request, BODY_LIMIT), _INCIDENT_FIELDS,
+                                config)
 
         def store() -> dict[str, Any]:
             with transaction(runtime.sessions) as session:
                 row = service.create_incident(session, config=config, actor=caller.actor,
-                                              surface=caller.surface, now=now, **fields)
+                                              surface=caller.surface, now=now, found=found,
+                                              **fields)
                 _note_on_incident(session, config, caller, now, row.incident_id, fields)
                 return _incident(session, config, now, row.id)
 
@@ -115,13 +117,14 @@ def build_router(runtime: Runtime, cache: PageCache) -> APIRouter:
     async def add_update(incident: int, request: Request,
                          caller: Caller = WRITE) -> dict[str, Any]:
         config, now = runtime.config_now(), runtime.clock.now()
-        fields = _fields(await read_capped(request, BODY_LIMIT), _UPDATE_FIELDS, config)
+        fields, found = _fields(await read_capped(request, BODY_LIMIT), _UPDATE_FIELDS,
+                                config)
 
         def store() -> dict[str, Any]:
             with transaction(runtime.sessions) as session:
                 service.post_update(session, config=config, incident=incident,
                                     actor=caller.actor, surface=caller.surface, now=now,
-                                    **fields)
+                                    found=found, **fields)
                 row = status_store.get_incident(session, incident)
                 linked = row.incident_id if row is not None else None
                 _note_on_incident(session, config, caller, now, linked, fields)
@@ -172,7 +175,10 @@ def _incident(session: Session, config: Config, now: datetime, incident: int) ->
     return public
 
 
-def _fields(raw: bytes, allowed: tuple[str, ...], config: Config) -> dict[str, Any]:
+def _fields(raw: bytes, allowed: tuple[str, ...], config: Config
+            ) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """The known fields, and the problems seen here: the service adds its own to them,
+    so every problem of a body is listed at once."""
     body = decode_json(raw)
     if not isinstance(body, dict):
         raise InvalidInput("send a JSON object with " + ", ".join(allowed))
@@ -180,9 +186,7 @@ def _fields(raw: bytes, allowed: tuple[str, ...], config: Config) -> dict[str, A
                 for key in body if key not in allowed]
     fields = {key: body.get(key) for key in allowed if key != "display_at"}
     fields["display_at"] = _display_at(body.get("display_at"), config, problems)
-    if problems:
-        raise InvalidInput("the request has unknown or bad fields", problems)
-    return fields
+    return fields, problems
 
 
 def _display_at(value: Any, config: Config, problems: list[FieldProblem]) -> datetime | None:
@@ -192,8 +196,11 @@ def _display_at(value: Any, config: Config, problems: list[FieldProblem]) -> dat
         problems.append(FieldProblem("display_at", "must be a time such as "
                                                    "2026-03-02T09:30:00Z"))
         return None
+    zone = config.status_page.time_zone or config.timezone
     try:
-        return parse_time(value, ZoneInfo(config.timezone))
+        return parse_time(value, ZoneInfo(zone))
     except (ValueError, OverflowError) as exc:
-        problems.append(FieldProblem("display_at", str(exc)))
+        # The shared time rules speak of schedules; a time here is read in the page's zone.
+        problems.append(FieldProblem("display_at", str(exc).replace(
+            "the schedule's zone", f"the page's zone, {zone}")))
         return None

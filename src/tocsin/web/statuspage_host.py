@@ -45,19 +45,30 @@ class OwnHost:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             wanted = self.runtime.config_now().status_page.public_host
-            if wanted is not None and _host(scope) == wanted.lower():
+            if wanted is not None and _host(scope) == normal_host(wanted):
                 scope = _moved(scope)
         await self.app(scope, receive, send)
+
+
+def normal_host(text: str) -> str:
+    """A host name as compared: lower case, no port, no final dot.
+
+    `status.example.com.` (the fully qualified form) is the same name as
+    `status.example.com`; leaving the dot would hand the full app to anyone
+    who types it.
+    """
+    text = text.strip().lower()
+    # "name:port" or "[v6]:port": the name is what the operator wrote.
+    if text.startswith("["):
+        return text.split("]", 1)[0] + "]"
+    name = text.rsplit(":", 1)[0] if ":" in text else text
+    return name[:-1] if name.endswith(".") else name
 
 
 def _host(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"host":
-            text: str = value.decode("latin-1").strip().lower()
-            # "name:port" or "[v6]:port": the name is what the operator wrote.
-            if text.startswith("["):
-                return text.split("]", 1)[0] + "]"
-            return text.rsplit(":", 1)[0] if ":" in text else text
+            return normal_host(value.decode("latin-1"))
     return ""
 
 

@@ -109,7 +109,7 @@ class Shaper:
     def _maintenance(self, window: MaintenanceView) -> dict[str, Any]:
         over = window.status in (rules.VERIFYING, rules.COMPLETED)
         reached = window.end if over else window.start
-        body = window.reason or f"Scheduled maintenance: {window.name}"
+        body = f"{window.name}."  # never the window's reason: that is for colleagues
         update = {"id": f"{window.id}-{window.status}", "status": window.status, "body": body,
                   "incident_id": window.id, "created_at": _at(reached),
                   "updated_at": _at(reached), "display_at": _at(reached),

@@ -17,6 +17,9 @@ incident's severity (the first configured severity is the worst):
     second          -> impact major,    components partial_outage
     any other       -> impact minor,    components degraded_performance
 
+A private incident's title is internal: its first public post must give a
+public title of its own (Slack: `title="..."`), or is refused.
+
 Later Slack updates change no component, except that a resolve returns the
 ones this incident set to operational (`statuspage.service`).
 """
@@ -31,6 +34,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.config.model import Config
+from tocsin.errors import FieldProblem, InvalidInput
 from tocsin.incidents import changes as incident_changes
 from tocsin.incidents.store import Incident
 from tocsin.logs import event
@@ -67,6 +71,14 @@ def first_impact(config: Config, incident: Incident) -> tuple[str, str]:
     return _BY_RANK[rank] if rank < len(_BY_RANK) else _OTHERWISE
 
 
+def _public_title(incident: Incident, name: Any) -> None:
+    """A private incident's title is internal: its first public post must bring its own."""
+    if incident.private and (not isinstance(name, str) or not name.strip()):
+        raise InvalidInput(f"{incident.key} is private: its title must not reach the page", [
+            FieldProblem("name", "give the public incident a title of its own (Slack: "
+                                 '`/incident statuspage title="..." STATUS TEXT`)')])
+
+
 def publish(
     session: Session, *, config: Config, incident: Incident, status: Any, body: Any,
     components: dict[str, str] | None = None, name: Any = None, impact: Any = None,
@@ -77,6 +89,7 @@ def publish(
     session.refresh(incident, with_for_update=True)
     face = status_store.for_incident(session, incident.id)
     if face is None:
+        _public_title(incident, name)
         if impact is None or components is None:
             shown_impact, shown_status = first_impact(config, incident)
             impact = impact if impact is not None else shown_impact

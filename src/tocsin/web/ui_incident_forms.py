@@ -250,8 +250,9 @@ def defaults(incident: Incident, zone: ZoneInfo) -> dict[str, dict[str, Any]]:
                    else str(incident.users_affected),
                    "services": list(incident.services or []),
                    "summary": incident.summary or "", "root_cause": incident.root_cause or ""},
-        "statuspage": {"name": incident.title, "impact": "", "status": "investigating",
-                       "body": "", "components": {}},
+        # A private incident's title is internal: its public title starts empty.
+        "statuspage": {"name": "" if incident.private else incident.title, "impact": "",
+                       "status": "investigating", "body": "", "components": {}},
     }
 
 

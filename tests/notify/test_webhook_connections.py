@@ -1,0 +1,77 @@
+"""Webhook posts keep their TCP connections alive: a receiver is not dialled per page."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.support.fixtures import WEBHOOK_SECRET
+from tests.support.pages import make_page
+from tocsin.clock import FakeClock
+from tocsin.config.model import WebhookProvider
+from tocsin.notify.webhook import WebhookNotifier
+
+
+class _Counting(ThreadingHTTPServer):
+    """Answers 200 and notes the client port of each request: one port, one connection."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.ports: list[int] = []
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Counting
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.server.lock:
+            self.server.ports.append(self.client_address[1])
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[_Counting]:
+    found = _Counting()
+    thread = threading.Thread(target=found.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    yield found
+    found.shutdown()
+    found.server_close()
+    thread.join(timeout=5)
+
+
+def test_each_sending_thread_keeps_one_connection_open(
+    server: _Counting, fake_clock: FakeClock,
+) -> None:
+    notifier = WebhookNotifier(WebhookProvider(secret=WEBHOOK_SECRET), fake_clock)
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    outcomes: list[bool] = []
+
+    def send_four() -> None:
+        for _ in range(4):
+            outcomes.append(notifier.send(make_page(address=url)).ok)
+
+    threads = [threading.Thread(target=send_four) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    notifier.close()
+    assert outcomes == [True] * 12
+    assert len(server.ports) == 12
+    assert len(set(server.ports)) <= 3  # kept alive: no new connection per page
