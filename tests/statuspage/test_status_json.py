@@ -389,3 +389,15 @@ def test_the_api_never_takes_a_private_incidents_title_for_its_public_face(web: 
     assert named.status_code == 201, named.text
     shown = json.dumps(every_public(web))
     assert "Payment delays" in shown and "ACME" not in shown
+
+
+def test_a_writer_sees_an_incident_dated_ahead_that_the_page_shows_later(web: Web):
+    made = declare(web, display_at="2026-03-02T03:03:00Z", components={"Web": "major_outage"})
+
+    before = public(web, "incidents.json")["incidents"]
+    web.clock.advance(minutes=3)
+    due = public(web, "incidents.json")["incidents"]
+
+    assert [u["display_at"] for u in made["incident_updates"]] == ["2026-03-02T03:03:00Z"]
+    assert before == []
+    assert [i["id"] for i in due] == [made["id"]]

@@ -32,7 +32,8 @@ def subscribe(sessions: sessionmaker[Session], *, confirm: bool = True, at: date
 
 def queued(sessions: sessionmaker[Session]) -> list[tuple[int, str, int | None]]:
     with transaction(sessions) as session:
-        subscribers.fan_out(session, now=NOW)
+        # The engine's pass after every write here (an update is told once it shows).
+        subscribers.fan_out(session, now=NOW + timedelta(hours=1))
         rows = session.scalars(select(db.StatusNotice).where(db.StatusNotice.state == db.PENDING)
                                .order_by(db.StatusNotice.id))
         return [(row.subscriber_id, row.kind, row.update_id) for row in rows]
@@ -127,3 +128,25 @@ def test_the_migrated_tables_match_the_models_and_step_down(db_url: str) -> None
         engine.dispose()
     assert not set(MINE) & below
     assert set(MINE) <= above
+
+
+def test_an_update_dated_ahead_is_told_when_the_page_shows_it(
+    sessions: sessionmaker[Session]
+) -> None:
+    everyone = subscribe(sessions, email="a@example.com")
+    incident = declare(sessions, components={"API": "major_outage"})
+    ahead = NOW + timedelta(minutes=3)
+    later = update(sessions, incident, at=NOW, status="monitoring", display_at=ahead)
+
+    def fan_out_at(at: datetime) -> tuple[list[int | None], datetime | None]:
+        with transaction(sessions) as session:
+            subscribers.fan_out(session, now=at)
+            rows = session.scalars(select(db.StatusNotice).where(
+                db.StatusNotice.subscriber_id == everyone).order_by(db.StatusNotice.id))
+            return [row.update_id for row in rows], subscribers.fan_out_due(session)
+
+    now_told, now_due = fan_out_at(NOW)
+    then_told, then_due = fan_out_at(ahead)
+
+    assert (later not in now_told, now_due) == (True, ahead)
+    assert (then_told[-1], then_due) == (later, None)

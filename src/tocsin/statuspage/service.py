@@ -11,6 +11,13 @@ An update names the components it changes with their new status. A resolve
 also returns to operational every component this incident set last and the
 resolve does not name, so a resolved incident never leaves a red component
 behind; a component another incident set since is left to that incident.
+What "last" means follows display time and is worked out again on every
+write of the incident's updates, so a backdated update entered after the
+resolve is returned by it too.
+
+Display times may be a little ahead (FUTURE_SLACK), except for a resolve or
+a post-mortem: one dated ahead would close the incident over updates still
+to come. The page counts an update only once its display time has come.
 
 Every write marks its session (`CHANGED` in `session.info`), so whoever
 caches the page in this process forgets it once the write commits, from

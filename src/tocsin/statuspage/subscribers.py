@@ -169,10 +169,15 @@ def unsubscribe(session: Session, subscriber_id: int, *, now: datetime) -> Statu
 
 
 def fan_out(session: Session, *, now: datetime, limit: int = 100) -> int:
-    """Queue a notice per active subscriber for each update not yet fanned out."""
+    """Queue a notice per active subscriber for each update not yet fanned out.
+
+    An update dated ahead waits for its display time: subscribers hear it when
+    the page shows it, not before.
+    """
     done = select(db.StatusFanout.update_id)
     updates = list(session.scalars(
-        select(page_store.StatusUpdate).where(page_store.StatusUpdate.id.not_in(done))
+        select(page_store.StatusUpdate).where(page_store.StatusUpdate.id.not_in(done),
+                                              page_store.StatusUpdate.display_at <= now)
         .order_by(page_store.StatusUpdate.id).limit(limit)))
     if not updates:
         return 0
@@ -196,12 +201,13 @@ def fan_out(session: Session, *, now: datetime, limit: int = 100) -> int:
 
 
 def fan_out_due(session: Session) -> datetime | None:
-    """When the oldest update not yet fanned out was written: it is due since then."""
+    """When the first update not yet fanned out is due: written, and its display time come."""
     done = select(db.StatusFanout.update_id)
-    return session.scalars(
-        select(page_store.StatusUpdate.created_at)
+    waiting = session.execute(
+        select(page_store.StatusUpdate.created_at, page_store.StatusUpdate.display_at)
         .where(page_store.StatusUpdate.id.not_in(done))
-        .order_by(page_store.StatusUpdate.id).limit(1)).first()
+        .order_by(page_store.StatusUpdate.id).limit(1000)).all()
+    return min((max(written, shown) for written, shown in waiting), default=None)
 
 
 def _touched(session: Session, incident_ids: Iterable[int]) -> dict[int, set[str]]:

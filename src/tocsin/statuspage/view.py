@@ -11,7 +11,12 @@ Maintenance comes from the alert pipeline's windows (read only). A window
 shows on the page when a service it names is tied to a visible component;
 windows matching labels only have no component to show and stay internal.
 After its end a window is `verifying` for `status_page.verifying_minutes`
-(its components still under maintenance), then completed.
+(its components still under maintenance), then completed. Its public name
+comes from its components (`rules.maintenance_name`): its name and reason
+are written for colleagues.
+
+The page at `now` holds only updates whose display time has come: one dated
+ahead shows, with its component changes, once it is due.
 """
 
 from __future__ import annotations

@@ -161,12 +161,14 @@ def _note_on_incident(session: Session, config: Config, caller: Caller, now: dat
 def _incident(session: Session, config: Config, now: datetime, incident: int) -> dict[str, Any]:
     """The public incident as the internal reader sees it, with who wrote each update."""
     session.flush()
-    shown = view.page(session, config=config, now=now, internal=True)
+    updates = status_store.updates_of(session, [incident])[incident]
+    # The writer sees every update, one dated ahead too (the page shows it when it is due).
+    latest = max([now, *(update.display_at for update in updates)])
+    shown = view.page(session, config=config, now=latest, internal=True)
     found = next(i for i in shown.incidents if i.id == incident)
     public = Shaper(shown, config.public_url).incident(found)
     row = status_store.get_incident(session, incident)
     assert row is not None
-    updates = status_store.updates_of(session, [incident])[incident]
     authors = {update.id: update.created_by for update in updates}
     public["incident_id"] = row.incident_id
     public["created_by"] = row.created_by
