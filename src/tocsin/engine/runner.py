@@ -198,7 +198,9 @@ class Engine:
             # Unsure is not quiet: the full pass finds out what is due.
             log.exception("engine.probe_failed")
             return False
-        return due is None or due > now
+        # Steps that compute their due time answer "now" for work due already: read the
+        # clock again, since it has moved on while `next_due` ran.
+        return due is None or due > self._clock.now()
 
     def _run_recorder(self) -> None:
         try:
