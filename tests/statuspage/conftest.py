@@ -1,14 +1,23 @@
-"""A config with status components, and sessions on each backend."""
+"""A config with status components, sessions on each backend, and the live harness.
+
+The live tests (a real SMTP server, Tocsin's own e-mail sender) share `smtp` and
+`tocsin`; the latter reads the test module's own `CONFIG`, whose `PORT` becomes the
+SMTP server's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.live_channels import LiveHarness
+from tests.support.smtp_server import SmtpServer
+from tocsin.clock import FakeClock
 from tocsin.config.model import (
     Component,
     Config,
@@ -72,3 +81,18 @@ def update(sessions: sessionmaker[Session], incident: int, *, at: datetime,
         row = service.post_update(session, config=config, incident=incident, actor="ben",
                                   surface="api", now=at, **values)
         return row.id
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def tocsin(request: pytest.FixtureRequest, smtp: SmtpServer, tmp_path: Path, db_url: str,
+           clock: FakeClock) -> Iterator[LiveHarness]:
+    config = request.module.CONFIG.replace("PORT", str(smtp.port))
+    harness = LiveHarness(tmp_path, db_url, clock, config)
+    yield harness
+    harness.close()

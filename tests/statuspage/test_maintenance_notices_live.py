@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from tests.support.live_channels import LiveHarness
 from tests.support.smtp_server import SmtpServer
@@ -37,20 +33,6 @@ notifications:
   email: {host: 127.0.0.1, port: PORT, security: none, from: "Status <status@tocsin.test>",
           timeout_seconds: 5}
 """
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def tocsin(smtp: SmtpServer, tmp_path: Path, db_url: str, clock: FakeClock
-           ) -> Iterator[LiveHarness]:
-    harness = LiveHarness(tmp_path, db_url, clock, CONFIG.replace("PORT", str(smtp.port)))
-    yield harness
-    harness.close()
 
 
 def subscriber(tocsin: LiveHarness, **fields: object) -> int:

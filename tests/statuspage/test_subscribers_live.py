@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,20 +32,6 @@ notifications:
   email: {host: 127.0.0.1, port: PORT, security: none, from: "Status <status@tocsin.test>",
           timeout_seconds: 5}
 """
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def tocsin(smtp: SmtpServer, tmp_path: Path, db_url: str, clock: FakeClock
-           ) -> Iterator[LiveHarness]:
-    harness = LiveHarness(tmp_path, db_url, clock, CONFIG.replace("PORT", str(smtp.port)))
-    yield harness
-    harness.close()
 
 
 @pytest.fixture
