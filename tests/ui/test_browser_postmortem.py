@@ -17,22 +17,10 @@ import pytest
 from tests.support.server import TocsinServer
 from tests.ui.browsing import PASSWORD, launch, serve_with_alice, watched_page
 
-pytestmark = pytest.mark.e2e
+# The incident browser test's people, service and policy: a post-mortem needs an incident.
+from tests.ui.test_browser_incidents import CONFIG
 
-CONFIG = """
-    timezone: Europe/Berlin
-    users:
-      - {id: alice, name: Alice Archer}
-      - {id: bob, name: Bob Baker}
-    services:
-      - {name: checkout, escalation_policy: web}
-    escalation_policies:
-      - name: web
-        steps:
-          - {targets: [alice], timeout_minutes: 30}
-    routes:
-      - {notify: web}
-    """
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
