@@ -52,6 +52,7 @@ def _alert(session: Session, number: int, triggered: datetime, *, step: int = 0,
     if ack_after is not None:
         session.add(AlertEvent(alert_id=alert.id, at=triggered + ack_after,
                                kind="acknowledged", actor="alice"))
+        alert.first_acknowledged_at = triggered + ack_after  # as the service keeps it
     return alert
 
 
