@@ -136,6 +136,8 @@ class Engine:
         # outbound heartbeat fail when it is too long ago.
         self.last_loop: datetime | None = None
         self._full_pass_at: datetime | None = None
+        # What the last quiet pass read from `next_due`, for the loop's sleep to reuse.
+        self._probed: tuple[datetime | None] | None = None
         self.selfwatch = SelfWatch(sessions=sessions, config=config, clock=clock,
                                    lag=self.lag_seconds, last_pass=lambda: self.last_loop)
 
@@ -156,6 +158,7 @@ class Engine:
         shifts; see `_quiet`.
         """
         now = self._clock.now()
+        self._probed = None
         if self._quiet(now):
             self._run_recorder()
             self.last_loop = now
@@ -200,7 +203,10 @@ class Engine:
             return False
         # Steps that compute their due time answer "now" for work due already: read the
         # clock again, since it has moved on while `next_due` ran.
-        return due is None or due > self._clock.now()
+        quiet = due is None or due > self._clock.now()
+        if quiet:
+            self._probed = (due,)
+        return quiet
 
     def _run_recorder(self) -> None:
         try:
@@ -514,7 +520,8 @@ class Engine:
             self._wake.wait(wait)
 
     def _seconds_until_next(self) -> float:
-        due = self.next_due()
+        # A quiet pass has just read the earliest due time: one read per idle loop, not two.
+        due = self._probed[0] if self._probed is not None else self.next_due()
         if due is None:
             return self._max_wait
         seconds = (due - self._clock.now()).total_seconds()
