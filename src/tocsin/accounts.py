@@ -8,6 +8,7 @@ never stored, logged or put in the audit trail.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,9 +22,14 @@ MIN_LENGTH = 8
 # Argon2id with the library's current recommended parameters; `verify`
 # upgrades older hashes when those recommendations change.
 _HASHER = PasswordHasher()
-# Checked when the user has no password, so a failed login takes about as
-# long whether or not the name exists.
-_DUMMY_HASH = _HASHER.hash("tocsin-no-such-user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the user has no password, so a failed login takes about as long
+    whether or not the name exists. Made on first use: hashing costs tens of
+    milliseconds of CPU, and every CLI command imports this module."""
+    return _HASHER.hash("tocsin-no-such-user")
 
 
 class UserPassword(Base):
@@ -60,7 +66,7 @@ def verify(session: Session, *, user_id: str, password: str, now: datetime) -> b
     """True when `password` is the user's. May refresh the hash; the caller commits."""
     row = session.scalars(select(UserPassword).where(UserPassword.user_id == user_id)).first()
     if row is None:
-        _check(_DUMMY_HASH, password)
+        _check(_dummy_hash(), password)
         return False
     if not _check(row.hash, password):
         return False

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.server import TocsinServer
-from tests.ui.browsing import launch, serve_with_alice
+from tests.ui.browsing import expect, launch, serve_with_alice, wait_for_url_ending
 
 pytestmark = pytest.mark.e2e
 
@@ -79,8 +79,8 @@ def test_a_customer_reads_the_incident_and_follows_it(page: Any, served: TocsinS
     banner_colour = page.locator(".banner").evaluate(
         "element => getComputedStyle(element).backgroundColor")
     assert banner_colour == "rgb(179, 0, 27)"  # the stylesheet loaded under the policy
-    assert page.get_by_role("heading", name="Checkout errors", level=2).is_visible()
-    assert page.get_by_text("A bad deploy; rolling back.").first.is_visible()
+    expect(page.get_by_role("heading", name="Checkout errors", level=2)).to_be_visible()
+    expect(page.get_by_text("A bad deploy; rolling back.").first).to_be_visible()
     assert page.get_by_text("Billing worker").count() == 0
     bars = page.get_by_role("img")
     assert bars.count() == 2
@@ -90,5 +90,5 @@ def test_a_customer_reads_the_incident_and_follows_it(page: Any, served: TocsinS
 
     page.get_by_role("link", name="Checkout errors").first.click()
 
-    assert page.url.endswith(f"/status/incidents/{answer.json()['id']}")
+    wait_for_url_ending(page, f"/status/incidents/{answer.json()['id']}")
     assert page.get_by_role("heading", level=1).inner_text() == "Checkout errors"

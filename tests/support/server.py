@@ -73,7 +73,7 @@ def tocsin_command() -> list[str]:
 class TocsinServer:
     def __init__(
         self, config_path: Path, db_url: str, log_dir: Path, *, port: int | None = None,
-        startup_timeout: float = 30.0,
+        startup_timeout: float = 60.0,
     ) -> None:
         self.config_path = config_path
         self.db_url = db_url

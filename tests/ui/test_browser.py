@@ -18,10 +18,12 @@ import pytest
 from tests.support.server import TocsinServer
 from tests.ui.browsing import (
     PASSWORD,
+    expect,
     launch,
     new_context,
     serve_with_alice,
     tocsin,
+    wait_for_url_ending,
 )
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +57,7 @@ def _config(today: datetime) -> str:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TocsinServer]:
     folder = tmp_path_factory.mktemp("ui-browser")
-    yield from serve_with_alice(folder, _config(datetime.now(UTC)))
+    yield from serve_with_alice(folder, _config(datetime.now(UTC)), password_by_cli=True)
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +83,8 @@ def _log_in(page, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-
 
 def test_login_with_a_password_set_by_the_cli(page) -> None:  # type: ignore[no-untyped-def]
     _log_in(page)
-    assert page.url.endswith("/ui/")
-    assert page.get_by_role("heading", name="On call now").is_visible()
+    wait_for_url_ending(page, "/ui/")
+    expect(page.get_by_role("heading", name="On call now")).to_be_visible()
 
 
 def test_a_wrong_password_is_refused(page) -> None:  # type: ignore[no-untyped-def]
@@ -142,7 +144,7 @@ def test_home_warns_of_coverage_gaps_with_a_link_to_the_schedule(
     assert " to " in office.locator("li").first.inner_text()
     assert section.locator("li[data-schedule=primary]").count() == 0
     office.get_by_role("link", name="office", exact=True).click()
-    assert page.url.endswith("/ui/schedules/office")
+    wait_for_url_ending(page, "/ui/schedules/office")
 
 
 def test_an_override_is_deleted_after_a_confirm_page_and_the_cli_lists_it(
@@ -157,7 +159,7 @@ def test_an_override_is_deleted_after_a_confirm_page_and_the_cli_lists_it(
     page.get_by_role("button", name="Add override").click()
     made = page.get_by_role("status").inner_text().split()[1]  # "#N"
     page.get_by_role("button", name=f"Delete override {made}").click()
-    assert page.get_by_role("heading", name=f"Delete override {made}?").is_visible()
+    expect(page.get_by_role("heading", name=f"Delete override {made}?")).to_be_visible()
     page.get_by_role("button", name=f"Delete override {made}").click()
     assert page.get_by_role("status").inner_text() == f"Override {made} deleted."
     listed = json.loads(tocsin("override", "list", "primary", "--all", "--json", "--config",

@@ -16,7 +16,15 @@ import httpx
 import pytest
 
 from tests.support.server import TocsinServer
-from tests.ui.browsing import PASSWORD, launch, serve_with_alice, tocsin, watched_page
+from tests.ui.browsing import (
+    PASSWORD,
+    expect,
+    launch,
+    serve_with_alice,
+    tocsin,
+    wait_for_url_ending,
+    watched_page,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +84,7 @@ def _fire(served: TocsinServer, summary: str, dedup_key: str) -> int:
 def test_a_new_alert_appears_live_and_is_acknowledged_with_the_button(
         page, served) -> None:  # type: ignore[no-untyped-def]
     _log_in(page, "/ui/alerts")
-    assert page.url.endswith("/ui/alerts")
+    wait_for_url_ending(page, "/ui/alerts")
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts")\
         .get_attribute("aria-current") == "page"
     page.evaluate("window.tocsinNoReload = 'still here'")
@@ -91,8 +99,8 @@ def test_a_new_alert_appears_live_and_is_acknowledged_with_the_button(
     page.screenshot(path=str(SCREENSHOTS / "ui-alerts.png"), full_page=True)
 
     link.click()
-    assert page.url.endswith(f"/ui/alerts/{alert_id}")
-    assert page.get_by_role("heading", name="Today's routing").is_visible()
+    wait_for_url_ending(page, f"/ui/alerts/{alert_id}")
+    expect(page.get_by_role("heading", name="Today's routing")).to_be_visible()
     page.get_by_role("button", name="Acknowledge").click()
 
     assert page.get_by_role("status").inner_text().startswith("Acknowledged.")
@@ -114,7 +122,7 @@ def test_the_list_filters_without_script(page, served) -> None:  # type: ignore[
     _log_in(page, "/ui/alerts")
     page.get_by_label("Status").select_option("acknowledged")
     page.get_by_role("button", name="Show alerts").click()
-    assert "status=acknowledged" in page.url
+    page.wait_for_url(lambda url: "status=acknowledged" in url, timeout=10_000)
     row = page.locator(f'tr[data-alert="{acked}"]')
     assert "Bob Baker" in row.inner_text()  # who acknowledged it
     assert page.locator(f'tr[data-alert="{quiet}"]').count() == 0

@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.server import TocsinServer
-from tests.ui.browsing import PASSWORD, launch, serve_with_alice, watched_page
+from tests.ui.browsing import (
+    PASSWORD,
+    expect,
+    launch,
+    serve_with_alice,
+    wait_for_url_ending,
+    watched_page,
+)
 from tests.ui.dashboarding import seed
 from tocsin.db import make_engine, make_sessionmaker, transaction
 
@@ -66,12 +73,12 @@ def test_the_dashboard_draws_its_charts_and_follows_the_period(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    assert page.url.endswith("/ui/reliability")
+    wait_for_url_ending(page, "/ui/reliability")
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Reliability")\
         .get_attribute("aria-current") == "page"
     for name in CHARTS:
         chart = page.get_by_role("img", name=name)
-        assert chart.is_visible()
+        expect(chart).to_be_visible()
         assert chart.bounding_box()["height"] > 100
     incidents = page.locator('[data-tile="incidents"] .tile-value')
     assert incidents.inner_text() == "4"
@@ -82,7 +89,7 @@ def test_the_dashboard_draws_its_charts_and_follows_the_period(
     page.get_by_label("Period").select_option("30")
     page.get_by_role("button", name="Show").click()
 
-    assert page.url.endswith("/ui/reliability?days=30&since=&until=")
+    wait_for_url_ending(page, "/ui/reliability?days=30&since=&until=")
     assert incidents.inner_text() == "0"
     assert page.locator(".no-data").count() == 3
     assert page.get_by_role("img").count() == 0

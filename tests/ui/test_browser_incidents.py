@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.server import TocsinServer
-from tests.ui.browsing import PASSWORD, launch, serve_with_alice, tocsin, watched_page
+from tests.ui.browsing import (
+    PASSWORD,
+    launch,
+    serve_with_alice,
+    tocsin,
+    wait_for_url_ending,
+    watched_page,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +74,7 @@ def _declare(page, title: str) -> str:  # type: ignore[no-untyped-def]
     page.get_by_label("SEV2").check()
     page.get_by_label("checkout").check()
     page.get_by_role("button", name="Declare incident").click()
-    assert page.url.endswith("?done=declared")
+    wait_for_url_ending(page, "?done=declared")
     return str(page.url.split("/ui/incidents/")[1].split("?")[0])
 
 

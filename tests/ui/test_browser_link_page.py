@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.server import TocsinServer, free_port, wait_until
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.ui.browsing import launch, tocsin, watched_page
+from tests.ui.browsing import expect, launch, migrated_sqlite, tocsin, watched_page
 
 pytestmark = pytest.mark.e2e
 
@@ -55,8 +55,7 @@ def served(tmp_path_factory: pytest.TempPathFactory,
         notifications:
           webhook: {{secret: {SECRET}}}
         """), encoding="utf-8")
-    db = f"sqlite:///{folder / 'tocsin.db'}"
-    assert tocsin("db", "upgrade", "--db", db).returncode == 0
+    db = migrated_sqlite(folder)
     with TocsinServer(config, db, folder / "logs", port=port) as server:
         yield server
 
@@ -95,14 +94,14 @@ def test_snooze_from_the_pages_link_in_a_browser(
     alert_id, link = _paged_link(served, receiver)
 
     page.goto(link)
-    assert page.get_by_role("heading", name="Alert").is_visible()
+    expect(page.get_by_role("heading", name="Alert")).to_be_visible()
     assert page.get_by_role("button", name="Unacknowledge").count() == 0
     page.get_by_label("for").select_option(label="1 hour")
     page.get_by_role("button", name="Snooze").click()
 
     page.get_by_role("heading", name="Done").wait_for()
     assert f"Alert {alert_id} snoozed until" in page.content()
-    assert page.get_by_role("button", name="Unacknowledge").is_visible()
+    expect(page.get_by_role("button", name="Unacknowledge")).to_be_visible()
     page.screenshot(path="/tmp/ui-link-snooze.png", full_page=True)
     told = json.loads(tocsin("alert", "show", str(alert_id), "--db", served.db_url).stdout)
     assert (told["status"], told["acknowledged_by"]) == ("acknowledged", "alice")

@@ -18,7 +18,14 @@ import httpx
 import pytest
 
 from tests.support.server import TocsinServer, wait_until
-from tests.ui.browsing import PASSWORD, launch, serve_with_alice, watched_page
+from tests.ui.browsing import (
+    PASSWORD,
+    expect,
+    launch,
+    serve_with_alice,
+    wait_for_url_ending,
+    watched_page,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +100,7 @@ def _kinds(served: TocsinServer, alert_id: int) -> list[str]:
 def test_a_window_made_in_the_form_holds_an_alert_until_it_is_ended(
         page, served) -> None:  # type: ignore[no-untyped-def]
     _log_in(page, "/ui/maintenance")
-    assert page.url.endswith("/ui/maintenance")
+    wait_for_url_ending(page, "/ui/maintenance")
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Maintenance")\
         .get_attribute("aria-current") == "page"
     page.get_by_label("Services").fill("checkout")
@@ -105,7 +112,7 @@ def test_a_window_made_in_the_form_holds_an_alert_until_it_is_ended(
     row = page.locator('section[aria-labelledby="in-force-heading"] tr[data-window="1"]')
     assert "checkout database upgrade" in row.inner_text()
     assert "Alice Archer (ui)" in row.inner_text()
-    assert page.get_by_role("columnheader", name="Start (Europe/Berlin)").first.is_visible()
+    expect(page.get_by_role("columnheader", name="Start (Europe/Berlin)").first).to_be_visible()
 
     alert_id = _fire(served, "Checkout returns 502", "checkout-502")
     wait_until(lambda: "silenced" in _kinds(served, alert_id), message="the alert held")
@@ -117,7 +124,7 @@ def test_a_window_made_in_the_form_holds_an_alert_until_it_is_ended(
     page.get_by_role("link", name="See maintenance").click()
     assert page.locator('tr[data-window="1"] td').nth(6).inner_text() == "1"
     page.get_by_role("button", name="End maintenance window #1 now").click()
-    assert page.get_by_role("heading", name="End maintenance window #1?").is_visible()
+    expect(page.get_by_role("heading", name="End maintenance window #1?")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "ui-maintenance-end.png"), full_page=True)
     page.get_by_role("button", name="End maintenance window #1 now").click()
 
@@ -161,4 +168,4 @@ def test_the_heartbeats_page_shows_a_missed_heartbeat_and_its_alert(
     assert "missed" in row.inner_text() and "never" in row.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "ui-heartbeats.png"), full_page=True)
     row.get_by_role("link", name=f"#{found['alert_id']}").click()
-    assert page.get_by_role("heading", name="Heartbeat nightly backup missed").is_visible()
+    expect(page.get_by_role("heading", name="Heartbeat nightly backup missed")).to_be_visible()
