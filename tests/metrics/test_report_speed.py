@@ -152,3 +152,52 @@ def test_a_page_half_a_millisecond_before_eight_is_still_off_hours(
     # SQLite's strftime would round 07:59:59.9995 up to 08:00:00: it must not.
     assert (alice.pages.total, alice.pages.business, alice.pages.off, alice.pages.sleep) == (
         3, 2, 1, 1)
+
+
+def _sent(session: Session, alert: Alert, user: str, finished: datetime, key: str,
+          status: str = "sent") -> None:
+    session.add(Delivery(alert_id=alert.id, user_id=user, channel="sms", address="x", step=1,
+                         status=status, due_at=finished, idempotency_key=key,
+                         created_at=finished, finished_at=finished))
+
+
+def test_each_alert_counts_at_its_earliest_page_in_the_window_whatever_the_row_order(
+        sessions: sessionmaker[Session]):
+    since, until = at("2026-03-02 00:00"), at("2026-03-03 00:00")
+    with transaction(sessions) as session:
+        disk = _alert(session, 1, at("2026-03-02 10:00"))
+        # Written in this order: the later page first (a retry recorded before the
+        # first channel's answer), then the earlier one; a failed try before both.
+        _sent(session, disk, "alice", at("2026-03-02 10:05"), "a-late")
+        _sent(session, disk, "alice", at("2026-03-02 10:01"), "a-early")
+        _sent(session, disk, "alice", at("2026-03-02 09:59"), "a-failed", status="failed")
+        _sent(session, disk, "bob", at("2026-03-02 10:03"), "b")
+        # Paged before the window and again inside it: the page inside counts.
+        night = _alert(session, 2, at("2026-03-01 23:50"))
+        _sent(session, night, "alice", at("2026-03-01 23:55"), "n-before")
+        _sent(session, night, "alice", at("2026-03-02 00:10"), "n-inside")
+        # Inside the window only at `until`: not in it.
+        _sent(session, _alert(session, 3, at("2026-03-02 23:59")), "bob", until, "edge")
+    with sessions() as session:
+        pages = queries.first_pages(session, since, until)
+
+    assert pages == {"alice": [at("2026-03-02 00:10").timestamp(),
+                               at("2026-03-02 10:01").timestamp()],
+                     "bob": [at("2026-03-02 10:03").timestamp()]}
+
+
+@pytest.mark.parametrize(("acknowledged", "median", "p90"), [(10, 5, 9), (11, 6, 10)])
+def test_ack_median_and_p90_are_the_nearest_ranks(
+        sessions: sessionmaker[Session], acknowledged: int, median: int, p90: int):
+    triggered = at("2026-03-02 10:00")
+    with transaction(sessions) as session:
+        # Written largest first, so the ranks come from sorting, not from row order.
+        for minutes in range(acknowledged, 0, -1):
+            alert = _alert(session, minutes, triggered)
+            alert.first_acknowledged_at = triggered + minutes * MIN
+    with sessions() as session:
+        figures = queries.alert_figures(session, at("2026-03-02"), at("2026-03-03"))
+
+    mean = sum(range(1, acknowledged + 1)) / acknowledged
+    assert (figures.acknowledged, figures.ack_mean, figures.ack_median, figures.ack_p90) == (
+        acknowledged, timedelta(minutes=mean), median * MIN, p90 * MIN)

@@ -2,12 +2,13 @@
 
 Alerts can number in the millions, so no query here hands back a row per
 alert: the alert figures are two aggregates, the percentiles of the time to
-acknowledge ranked by window functions in the database. Incidents
-(thousands) come back as light tuples, and first pages as one number per
-alert a person was paged for, for the pure maths in `metrics.rules`.
+acknowledge ranked in the database (SQLite hands back one number per
+acknowledged alert instead). Incidents (thousands) come back as light
+tuples, and first pages as one row per person holding one number per alert
+they were paged for, for the pure maths in `metrics.rules`.
 
 Durations are computed in seconds by the database: `julianday` on SQLite
-(which keeps UTC text), `extract(epoch ...)` on PostgreSQL.
+(which keeps UTC text), `date_part('epoch', ...)` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -54,24 +56,16 @@ def _seconds(session: Session, column: Any) -> ColumnElement[float]:
     millisecond; see `_span`)."""
     if session.get_bind().dialect.name == "sqlite":
         return cast(func.julianday(column) * 86400.0, Float)
-    return cast(func.extract("epoch", column), Float)
+    return _epoch(column)
 
 
-def _posix(session: Session, column: Any) -> ColumnElement[float]:
-    """The instant as POSIX seconds, exact to the whole second, so an instant on a
-    window's edge (08:00:00) lands on the right side of it. SQLite keeps the text
-    `YYYY-MM-DD HH:MM:SS.ffffff`: whole seconds from strftime given the text without its
-    fraction (strftime rounds to the millisecond first: 07:59:59.9995 would read as
-    08:00:00), the fraction from the text itself."""
-    if session.get_bind().dialect.name == "sqlite":
-        return (cast(func.strftime("%s", _whole_seconds(column)), Float)
-                + cast(func.substr(column, 20), Float))
-    return cast(func.extract("epoch", column), Float)
-
-
-def _whole_seconds(column: Any) -> ColumnElement[str]:
-    """SQLite's `YYYY-MM-DD HH:MM:SS.ffffff` text cut to its whole seconds."""
-    return func.substr(column, 1, 19)
+def _epoch(column: Any) -> ColumnElement[float]:
+    """PostgreSQL: POSIX seconds as a double, exact to the microsecond's rounding, so an
+    instant on a window's edge (08:00:00) lands on the right side of it. `date_part`
+    gives the double directly, the same value as `extract(epoch ...)::float8`;
+    `extract` computes a numeric first and takes twice as long over a year's alerts
+    (bench/report.py)."""
+    return func.date_part("epoch", column, type_=Float)
 
 
 def _real_alerts(since: datetime, until: datetime) -> ColumnElement[bool]:
@@ -98,9 +92,10 @@ class AlertFigures:
 def alert_figures(session: Session, since: datetime, until: datetime) -> AlertFigures:
     """Two passes over the window's alerts: one counts, one ranks the times to first
     acknowledgement (kept on the alert, `Alert.first_acknowledged_at`, so no join).
-    PostgreSQL ranks them with window functions; SQLite's window functions take longer
-    than handing the durations over and sorting them here (a year's 600,000: 1.5 s
-    against 0.6 s, bench/report.py)."""
+    PostgreSQL ranks them with `percentile_disc`, one sort for both percentiles;
+    SQLite has no such aggregate and its window functions take longer than handing
+    the durations over and sorting them here (a year's 600,000: 1.5 s against 0.6 s,
+    bench/report.py)."""
     in_window = _real_alerts(since, until)
     from_source = and_(Alert.status == "resolved",
                        Alert.resolved_by.like(f"{SOURCE_ACTOR_PREFIX}%"),
@@ -131,12 +126,16 @@ def alert_figures(session: Session, since: datetime, until: datetime) -> AlertFi
 
 def _ranked_in_database(session: Session, durations: Any,
                         ) -> tuple[float | None, float | None, float | None]:
+    """`percentile_disc(f)` is the value at rank ceil(f * n): the nearest rank of
+    `_ranked_here`. 0.5 is exact in binary and 0.9 * n rounds to the integer 9n/10
+    when there is one (its error is under half a unit in the last place), so the
+    ranks are those of the integer sums there, for any n."""
     first = durations.subquery()
-    ranked = select(
-        first.c.seconds, func.row_number().over(order_by=first.c.seconds).label("rank"),
-        func.count().over().label("n")).subquery()
-    mean, median, p90 = session.execute(select(
-        func.avg(ranked.c.seconds), _at_rank(ranked, 50), _at_rank(ranked, 90))).one()
+    mean, ranks = session.execute(select(
+        func.avg(first.c.seconds),
+        func.percentile_disc(postgresql.array([0.5, 0.9])).within_group(first.c.seconds),
+    )).one()
+    median, p90 = ranks if ranks is not None else (None, None)
     return mean, median, p90
 
 
@@ -149,20 +148,13 @@ def _ranked_here(session: Session, durations: Any,
     if not ordered:
         return None, None, None
     n = len(ordered)
-    # The same nearest ranks as `_at_rank`: ceil(share/100 * n), in integers.
+    # The nearest ranks, ceil(share/100 * n) in integers: those of percentile_disc.
     return (math.fsum(ordered) / n, ordered[(n * 50 + 99) // 100 - 1],
             ordered[(n * 90 + 99) // 100 - 1])
 
 
 def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _at_rank(ranked: Any, share: int) -> ColumnElement[float]:
-    """The nearest-rank percentile: the value at rank ceil(share/100 * n), with the
-    ceiling done in integers ((share * n + 99) // 100) so both databases agree."""
-    wanted = (ranked.c.n * share + 99) // 100
-    return func.max(case((ranked.c.rank == wanted, ranked.c.seconds), else_=None))
 
 
 def _span(seconds: float | None) -> timedelta | None:
@@ -312,22 +304,58 @@ def first_pages(session: Session, since: datetime, until: datetime,
                 ) -> dict[str, list[float]]:
     """Per person, when each alert they were paged for first reached them in the window
     (one entry per alert: other channels, steps and repeats of it do not count again),
-    as POSIX seconds, sorted. Seconds, not datetimes: a year
-    can hold a million of them, and the classification only compares them."""
-    query = (select(Delivery.user_id, _posix(session, func.min(Delivery.finished_at)))
-             .where(Delivery.status == SENT, Delivery.finished_at >= since,
-                    Delivery.finished_at < until)
-             .group_by(Delivery.user_id, Delivery.alert_id))
-    found: dict[str, list[float]] = {}
-    # The driver's own rows: a text and a float need no conversion, and building a
-    # result row each costs as much as the query over a year's pages (bench/report.py).
-    result = session.connection().execute(query)
-    for user_id, first in result.cursor.fetchall():
-        found.setdefault(user_id, []).append(first)
-    result.close()
+    as POSIX seconds, sorted. Seconds, not datetimes: a year can hold a million of
+    them, and the classification only compares them.
+
+    PostgreSQL groups the pages by person and alert and hands back one array of
+    seconds per person: 20 rows for a year's 800,000 pages, not a row each. SQLite's
+    grouping and date functions cost more than reading the pages in time order and
+    keeping each alert's first here (a year's pages: 2.4 s against 1.1 s, bench/report.py)."""
+    sent = and_(Delivery.status == SENT, Delivery.finished_at >= since,
+                Delivery.finished_at < until)
+    if session.get_bind().dialect.name == "sqlite":
+        found = _first_pages_in_order(session, sent)
+    else:
+        firsts = (select(Delivery.user_id, func.min(Delivery.finished_at).label("first"))
+                  .where(sent).group_by(Delivery.user_id, Delivery.alert_id).subquery())
+        gathered = (select(firsts.c.user_id, func.array_agg(_epoch(firsts.c.first)))
+                    .group_by(firsts.c.user_id))
+        found = {user_id: times for user_id, times in session.execute(gathered)}
     for times in found.values():
         times.sort()
     return found
+
+
+def _first_pages_in_order(session: Session, sent: ColumnElement[bool],
+                          ) -> dict[str, list[float]]:
+    """SQLite: the pages sent in the window, earliest first (the covering index
+    `ix_deliveries_finished` keeps that order), so a person's first page of an alert is
+    the first row of it. The driver's own rows: SQLite keeps UTC as text
+    (`YYYY-MM-DD HH:MM:SS.ffffff`), read here to the microsecond, so an instant on a
+    window's edge lands on the right side of it (SQLite's strftime would round
+    07:59:59.9995 to 08:00:00)."""
+    query = (select(Delivery.user_id, Delivery.alert_id, Delivery.finished_at)
+             .where(sent).order_by(Delivery.finished_at))
+    seen: dict[str, set[int]] = {}
+    found: dict[str, list[float]] = {}
+    parse = datetime.fromisoformat
+    result = session.connection().execute(query)
+    while rows := result.cursor.fetchmany(_READ_AT_ONCE):
+        for user_id, alert_id, finished in rows:
+            alerts = seen.get(user_id)
+            if alerts is None:
+                alerts = seen[user_id] = set()
+                found[user_id] = []
+            if alert_id not in alerts:
+                alerts.add(alert_id)
+                found[user_id].append((parse(finished) - _NAIVE_EPOCH).total_seconds())
+    result.close()
+    return found
+
+
+_READ_AT_ONCE = 10_000
+# SQLite's stored text has no offset (it is UTC): the epoch to subtract is naive too.
+_NAIVE_EPOCH = datetime.fromtimestamp(0, UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
