@@ -1,4 +1,4 @@
-"""Webhook posts keep their TCP connections alive: a receiver is not dialled per page."""
+"""Webhook posts keep their TCP connections alive, and go through a proxy the environment names."""
 
 from __future__ import annotations
 
@@ -75,3 +75,42 @@ def test_each_sending_thread_keeps_one_connection_open(
     assert outcomes == [True] * 12
     assert len(server.ports) == 12
     assert len(set(server.ports)) <= 3  # kept alive: no new connection per page
+
+
+class _Proxy(_Counting):
+    """Answers 200 to every request and keeps its request line: a forward proxy's view."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        super().__init__()
+        self.RequestHandlerClass = _ProxyHandler
+
+
+class _ProxyHandler(_Handler):
+    server: _Proxy
+
+    def do_POST(self) -> None:
+        self.server.paths.append(self.path)
+        super().do_POST()
+
+
+def test_a_proxy_named_by_the_environment_carries_the_pages(
+    fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = _Proxy()
+    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        notifier = WebhookNotifier(WebhookProvider(secret=WEBHOOK_SECRET), fake_clock)
+        # Port 9 (discard) on loopback: only the proxy is ever dialled.
+        assert notifier.send(make_page(address="http://127.0.0.1:9/hook")).ok
+        notifier.close()
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(timeout=5)
+    assert proxy.paths == ["http://127.0.0.1:9/hook"]
