@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import StartTocsin, TocsinApi, sqlite_url
+from tests.e2e.conftest import TocsinApi, sqlite_url
 from tests.support.server import TocsinServer, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -71,15 +71,28 @@ def _write(directory: Path, text: str) -> Path:
     return path
 
 
-@pytest.fixture
-def servers(tmp_path: Path, start_tocsin: StartTocsin) -> tuple[TocsinServer, TocsinServer]:
+@pytest.fixture(scope="module")
+def servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TocsinServer, TocsinServer]]:
+    """One sender and one far side for the module: each test forwards its own alert."""
+    tmp_path = tmp_path_factory.mktemp("pagerduty-forward")
     far_path = _write(tmp_path / "far", FAR_SIDE)
-    far = start_tocsin(far_path, sqlite_url(far_path.parent))
-    sender_path = _write(tmp_path / "sender", SENDER.format(
-        routing_key=ROUTING_KEY, source_key=SOURCE_KEY, far_side=far.base_url,
-        token=API_TOKEN))
-    sender = start_tocsin(sender_path, sqlite_url(sender_path.parent))
-    return sender, far
+    far = TocsinServer(far_path, sqlite_url(far_path.parent), far_path.parent / "logs")
+    started = [far]
+    try:
+        far.start()  # first: the sender's config names the port it got
+        sender_path = _write(tmp_path / "sender", SENDER.format(
+            routing_key=ROUTING_KEY, source_key=SOURCE_KEY, far_side=far.base_url,
+            token=API_TOKEN))
+        sender = TocsinServer(sender_path, sqlite_url(sender_path.parent),
+                              sender_path.parent / "logs")
+        started.append(sender)
+        sender.start()
+        yield sender, far
+    finally:
+        for server in started:
+            server.kill()
 
 
 @pytest.fixture

@@ -48,6 +48,13 @@ class _Scripted:
     delay_seconds: float = 0.0
 
 
+class _Server(ThreadingHTTPServer):
+    # The engine posts from many sending threads at once: a listen backlog of
+    # socketserver's default 5 drops connections, which look like failed pages.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class WebhookReceiver:
     def __init__(
         self,
@@ -63,8 +70,7 @@ class WebhookReceiver:
         self._script: deque[_Scripted] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         # A short poll keeps shutdown (once per test) from costing half a second.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -122,6 +128,8 @@ def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            if len(body) < length:
+                return  # the sender died mid-request (a crash test): nothing was received
             headers = {name.lower(): value for name, value in self.headers.items()}
             answer = receiver._answer(self.path, headers, body)
             if answer.delay_seconds and receiver._stopping.wait(answer.delay_seconds):
