@@ -208,6 +208,16 @@ class Engine:
             self._probed = (due,)
         return quiet
 
+    def quiet_until(self) -> datetime | None:
+        """Until when a pass would only record shifts: the earlier of the next due work
+        and the next full pass. None when a pass has more to do now (no full pass yet)."""
+        last = self._full_pass_at
+        if last is None:
+            return None
+        due = self.next_due()
+        full = last + FULL_PASS_EVERY
+        return full if due is None else min(due, full)
+
     def _run_recorder(self) -> None:
         try:
             self._recorder.run_due()

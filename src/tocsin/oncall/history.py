@@ -18,14 +18,16 @@ from tocsin.oncall import anchor_store, anchors, history_store
 from tocsin.oncall.service import computed_shifts
 
 
-def record(session: Session, *, schedule: Schedule, now: datetime) -> int:
+def record(session: Session, *, schedule: Schedule, now: datetime,
+           mark: history_store.ShiftWatermark | None = None) -> int:
     """Record `schedule` up to `now`; the number of pieces stored.
 
     The caller owns the transaction, and must commit it: the watermark row
     stays locked until then, which is what keeps two workers from recording
-    the same range twice.
+    the same range twice. `mark` is that row when the caller has locked it already.
     """
-    mark = history_store.lock_watermark(session, schedule.name, now=now)
+    if mark is None:
+        mark = history_store.lock_watermark(session, schedule.name, now=now)
     since = mark.recorded_until
     if now <= since:
         return 0
@@ -49,8 +51,8 @@ def record_with_anchors(session: Session, *, schedule: Schedule, now: datetime) 
     participants the latest anchors saw, so an edit takes effect from the
     moment the engine sees it (decision 0005, part 2).
     """
-    history_store.lock_watermark(session, schedule.name, now=now)
+    mark = history_store.lock_watermark(session, schedule.name, now=now)
     found = anchor_store.latest(session, schedule.name)
-    stored = record(session, schedule=anchors.as_before(schedule, found), now=now)
+    stored = record(session, schedule=anchors.as_before(schedule, found), now=now, mark=mark)
     anchors.update(session, schedule=schedule, anchors=found, now=now)
     return stored
