@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 
+from tocsin import accounts
 from tocsin.clock import FakeClock
 from tocsin.db import make_engine
 from tocsin.migrate import upgrade
@@ -27,6 +29,13 @@ PG_ADMIN_URL = os.environ.get(
     "TOCSIN_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI") == "true"
+
+# Argon2 at the library's recommended cost (64 MiB, three passes, four lanes) takes
+# about 0.2 s of CPU a hash or check, and the UI tests set and check passwords
+# hundreds of times. Tests hash at the lowest cost Argon2 allows; the code that
+# hashes, checks and refreshes is the same (the cost is written into each hash, so
+# `tocsin serve` in the browser tests checks these and rehashes them at full cost).
+accounts._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 # Bounded examples and no per-example deadline in CI: a shared runner misses
 # deadlines for reasons that have nothing to do with the code.
