@@ -13,12 +13,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from hypothesis import settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
+import tocsin.engine.runtime
 from tocsin import accounts
 from tocsin.clock import FakeClock
 from tocsin.db import make_engine
@@ -36,6 +38,23 @@ IN_CI = os.environ.get("CI") == "true"
 # hashes, checks and refreshes is the same (the cost is written into each hash, so
 # `tocsin serve` in the browser tests checks these and rehashes them at full cost).
 accounts._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+# Every PostgreSQL test of a worker uses the same database (emptied between tests),
+# so their runtimes share one SQLAlchemy engine: its cache of compiled statements
+# then lasts the worker's life instead of being rebuilt in each test. A runtime's
+# teardown disposes of the pool's connections; the engine opens new ones.
+_pg_engines: dict[str, Engine] = {}
+
+
+def _shared_pg_engine(url: str, **options: Any) -> Engine:
+    if options or url.startswith("sqlite"):
+        return make_engine(url, **options)
+    if url not in _pg_engines:
+        _pg_engines[url] = make_engine(url)
+    return _pg_engines[url]
+
+
+tocsin.engine.runtime.make_engine = _shared_pg_engine  # type: ignore[assignment]
 
 # Bounded examples and no per-example deadline in CI: a shared runner misses
 # deadlines for reasons that have nothing to do with the code.
