@@ -245,13 +245,7 @@ class WebhookNotifier:
 
     def send(self, page: Page) -> DeliveryOutcome:
         body = encode_body(build_body(page))
-        timestamp = int(self._clock.now().timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._provider.secret, timestamp, body),
-            IDEMPOTENCY_HEADER: page.idempotency_key,
-        }
-        outcome = self._post(page.address, body, headers)
+        outcome = self._post(page.address, body, self._headers(body, page.idempotency_key))
         _log_outcome(page, outcome)
         return outcome
 
@@ -273,13 +267,7 @@ class WebhookNotifier:
 
     def send_notice(self, notice: Notice) -> DeliveryOutcome:
         body = encode_body(build_notice_body(notice))
-        timestamp = int(self._clock.now().timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._provider.secret, timestamp, body),
-            IDEMPOTENCY_HEADER: notice.idempotency_key,
-        }
-        outcome = self._post(notice.address, body, headers)
+        outcome = self._post(notice.address, body, self._headers(body, notice.idempotency_key))
         _log_notice_outcome(notice, outcome)
         return outcome
 
