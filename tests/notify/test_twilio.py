@@ -227,7 +227,8 @@ def test_a_call_says_the_alert_and_gathers_one_key_for_tocsin(
     assert gather.attrib["action"] == f"https://tocsin.example.com/twilio/voice/{TOKEN}"
     assert gather.findtext("Say") == ("Tocsin alert: Payment API 500s, severity critical. "
                                       "Press 1 to acknowledge, 2 to resolve, 3 to escalate "
-                                      "now, 4 to snooze for 30 minutes.")
+                                      "now, 4 to snooze for 30 minutes. Press 5 to "
+                                      "unacknowledge, 6 to reassign, 7 to add a responder.")
 
 
 def test_a_spoken_title_with_markup_characters_stays_well_formed(
@@ -240,7 +241,8 @@ def test_a_spoken_title_with_markup_characters_stays_well_formed(
     assert response.find("Hangup") is None
     said = response.findtext("Gather/Say")
     assert said == ("Tocsin alert: <Hangup/> \"db\" & 'cache' down. Press 1 to acknowledge, "
-                    "2 to resolve, 3 to escalate now, 4 to snooze for 30 minutes.")
+                    "2 to resolve, 3 to escalate now, 4 to snooze for 30 minutes. Press 5 to "
+                    "unacknowledge, 6 to reassign, 7 to add a responder.")
 
 
 def test_notices_go_by_text_and_are_never_phoned(

@@ -122,7 +122,8 @@ def test_keypad_4_snoozes_for_thirty_minutes_as_the_prompt_says(phone_web: Web):
 
     response = _press(phone_web, page, "4")
 
-    assert f"<Say>Alert {page.alert_id} snoozed until 03:30 UTC. Goodbye.</Say>" in response.text
+    assert (f"<Say>Alert {page.alert_id} snoozed until 03:30 UTC. Press 5 to undo, or hang "
+            "up.</Say>") in response.text
     assert phone_web.alert(page.alert_id)["acknowledged_by"] == "alice"
     assert _audit(phone_web) == [("alert.acknowledge", "alice", "phone", page.alert_id),
                                  ("alert.snoozed", "alice", "phone", page.alert_id)]

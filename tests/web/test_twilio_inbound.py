@@ -104,7 +104,8 @@ def test_keypad_1_acknowledges_as_the_person_called(phone_web: Web):
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
-    assert f"<Say>Alert {page.alert_id} acknowledged. Goodbye.</Say>" in response.text
+    assert (f"<Say>Alert {page.alert_id} acknowledged. Press 5 to undo, or hang up.</Say>"
+            in response.text)
     detail = phone_web.alert(page.alert_id)
     assert (detail["status"], detail["acknowledged_by"]) == ("acknowledged", "alice")
     ack = next(e for e in detail["timeline"] if e["kind"] == "acknowledged")
@@ -116,7 +117,7 @@ def test_keypad_1_acknowledges_as_the_person_called(phone_web: Web):
 def test_another_key_asks_again_and_changes_nothing(phone_web: Web):
     page = _alices_sms(phone_web)
 
-    response = post_signed(phone_web, _voice_path(page), {"Digits": "7"})
+    response = post_signed(phone_web, _voice_path(page), {"Digits": "8"})
 
     assert "That key does nothing. Press 1 to acknowledge, 2 to resolve" in response.text
     assert f'action="{voice_ack_url(page.ack_url)}?again=1"' in response.text

@@ -11,7 +11,8 @@ own `{public_url}/twilio/status/<delivery id>` (see web.twilio_inbound).
 form (separators are dropped).
 An SMS is one segment (see `sms_text`). A call reads one sentence and asks
 for a key (`KEYPAD_PROMPT`: 1 acknowledges, 2 resolves, 3 escalates now, 4
-snoozes for `KEYPAD_SNOOZE_MINUTES`): the
+snoozes for `KEYPAD_SNOOZE_MINUTES`, 5 unacknowledges, 6 reassigns, 7 adds a
+responder, the last two from a list read next): the
 keypad answer goes to `/twilio/voice/<link token>` on Tocsin, the same signed
 token as the page's ack link.
 
@@ -49,7 +50,8 @@ STATUS_PATH = "/twilio/status/"
 # What each key does is web.twilio_inbound's KEYPAD; keep the two in step.
 KEYPAD_SNOOZE_MINUTES = 30
 KEYPAD_PROMPT = ("Press 1 to acknowledge, 2 to resolve, 3 to escalate now, "
-                 f"4 to snooze for {KEYPAD_SNOOZE_MINUTES} minutes.")
+                 f"4 to snooze for {KEYPAD_SNOOZE_MINUTES} minutes. "
+                 "Press 5 to unacknowledge, 6 to reassign, 7 to add a responder.")
 _SPOKEN_TITLE_LIMIT = 200
 _MESSAGE_LIMIT = 200  # characters of the provider's error message kept in a detail
 
