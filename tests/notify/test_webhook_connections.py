@@ -77,6 +77,48 @@ def test_each_sending_thread_keeps_one_connection_open(
     assert len(set(server.ports)) <= 3  # kept alive: no new connection per page
 
 
+class _ClosingIdle(_Counting):
+    """Closes each connection once it has answered, without saying so (an idle timeout)."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Semaphore(0)
+        super().__init__()
+        self.RequestHandlerClass = _ClosingHandler
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.closed.release()
+
+
+class _ClosingHandler(_Handler):
+    def do_POST(self) -> None:
+        super().do_POST()
+        self.close_connection = True
+
+
+def test_a_connection_the_receiver_closed_while_idle_is_not_posted_on(
+    fake_clock: FakeClock,
+) -> None:
+    server = _ClosingIdle()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    notifier = WebhookNotifier(WebhookProvider(secret=WEBHOOK_SECRET), fake_clock)
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        outcomes = []
+        for _ in range(3):
+            outcomes.append(notifier.send(make_page(address=url)))
+            server.closed.acquire(timeout=5)  # until the receiver has closed it
+        notifier.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert [outcome.detail for outcome in outcomes] == [f"{url} answered HTTP 200"] * 3
+    assert len(set(server.ports)) == 3  # a new connection each time, none failed
+
+
 class _Proxy(_Counting):
     """Answers 200 to every request and keeps its request line: a forward proxy's view."""
 

@@ -34,6 +34,7 @@ delivery so a receiver can drop repeats. `verify` is what a receiver runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -44,13 +45,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import urllib3
-from urllib3.exceptions import HTTPError, LocationValueError, NewConnectionError
-from urllib3.exceptions import TimeoutError as PostTimedOut
 
 from tocsin.clock import Clock
 from tocsin.config.model import WebhookProvider
-from tocsin.notify import tls
+from tocsin.notify import keepalive, tls
 from tocsin.notify.base import DeliveryOutcome, Notice, Page, log_outcome, utc_stamp
 from tocsin.notify.bundles import BundlePage, summary
 
@@ -65,6 +63,8 @@ DEFAULT_TOLERANCE_SECONDS = 300
 _RETRYABLE_STATUSES = frozenset({408, 429})
 # Connections kept alive per receiver: the engine's sending threads (16) and some.
 _CONNECTIONS_PER_HOST = 32
+# Receivers whose connections are kept alive, the least recently posted to let go.
+_RECEIVERS_KEPT = 64
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -128,6 +128,12 @@ def safe_url(url: str) -> str:
     except ValueError:
         return "<invalid url>"
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _safe_url(url: str) -> str:
+    """`safe_url`, once per URL: the same few are posted to thousands of times."""
+    return safe_url(url)
 
 
 def build_body(page: Page) -> dict[str, Any]:
@@ -206,34 +212,25 @@ class WebhookNotifier:
         self._provider = provider
         self._clock = clock
         self._given = client
-        # Pages are posted with urllib3: a post costs a third of the CPU it does
-        # through httpx (0.35 against 0.60 ms on loopback, bench/escalations_due.py),
-        # and a mass escalation is thousands of posts in one process. Its pools
-        # keep connections alive and hand them out under a short lock. When the
-        # environment names a proxy, httpx posts instead: it honours HTTP(S)_PROXY
-        # and NO_PROXY, as every post did before.
+        # Pages are posted with http.client over connections kept alive
+        # (notify.keepalive): a post costs under half the CPU it does through
+        # httpx or urllib3, and a mass escalation is thousands of posts in one
+        # process. Redirects are not followed: a signed page goes only where
+        # configured. When the environment names a proxy, httpx posts instead:
+        # it honours HTTP(S)_PROXY and NO_PROXY, as every post did before.
         self._proxied = client is None and bool(urllib.request.getproxies_environment())
-        self._pools: urllib3.PoolManager | None = None
+        self._connections = keepalive.Connections(
+            timeout=provider.timeout_seconds, per_receiver=_CONNECTIONS_PER_HOST,
+            receivers=_RECEIVERS_KEPT)
         self._httpx: httpx.Client | None = None
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        self._connections.close()
         with self._lock:
-            pools, self._pools = self._pools, None
             made, self._httpx = self._httpx, None
-        if pools is not None:
-            pools.clear()
         if made is not None:
             made.close()
-
-    def _pool_manager(self) -> urllib3.PoolManager:
-        with self._lock:
-            if self._pools is None:
-                # Redirects are not followed: a signed page goes only where configured.
-                self._pools = urllib3.PoolManager(
-                    num_pools=64, maxsize=_CONNECTIONS_PER_HOST, block=False, retries=False,
-                    ssl_context=tls.http_context())
-            return self._pools
 
     def _httpx_client(self) -> httpx.Client:
         if self._given is not None:
@@ -274,28 +271,21 @@ class WebhookNotifier:
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryOutcome:
         if self._given is not None or self._proxied:
             return self._post_with_httpx(url, body, headers)
-        target = safe_url(url)
-        try:
-            scheme = urlsplit(url).scheme.lower()
-            if scheme not in ("http", "https"):
-                return DeliveryOutcome(ok=False, detail=f"webhook URL {target} is not usable")
-            response = self._pool_manager().request(
-                "POST", url, body=body, headers=headers, redirect=False,
-                timeout=urllib3.Timeout(connect=self._provider.timeout_seconds,
-                                       read=self._provider.timeout_seconds))
-        except (LocationValueError, ValueError):
+        target = _safe_url(url)
+        receiver = keepalive.receiver(url)
+        if receiver is None:
             return DeliveryOutcome(ok=False, detail=f"webhook URL {target} is not usable")
-        except NewConnectionError:
-            # Named as the other channels' httpx names it (urllib3 files it under timeouts).
-            return DeliveryOutcome(ok=False, retryable=True,
-                                   detail=f"{target} unreachable (ConnectError)")
-        except PostTimedOut:
-            return DeliveryOutcome(ok=False, retryable=True, detail=f"{target} timed out")
-        except (HTTPError, OSError) as exc:
-            # The exception text may quote the URL; its type names the failure.
-            detail = f"{target} unreachable ({type(exc).__name__})"
+        try:
+            status = self._connections.post(receiver, body, headers)
+        except keepalive.PostFailed as failed:
+            # Named as the other channels' httpx names failures: no exception text,
+            # which may quote the URL.
+            detail = f"{target} timed out" if failed.timed_out else (
+                f"{target} unreachable ({failed.kind})")
             return DeliveryOutcome(ok=False, retryable=True, detail=detail)
-        return _outcome_for_status(target, response.status)
+        except ValueError:
+            return DeliveryOutcome(ok=False, detail=f"webhook URL {target} is not usable")
+        return _outcome_for_status(target, status)
 
     def _post_with_httpx(self, url: str, body: bytes, headers: dict[str, str],
                          ) -> DeliveryOutcome:
