@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ScalarSelect, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.alerts.bundles import bundle_name, note_on_alerts
@@ -308,5 +309,6 @@ class Bundles:
             future.result()
         return len(claimed)
 
-    def next_due(self, session: Session) -> datetime | None:
-        return bundle_store.earliest_due(session)
+    def due_probes(self) -> list[ScalarSelect[Any]]:
+        """When a bundle is next due (see `leases.earliest`)."""
+        return bundle_store.due_probes()

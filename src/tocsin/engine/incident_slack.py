@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ScalarSelect, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.clock import Clock
@@ -86,8 +86,9 @@ class IncidentSlackWorker:
                 future.result()
             total += len(claimed)
 
-    def next_due(self, session: Session) -> datetime | None:
-        return earliest_due(session)
+    def due_probes(self) -> list[ScalarSelect[Any]]:
+        """When a task is next due (see `leases.earliest`)."""
+        return due_probes()
 
     def _send_all(self, task_ids: list[int], config: Config,
                   client: IncidentSlack | None) -> None:
@@ -171,17 +172,14 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime,
     return sorted((t.id, t.incident_id) for t in claimed)
 
 
-def earliest_due(session: Session) -> datetime | None:
-    """When the next pending task is due, or a lease on one runs out."""
+def due_probes() -> list[ScalarSelect[Any]]:
+    """When the next pending task is due, or a lease on one runs out (`leases.earliest`)."""
     pending = select(Task).where(Task.status == store.TASK_PENDING)
-    free = session.scalars(pending.with_only_columns(Task.due_at)
-                           .where(Task.lease_until.is_(None))
-                           .order_by(Task.due_at).limit(1)).first()
-    leased = session.scalars(pending.with_only_columns(Task.lease_until)
-                             .where(Task.lease_until.is_not(None))
-                             .order_by(Task.lease_until).limit(1)).first()
-    found = [t for t in (free, leased) if t is not None]
-    return min(found) if found else None
+    free = (pending.with_only_columns(Task.due_at).where(Task.lease_until.is_(None))
+            .order_by(Task.due_at).limit(1))
+    leased = (pending.with_only_columns(Task.lease_until).where(Task.lease_until.is_not(None))
+              .order_by(Task.lease_until).limit(1))
+    return [free.scalar_subquery(), leased.scalar_subquery()]
 
 
 def _earlier_pending(session: Session, task: Task) -> bool:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ScalarSelect, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.alerts.bundles import join_bundle
@@ -298,11 +298,10 @@ class Pacing:
                 row.due_at = later
         return changes
 
-    def next_due(self, session: Session) -> datetime | None:
-        """When the first held page's window frees."""
-        found: datetime | None = session.scalar(
-            select(func.min(Delivery.due_at)).where(Delivery.status == HELD))
-        return found
+    def due_probes(self) -> list[ScalarSelect[Any]]:
+        """When the first held page's window frees (see `leases.earliest`)."""
+        return [select(func.min(Delivery.due_at)).where(Delivery.status == HELD)
+                .scalar_subquery()]
 
 
 def _needs_paging(row: Delivery, alert: Alert | None) -> bool:

@@ -17,7 +17,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import ScalarSelect
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.alerts.service import add_timeline
@@ -76,8 +78,9 @@ class FollowUps:
                 future.result()
             total += len(claimed)
 
-    def next_due(self, session: Session) -> datetime | None:
-        return store.earliest_due(session)
+    def due_probes(self) -> list[ScalarSelect[Any]]:
+        """When a follow-up is next due (see `leases.earliest`)."""
+        return store.due_probes()
 
     def send(self, followup_id: int, forwarder: Notifier | None) -> None:
         try:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin import leases
 from tocsin.alerts import paging
 from tocsin.alerts.batch import write_added_rows
 from tocsin.alerts.escalate import apply_timer
@@ -472,14 +473,14 @@ class Engine:
     # -- when next ----------------------------------------------------------
 
     def next_due(self) -> datetime | None:
+        # The steps whose due time is a row's: read together, in one statement.
+        probes = [timers.due_probe(), *outbox.due_probes(), *handoff_store.due_probes(),
+                  *gap_notice_store.due_probes(), *incident_notice_store.due_probes(),
+                  *self._bundles.due_probes(), *self._followups.due_probes(),
+                  *self._pacing.due_probes(), *self._incident_slack.due_probes()]
         with self._sessions() as session:
-            times = [timers.earliest_due(session), outbox.earliest_due(session),
-                     handoff_store.earliest_due(session), self._heartbeats.next_due(session),
-                     gap_notice_store.earliest_due(session), self._releases.next_due(session),
-                     incident_notice_store.earliest_due(session),
-                     self._bundles.next_due(session), self._followups.next_due(session),
-                     self._overdue.next_due(session), self._pacing.next_due(session),
-                     self._incident_slack.next_due(session),
+            times = [leases.earliest(session, probes), self._heartbeats.next_due(session),
+                     self._releases.next_due(session), self._overdue.next_due(session),
                      self._status_notices.next_due(session),
                      self._surveys.next_due(session),
                      self._action_items.next_due(session), self._trackers.next_due(session)]

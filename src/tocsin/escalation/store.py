@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    ScalarSelect,
     String,
     Text,
     UniqueConstraint,
@@ -178,5 +179,10 @@ def claim_due(session: Session, *, now: datetime, limit: int = 1,
 
 
 def earliest_due(session: Session) -> datetime | None:
-    query = select(Timer.due_at).where(Timer.state == PENDING).order_by(Timer.due_at).limit(1)
-    return session.scalars(query).first()
+    return session.scalar(select(due_probe()))
+
+
+def due_probe() -> ScalarSelect[datetime]:
+    """The next pending timer's due time, as a subquery (see `leases.earliest`)."""
+    return (select(Timer.due_at).where(Timer.state == PENDING).order_by(Timer.due_at)
+            .limit(1).scalar_subquery())

@@ -9,8 +9,9 @@ direct messages go through the incident's Slack work instead.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, ScalarSelect, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tocsin import leases
@@ -51,3 +52,8 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
 
 def earliest_due(session: Session) -> datetime | None:
     return leases.earliest_due(session, IncidentNotice)
+
+
+def due_probes() -> list[ScalarSelect[Any]]:
+    """As `earliest_due`, for the engine to read with other tables' (`leases.earliest`)."""
+    return leases.due_probes(IncidentNotice)

@@ -15,8 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, text
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    ScalarSelect,
+    String,
+    Text,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tocsin import leases
@@ -138,3 +149,8 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
 
 def earliest_due(session: Session) -> datetime | None:
     return leases.earliest_due(session, StormBundle)
+
+
+def due_probes() -> list[ScalarSelect[Any]]:
+    """As `earliest_due`, for the engine to read with other tables' (`leases.earliest`)."""
+    return leases.due_probes(StormBundle)

@@ -12,8 +12,9 @@ while the far side is down, so the far side's alert follows Tocsin's.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy import ForeignKey, Index, Integer, ScalarSelect, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tocsin import leases
@@ -122,3 +123,8 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
 
 def earliest_due(session: Session) -> datetime | None:
     return leases.earliest_due(session, PagerDutyFollowUp)
+
+
+def due_probes() -> list[ScalarSelect[Any]]:
+    """As `earliest_due`, for the engine to read with other tables' (`leases.earliest`)."""
+    return leases.due_probes(PagerDutyFollowUp)

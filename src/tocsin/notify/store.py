@@ -10,8 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, or_, select, text, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    ScalarSelect,
+    String,
+    Text,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -168,3 +180,8 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
 
 def earliest_due(session: Session) -> datetime | None:
     return leases.earliest_due(session, Delivery)
+
+
+def due_probes() -> list[ScalarSelect[Any]]:
+    """As `earliest_due`, for the engine to read with other tables' (`leases.earliest`)."""
+    return leases.due_probes(Delivery)

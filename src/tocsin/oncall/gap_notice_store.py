@@ -12,8 +12,9 @@ key, then marked.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, ScalarSelect, String, Text, UniqueConstraint
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -74,3 +75,8 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
 def earliest_due(session: Session) -> datetime | None:
     """When the next queued notice is due, or a lease runs out."""
     return leases.earliest_due(session, GapNotice)
+
+
+def due_probes() -> list[ScalarSelect[Any]]:
+    """As `earliest_due`, for the engine to read with other tables' (`leases.earliest`)."""
+    return leases.due_probes(GapNotice)

@@ -10,8 +10,9 @@ delivery: claimed with a lease, sent with an idempotency key, then marked.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, ScalarSelect, String, Text, UniqueConstraint
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -84,3 +85,8 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
 def earliest_due(session: Session) -> datetime | None:
     """When the next queued notice is due, or a lease runs out."""
     return leases.earliest_due(session, HandoffNotice)
+
+
+def due_probes() -> list[ScalarSelect[Any]]:
+    """As `earliest_due`, for the engine to read with other tables' (`leases.earliest`)."""
+    return leases.due_probes(HandoffNotice)
