@@ -55,9 +55,13 @@ class EventFormatter(logging.Formatter):
         return line
 
 
+# What makes a value need quotes: whitespace (as `str.isspace` counts it) or a quote.
+_NEEDS_QUOTES = re.compile(r'[\s\x1c-\x1f"]')
+
+
 def _quote(value: Any) -> str:
     text = str(value)
-    if not text or any(ch.isspace() for ch in text) or '"' in text:
+    if not text or _NEEDS_QUOTES.search(text):
         return '"' + text.replace('"', '\\"') + '"'
     return text
 
