@@ -39,3 +39,12 @@ def test_extra_fields_are_printed_and_masked():
         "notify.webhook.failed", extra={"delivery_id": 7, "detail": "key very-secret-key"}))
 
     assert line == 'notify.webhook.failed delivery_id=7 detail="key ***"'
+
+
+def test_a_value_with_any_space_or_a_quote_is_quoted_so_the_line_splits_right():
+    line = formatted(lambda log: event(
+        log, "alert.triggered", title="disk\u2003full", note='said "hi"', empty="",
+        separated="a\x1fb", plain="payment-api"))
+
+    assert line == ('alert.triggered title="disk\u2003full" note="said \\"hi\\"" empty="" '
+                    'separated="a\x1fb" plain=payment-api')
