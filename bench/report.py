@@ -3,7 +3,10 @@
 Builds the year with bulk inserts into a new database (an SQLite file in a
 temporary folder, or with --db a new database on that PostgreSQL server,
 dropped afterwards), then times the report over the last 30 days (the
-default window) and over the whole year, and each of its queries alone.
+default window) and over the whole year, and each of its queries alone: the
+report reading every alert and page, then from the per-day rollups
+(metrics.rollups): cold (the report makes them) and warm (kept), and the
+rollups of one day made again (as after a late change to that day).
 
 The year: alerts spread evenly, 80% paged (one in eight of those escalated
 past step 1), 60% acknowledged (a few minutes after), a third of the rest
@@ -34,10 +37,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, text
+from sqlalchemy import Engine, Table, create_engine, delete, text
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -46,9 +51,9 @@ from tocsin.config.loader import load_config
 from tocsin.config.model import Config
 from tocsin.db import make_engine, make_sessionmaker
 from tocsin.incidents.store import Incident, IncidentAlert, TimelineRow
-from tocsin.metrics import queries
+from tocsin.metrics import queries, rollups
 from tocsin.metrics.service import build_report
-from tocsin.metrics.store import ShiftSurvey
+from tocsin.metrics.store import AlertDay, FirstPages, PageDay, RepeatPage, ShiftSurvey
 from tocsin.migrate import upgrade
 from tocsin.notify.store import Delivery
 from tocsin.postmortems.store import ActionItem, Postmortem
@@ -256,22 +261,43 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def measure(engine: Engine, config: Config, days: int) -> None:
+    """The report over the last `days`: reading every row, then from the per-day rollups
+    made by that first report (cold) and kept for the next (warm)."""
     sessions = make_sessionmaker(engine)
     until = END
     since = until - timedelta(days=days)
     with sessions() as session:
+        for table in (AlertDay, PageDay, FirstPages, RepeatPage):
+            session.execute(delete(table))
+        session.commit()
         # One unmeasured run: the first read of a fresh database warms the page cache.
-        build_report(session, config=config, since=since, until=until, now=until)
-    with sessions() as session:
-        seconds, report = timed(lambda: build_report(session, config=config, since=since,
-                                                     until=until, now=until))
+        build_report(session, config=config, since=since, until=until, now=until,
+                     use_rollups=False)
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"report over {days} days: {seconds:.3f} s "
-          f"({report.alerts.total:,} alerts, {report.incidents:,} incidents; "
-          f"load average {load})")
+    for name, use_rollups in (("every row", False), ("rollups, cold", True),
+                              ("rollups, warm", True)):
+        with sessions() as session:
+            seconds, report = timed(partial(
+                build_report, session, config=config, since=since, until=until, now=until,
+                use_rollups=use_rollups))
+        print(f"report over {days} days ({name}): {seconds:.3f} s "
+              f"({report.alerts.total:,} alerts, {report.incidents:,} incidents; "
+              f"load average {load})")
+    # A day's rollups made again, as after a late change to it (the triggers forget it).
+    day = (until - timedelta(days=2)).date()
+
+    def forget_a_day(session: Session) -> None:
+        for table in (AlertDay, PageDay):
+            session.execute(delete(table).where(table.day == day))
+
     parts: list[tuple[str, Callable[[Any], Any]]] = [
         ("alert_figures", lambda s: queries.alert_figures(s, since, until)),
         ("first_pages", lambda s: queries.first_pages(s, since, until)),
+        ("alert_figures rollups", lambda s: rollups.alert_figures(s, since, until, now=until)),
+        ("first_pages rollups", lambda s: rollups.first_pages(s, since, until, now=until)),
+        ("forget a day", forget_a_day),
+        ("alert day made again", lambda s: rollups.alert_figures(s, since, until, now=until)),
+        ("page day made again", lambda s: rollups.first_pages(s, since, until, now=until)),
         ("incidents_overlapping", lambda s: queries.incidents_overlapping(s, since, until)),
         ("first_responses", lambda s: queries.first_responses(s, since, until)),
         ("recorded_categories", lambda s: queries.recorded_categories(

@@ -59,6 +59,11 @@ def _seconds(session: Session, column: Any) -> ColumnElement[float]:
     return _epoch(column)
 
 
+def page_epoch(column: Any) -> ColumnElement[float]:
+    """PostgreSQL: an instant as the seconds `first_pages` gives."""
+    return _epoch(column)
+
+
 def _epoch(column: Any) -> ColumnElement[float]:
     """PostgreSQL: POSIX seconds as a double, exact to the microsecond's rounding, so an
     instant on a window's edge (08:00:00) lands on the right side of it. `date_part`
@@ -68,7 +73,7 @@ def _epoch(column: Any) -> ColumnElement[float]:
     return func.date_part("epoch", column, type_=Float)
 
 
-def _real_alerts(since: datetime, until: datetime) -> ColumnElement[bool]:
+def real_alerts(since: datetime, until: datetime) -> ColumnElement[bool]:
     """Alerts triggered in the window, less resolves received for alerts never seen
     (stored for audit, resolved the instant they were made, never routed)."""
     unseen = and_(Alert.step == -1, Alert.resolved_at == Alert.triggered_at,
@@ -95,32 +100,64 @@ def alert_figures(session: Session, since: datetime, until: datetime) -> AlertFi
     PostgreSQL ranks them with `percentile_disc`, one sort for both percentiles;
     SQLite has no such aggregate and its window functions take longer than handing
     the durations over and sorting them here (a year's 600,000: 1.5 s against 0.6 s,
-    bench/report.py)."""
-    in_window = _real_alerts(since, until)
-    from_source = and_(Alert.status == "resolved",
-                       Alert.resolved_by.like(f"{SOURCE_ACTOR_PREFIX}%"),
-                       Alert.not_actionable.is_(False))
-    acked = Alert.first_acknowledged_at.is_not(None)
-    counts = select(
-        func.count(), _counted(Alert.step >= 0),
-        _counted(or_(Alert.step >= 1, Alert.pass_number >= 1)),
-        _counted(Alert.not_actionable.is_(True)), _counted(from_source), _counted(acked),
-        _counted(and_(from_source, acked)),
-    ).where(in_window)
-    total, paged, escalated, marked, sourced, acknowledged, sourced_acked = session.execute(
-        counts).one()
-    seconds = (_seconds(session, Alert.first_acknowledged_at)
-               - _seconds(session, Alert.triggered_at)).label("seconds")
-    durations = select(seconds).where(in_window, acked)
+    bench/report.py). `metrics.rollups` gives the same figures from per-day rollups."""
+    counts = alert_counts(session, since, until)
+    durations = select(ack_seconds(session)).where(real_alerts(since, until), ACKED)
     if session.get_bind().dialect.name == "sqlite":
         mean, median, p90 = _ranked_here(session, durations)
     else:
         mean, median, p90 = _ranked_in_database(session, durations)
+    return figures_from(counts, mean, median, p90)
+
+
+# Total, paged, escalated, marked not actionable, resolved by the source, acknowledged,
+# resolved by the source and acknowledged.
+AlertCounts = tuple[int, int, int, int, int, int, int]
+ACKED = Alert.first_acknowledged_at.is_not(None)
+
+
+def alert_count_columns() -> list[ColumnElement[int]]:
+    """The columns of `AlertCounts`, over the alerts a query selects."""
+    from_source = and_(Alert.status == "resolved",
+                       Alert.resolved_by.like(f"{SOURCE_ACTOR_PREFIX}%"),
+                       Alert.not_actionable.is_(False))
+    return [
+        func.count(), _counted(Alert.step >= 0),
+        _counted(or_(Alert.step >= 1, Alert.pass_number >= 1)),
+        _counted(Alert.not_actionable.is_(True)), _counted(from_source), _counted(ACKED),
+        _counted(and_(from_source, ACKED)),
+    ]
+
+
+def alert_counts(session: Session, since: datetime, until: datetime) -> AlertCounts:
+    row = session.execute(select(*alert_count_columns()).where(
+        real_alerts(since, until))).one()
+    total, paged, escalated, marked, sourced, acked, sourced_acked = (int(v) for v in row)
+    return total, paged, escalated, marked, sourced, acked, sourced_acked
+
+
+def ack_seconds(session: Session) -> ColumnElement[float]:
+    """An alert's time to first acknowledgement in seconds (NULL if never acknowledged)."""
+    return (_seconds(session, Alert.first_acknowledged_at)
+            - _seconds(session, Alert.triggered_at)).label("seconds")
+
+
+def ack_durations(session: Session, since: datetime, until: datetime) -> list[float]:
+    """The times to first acknowledgement of the window's alerts, in no order."""
+    query = select(ack_seconds(session)).where(real_alerts(since, until), ACKED)
+    result = session.connection().execute(query)
+    found = [row[0] for row in result.cursor.fetchall()]
+    result.close()
+    return found
+
+
+def figures_from(counts: AlertCounts, mean: float | None, median: float | None,
+                 p90: float | None) -> AlertFigures:
+    total, paged, escalated, marked, sourced, acknowledged, sourced_acked = counts
     return AlertFigures(
-        total=int(total), paged=int(paged), escalated=int(escalated),
-        acknowledged=int(acknowledged), transient=int(sourced) - int(sourced_acked),
-        not_actionable=int(marked), ack_mean=_span(mean), ack_median=_span(median),
-        ack_p90=_span(p90),
+        total=total, paged=paged, escalated=escalated, acknowledged=acknowledged,
+        transient=sourced - sourced_acked, not_actionable=marked, ack_mean=_span(mean),
+        ack_median=_span(median), ack_p90=_span(p90),
     )
 
 
@@ -145,10 +182,16 @@ def _ranked_here(session: Session, durations: Any,
     # The driver's own rows (one float each): building a result row apiece costs more.
     ordered = sorted(row[0] for row in result.cursor.fetchall())
     result.close()
+    return nearest_ranks(ordered)
+
+
+def nearest_ranks(ordered: Sequence[float]) -> tuple[float | None, float | None, float | None]:
+    """The mean, median and 90th percentile of these sorted durations: the nearest ranks,
+    ceil(share/100 * n) in integers, those of percentile_disc; the mean from the
+    correctly rounded sum."""
     if not ordered:
         return None, None, None
     n = len(ordered)
-    # The nearest ranks, ceil(share/100 * n) in integers: those of percentile_disc.
     return (math.fsum(ordered) / n, ordered[(n * 50 + 99) // 100 - 1],
             ordered[(n * 90 + 99) // 100 - 1])
 
@@ -192,7 +235,13 @@ def incidents_overlapping(session: Session, since: datetime, until: datetime,
         or_(Incident.impact_start < until, Incident.declared_at < until),
         or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since),
     ).order_by(Incident.id)
-    return [IncidentRow(**{**row._asdict(), "services": tuple(row.services or ())})
+    # Positional: `Row._asdict` builds the row's keys afresh each time (10,000 incidents:
+    # a second, bench/report.py).
+    return [IncidentRow(id=row[0], title=row[1], severity=row[2], status=row[3],
+                        commander=row[4], target_mttr_minutes=row[5], declared_at=row[6],
+                        impact_start=row[7], mitigated_at=row[8], resolved_at=row[9],
+                        services=tuple(row[10] or ()), users_affected=row[11],
+                        root_cause=row[12], private=row[13])
             for row in session.execute(query)]
 
 
@@ -218,13 +267,13 @@ def first_responses(session: Session, since: datetime, until: datetime) -> dict[
     found: dict[int, datetime] = {}
     for query in (acks, actions):
         for incident_id, first in session.execute(query):
-            first = _aware(first)
+            first = aware(first)
             if incident_id not in found or first < found[incident_id]:
                 found[incident_id] = first
     return found
 
 
-def _aware(value: datetime | str | None) -> datetime:
+def aware(value: datetime | str | None) -> datetime:
     # min() over a UTCDateTime column comes back through the type on PostgreSQL but as
     # text or naive on SQLite, depending on the driver; either way the value is UTC.
     if value is None:
@@ -351,6 +400,50 @@ def _first_pages_in_order(session: Session, sent: ColumnElement[bool],
                 found[user_id].append((parse(finished) - _NAIVE_EPOCH).total_seconds())
     result.close()
     return found
+
+
+def first_pages_by_alert(session: Session, since: datetime, until: datetime,
+                         ) -> dict[tuple[str, int], float]:
+    """(person, alert): when that alert first reached that person in the window, as
+    `first_pages` gives it (the same seconds), for a window of a few hours."""
+    sent = and_(Delivery.status == SENT, Delivery.finished_at >= since,
+                Delivery.finished_at < until)
+    found: dict[tuple[str, int], float] = {}
+    if session.get_bind().dialect.name == "sqlite":
+        query = (select(Delivery.user_id, Delivery.alert_id, Delivery.finished_at)
+                 .where(sent).order_by(Delivery.finished_at))
+        result = session.connection().execute(query)
+        for user_id, alert_id, finished in result.cursor.fetchall():
+            if (user_id, alert_id) not in found:
+                found[user_id, alert_id] = page_seconds(finished)
+        result.close()
+        return found
+    firsts = (select(Delivery.user_id, Delivery.alert_id,
+                     _epoch(func.min(Delivery.finished_at)))
+              .where(sent).group_by(Delivery.user_id, Delivery.alert_id))
+    for user_id, alert_id, seconds in session.execute(firsts):
+        found[user_id, alert_id] = seconds
+    return found
+
+
+def paged_between(session: Session, since: datetime, until: datetime,
+                  alert_ids: Sequence[int]) -> set[tuple[str, int]]:
+    """(person, alert) pairs among these alerts with a page sent in [since, until)."""
+    found: set[tuple[str, int]] = set()
+    wanted = sorted(set(alert_ids))
+    for chunk in range(0, len(wanted), 1000):
+        query = (select(Delivery.user_id, Delivery.alert_id).distinct()
+                 .where(Delivery.alert_id.in_(wanted[chunk:chunk + 1000]),
+                        Delivery.status == SENT, Delivery.finished_at >= since,
+                        Delivery.finished_at < until))
+        found.update((user_id, alert_id) for user_id, alert_id in session.execute(query))
+    return found
+
+
+def page_seconds(stored: str) -> float:
+    """SQLite: a stored UTC instant (`YYYY-MM-DD HH:MM:SS.ffffff`) as POSIX seconds, to
+    the microsecond."""
+    return (datetime.fromisoformat(stored) - _NAIVE_EPOCH).total_seconds()
 
 
 _READ_AT_ONCE = 10_000

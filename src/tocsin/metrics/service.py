@@ -1,7 +1,8 @@
 """The report: the seed's five dashboards computed from stored rows.
 
-`build_report` runs inside a session the caller passes and only reads.
-The SQL lives in `metrics.queries`, the maths in `metrics.rules`; this
+`build_report` runs inside a session the caller passes and only reads, but for
+the per-day rollups it makes (and commits) the first time a window needs them
+(`metrics.rollups`). The SQL lives in `metrics.queries`, the maths in `metrics.rules`; this
 module joins them with the configuration (severities and their targets,
 people's zones, working hours, services and their components).
 """
@@ -21,7 +22,7 @@ from tocsin.errors import FieldProblem, InvalidInput
 from tocsin.incidents import records
 from tocsin.incidents.store import RESOLVED, Incident
 from tocsin.logs import event
-from tocsin.metrics import queries, rules
+from tocsin.metrics import queries, rollups, rules
 from tocsin.metrics.rules import Interruptions, Spread
 from tocsin.oncall import service as oncall_service
 from tocsin.oncall.rules import parse_time
@@ -196,12 +197,14 @@ def settings_from(config: Config) -> rules.Settings:
 def build_report(
     session: Session, *, config: Config, since: datetime, until: datetime, now: datetime,
     settings: rules.Settings | None = None, viewer: str | None = None, admin: bool = True,
+    use_rollups: bool = True,
 ) -> Report:
     """Every figure of `tocsin report` for [since, until); `now` places the schedule.
 
     Private incidents count in every figure, but the lists (recent incidents, action
     items, recurring incidents) name them only to their members and admins (`viewer`
-    is the reader's user id; `admin` sees everything)."""
+    is the reader's user id; `admin` sees everything). `use_rollups=False` reads every
+    alert and page of the window instead of the days' rollups (the same figures)."""
     if until <= since:
         raise ValueError("the report's window must end after it starts")
     chosen = settings or settings_from(config)
@@ -209,8 +212,12 @@ def build_report(
     declared = [row for row in overlapping if since <= row.declared_at < until]
     resolved = [row for row in overlapping if row.status == RESOLVED
                 and row.resolved_at is not None and since <= row.resolved_at < until]
-    alerts = queries.alert_figures(session, since, until)
-    pages = queries.first_pages(session, since, until)
+    if use_rollups:
+        alerts = rollups.alert_figures(session, since, until, now=now)
+        pages = rollups.first_pages(session, since, until, now=now)
+    else:
+        alerts = queries.alert_figures(session, since, until)
+        pages = queries.first_pages(session, since, until)
     responses = queries.first_responses(session, since, until)
     surveys = queries.survey_figures(session, since, until)
     states = queries.postmortem_states(session, [row.id for row in resolved])
@@ -366,8 +373,10 @@ def _outages(incidents: list[queries.IncidentRow], service: str, settings: rules
              ) -> list[rules.Outage]:
     found: list[rules.Outage] = []
     for row in incidents:
+        if service not in row.services:
+            continue
         status = rules.outage_of(row.severity, settings.outage_severities)
-        if status is None or service not in row.services:
+        if status is None:
             continue
         end = row.mitigated_at or row.resolved_at
         found.append(rules.Outage(row.impact_start, end, status))
