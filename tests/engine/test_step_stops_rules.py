@@ -140,7 +140,7 @@ def test_a_repeat_pass_starts_the_rules_over_without_the_old_ones(
         made.close()
 
 
-def test_with_a_responder_added_the_waiting_rules_are_left(harness: Harness) -> None:
+def test_with_a_responder_added_the_step_before_still_stops(harness: Harness) -> None:
     alert_id = harness.fire("api-500s")
     assert alert_id is not None
     with transaction(harness.runtime.sessions) as session:
@@ -150,6 +150,7 @@ def test_with_a_responder_added_the_waiting_rules_are_left(harness: Harness) -> 
 
     harness.advance(10)
 
-    # A delivery does not say which policy queued it: nothing is cancelled.
-    assert pages(harness, "alice") == [(0, "slack", 1), (2, "sms", 1), (5, "phone", 1)]
+    # The responder's policy runs beside; the alert's own still stops its step 1's rules.
+    assert pages(harness, "alice") == [(0, "slack", 1)]
+    assert pages(harness, "bob") == [(1, "slack", 2)]
     assert pages(harness, "carol") == [(1, "slack", 1)]

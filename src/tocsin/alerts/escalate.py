@@ -138,10 +138,11 @@ def _run_step(
         event(log, "escalation.step_skipped", alert_id=alert.id, policy=policy.name,
               step=position.step + 1, pass_number=position.pass_number, why=why)
         return False
-    if chain is None and position != rules.Position(0, 0):
-        rule_stops.stop_waiting(session, config=config, alert=alert, label=label, now=now)
+    if position != rules.Position(0, 0):
+        rule_stops.stop_waiting(session, config=config, alert=alert, chain=chain,
+                                label=label, now=now)
     paging.queue_pages(session, alert_id=alert.id, reaches=usable, step=position.step + 1,
-                       now=now)
+                       now=now, chain=chain)
     _note_unusable_rules(session, alert, usable, label, now)
     unreachable = [found.user.display for found in reaches if found not in usable]
     if unreachable:

@@ -119,9 +119,14 @@ def is_reachable(config: Config, found: Reach) -> bool:
 
 def queue_pages(
     session: Session, *, alert_id: int, reaches: Sequence[Reach], step: int, now: datetime,
+    chain: str | None,
 ) -> None:
     """One delivery per notification rule (or per contact, at once, for a person without
     rules), plus the console copy of each page at once.
+
+    `chain`: the further policy whose step pages (its name, as its timers give it);
+    None for the alert's own policy and for pages of no policy (the fallback). When
+    that policy moves on, its own waiting rule pages stop (alerts.rule_stops).
 
     Inside `queued_together` the rows are inserted (and logged) with the
     others at its end; elsewhere at once.
@@ -138,7 +143,7 @@ def queue_pages(
                 "address": address, "step": step, "status": QUEUED, "attempts": 0,
                 "due_at": due, "first_due_at": due, "lease_until": None, "created_at": now,
                 "finished_at": None, "idempotency_key": f"tocsin-{uuid.uuid4().hex}",
-                "detail": "", "provider_id": None, "failed_over_at": None,
+                "detail": "", "provider_id": None, "failed_over_at": None, "chain": chain,
             })
     waiting: list[dict[str, Any]] | None = session.info.get(_WAITING)
     if waiting is not None:

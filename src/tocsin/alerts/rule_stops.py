@@ -1,11 +1,12 @@
 """Stop the notification rules of a step the escalation has moved on from.
 
-When the alert's own policy starts a later step (or a repeat pass), the
-people of the step before are no longer the ones paged: their rules still
-waiting (an SMS after 2 minutes, a call after 5) are cancelled, with one
-timeline note. While further policies run beside it (a route's `continue`,
-an added responder) nothing is cancelled: a delivery does not say which
-policy queued it, and a page too many is better than a responder's lost.
+When a policy of the alert starts a later step (or a repeat pass), the
+people of its step before are no longer the ones it pages: their rules
+still waiting (an SMS after 2 minutes, a call after 5) are cancelled, with
+one timeline note naming the policy. Each policy stops only its own: a
+delivery records the chain that queued it (None: the alert's own policy; a
+further one's name, from a route's `continue` or an added responder), so
+the pages of the policies running beside it still go at their time.
 
 Only a config where someone's rule waits (`after_minutes` above 0) can
 have such pages, so any other config costs no query here (a mass
@@ -24,7 +25,6 @@ from sqlalchemy.orm import Session
 from tocsin.alerts.service import add_timeline
 from tocsin.alerts.store import Alert
 from tocsin.config.model import Config
-from tocsin.escalation import store as timers
 from tocsin.logs import event
 from tocsin.notify import store as deliveries
 
@@ -34,13 +34,14 @@ log = logging.getLogger(__name__)
 _DELAYED: dict[int, tuple[Config, bool]] = {}
 
 
-def stop_waiting(session: Session, *, config: Config, alert: Alert, label: str,
-                 now: datetime) -> int:
-    """Cancel the alert's waiting rule pages as the step `label` starts; how many."""
+def stop_waiting(session: Session, *, config: Config, alert: Alert, chain: str | None,
+                 label: str, now: datetime) -> int:
+    """Cancel the waiting rule pages of the alert's policy `chain` (None: its own) as
+    that policy's step `label` starts; how many."""
     if not _rules_wait(config):
         return 0
-    stopped = deliveries.waiting_rule_pages(session, alert_id=alert.id, now=now)
-    if not stopped or timers.chains_of(session, alert.id):
+    stopped = deliveries.waiting_rule_pages(session, alert_id=alert.id, chain=chain, now=now)
+    if not stopped:
         return 0
     deliveries.cancel_rows(stopped, now=now, reason=f"escalation moved on to {label}")
     listed = ", ".join(f"{row.user_id} by {row.channel} at {row.due_at:%H:%M} (step {row.step})"
@@ -50,8 +51,9 @@ def stop_waiting(session: Session, *, config: Config, alert: Alert, label: str,
                  message=f"{label}: stopped {len(stopped)} waiting notification"
                          f"{'s' if len(stopped) != 1 else ''} of the step before: "
                          f"{listed}{more}",
-                 data={"deliveries": [row.id for row in stopped]})
-    event(log, "escalation.rules_stopped", alert_id=alert.id, deliveries=len(stopped))
+                 data={"deliveries": [row.id for row in stopped], "chain": chain})
+    event(log, "escalation.rules_stopped", alert_id=alert.id, chain=chain,
+          deliveries=len(stopped))
     return len(stopped)
 
 

@@ -505,7 +505,8 @@ def paging_fallback(
         event(log, "alert.nobody_paged", level=logging.ERROR, alert_id=alert.id, why=why)
         PAGING_FALLBACKS.labels(reason=reason, outcome="nobody_paged").inc()
         return
-    paging.queue_pages(session, alert_id=alert.id, reaches=reaches, step=0, now=now)
+    paging.queue_pages(session, alert_id=alert.id, reaches=reaches, step=0, now=now,
+                       chain=None)
     flapping.note_page(session, alert=alert, now=now)
     names = ", ".join(found.user.display for found in reaches)
     add_timeline(session, alert, kind="fallback", now=now,

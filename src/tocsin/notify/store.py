@@ -89,6 +89,9 @@ class Delivery(Base):
     # When its failover happened (the person's next rule brought forward, or
     # found none); a page fails over once.
     failed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The policy (escalation chain) whose step queued it: a further policy's name, as
+    # its timers name it (escalation.store); None for the alert's own policy.
+    chain: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class DeliveryAttempt(Base):
@@ -121,22 +124,26 @@ def cancel_for_alert(session: Session, *, alert_id: int, now: datetime, reason: 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def waiting_rule_pages(session: Session, *, alert_id: int, now: datetime) -> list[Delivery]:
-    """The alert's pages a notification rule's delay still holds back, soonest first.
+def waiting_rule_pages(session: Session, *, alert_id: int, chain: str | None,
+                       now: datetime) -> list[Delivery]:
+    """The alert's pages a notification rule's delay still holds back, soonest first,
+    of the policy `chain` only (None: the alert's own).
 
     Only pages never tried and not yet due: a retry, a held or bundled page is
     already on its way. No autoflush: a batch of escalations queues its pages
     for one insert at its end (alerts.paging.queued_together), and a page
-    queued in this transaction is never one to cancel.
+    queued in this transaction is never one to cancel. `note_none_waiting`
+    counts every policy's pages: an alert with none waiting has none of `chain`.
     """
     known = session.info.get(_NONE_WAITING)
     if known is not None and known[0] == now and alert_id in known[1]:
         return []
+    of_chain = Delivery.chain.is_(None) if chain is None else Delivery.chain == chain
     with session.no_autoflush:
         return list(session.scalars(
             select(Delivery)
             .where(Delivery.alert_id == alert_id, Delivery.status == QUEUED,
-                   Delivery.due_at > now, Delivery.attempts == 0)
+                   Delivery.due_at > now, Delivery.attempts == 0, of_chain)
             .order_by(Delivery.due_at, Delivery.id)))
 
 
