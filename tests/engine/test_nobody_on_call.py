@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import BASE_CONFIG
+from tests.support.harness import Harness
+from tocsin.clock import FakeClock
+from tocsin.telemetry import REGISTRY
+
 EMPTY_FIRST = """
 escalation_policies:
   - name: critical
@@ -84,3 +93,34 @@ routes:
     assert harness.paged() == [(0, "carol", 1)]
     assert any("Frank on call but with no usable contact; not paged" in line
                for line in harness.timeline(alert_id))
+
+
+def _fallbacks(outcome: str) -> float:
+    """`tocsin_paging_fallbacks_total` of that outcome, every reason summed."""
+    return sum(sample.value for family in REGISTRY.collect() for sample in family.samples
+               if sample.name == "tocsin_paging_fallbacks_total"
+               and sample.labels["outcome"] == outcome)
+
+
+@pytest.mark.parametrize("fallback, paged, said", [
+    ("[frank]", [], "the fallback contact (Frank) has no usable contact, nobody was paged"),
+    ("[frank, dave]", [(5, "dave", 0)],
+     "paged the fallback contact: Dave (Frank: no usable contact)"),
+])
+def test_a_fallback_contact_without_a_usable_contact_is_not_counted_as_paged(
+        tmp_path: Path, db_url: str, clock: FakeClock, fallback: str,
+        paged: list[tuple[int, str, int]], said: str) -> None:
+    # A real provider (webhook) is configured, so the console reaches nobody.
+    config = BASE_CONFIG.replace("fallback: [dave]", f"fallback: {fallback}") + EMPTY_FIRST
+    harness = Harness(tmp_path, db_url, clock, config)
+    try:
+        nobody, fallback_paged = _fallbacks("nobody_paged"), _fallbacks("fallback_paged")
+        alert_id = harness.fire("cpu-hot")
+        harness.advance(5)
+
+        assert harness.paged() == [(0, "carol", 2), *paged]
+        assert any(said in line for line in harness.timeline(alert_id))
+        assert _fallbacks("nobody_paged") - nobody == (0 if paged else 1)
+        assert _fallbacks("fallback_paged") - fallback_paged == (1 if paged else 0)
+    finally:
+        harness.close()

@@ -499,17 +499,23 @@ def paging_fallback(
     """
     people = [config.users[u] for u in config.notifications.fallback if u in config.users]
     reaches = [paging.reach(config, person, None) for person in people]
-    if not reaches:
+    # As for a step: once a real provider is configured the console reaches nobody.
+    usable = [found for found in reaches if paging.is_reachable(config, found)]
+    unreachable = ", ".join(found.user.display for found in reaches if found not in usable)
+    if not usable:
+        nobody = ("no fallback contact is configured" if not reaches else
+                  f"the fallback contact ({unreachable}) has no usable contact")
         add_timeline(session, alert, kind="fallback", now=now,
-                     message=f"{why}; no fallback contact is configured, nobody was paged")
+                     message=f"{why}; {nobody}, nobody was paged")
         event(log, "alert.nobody_paged", level=logging.ERROR, alert_id=alert.id, why=why)
         PAGING_FALLBACKS.labels(reason=reason, outcome="nobody_paged").inc()
         return
-    paging.queue_pages(session, alert_id=alert.id, reaches=reaches, step=0, now=now,
+    paging.queue_pages(session, alert_id=alert.id, reaches=usable, step=0, now=now,
                        chain=None)
     flapping.note_page(session, alert=alert, now=now)
-    names = ", ".join(found.user.display for found in reaches)
+    names = ", ".join(found.user.display for found in usable)
+    also = f" ({unreachable}: no usable contact)" if unreachable else ""
     add_timeline(session, alert, kind="fallback", now=now,
-                 message=f"{why}; paged the fallback contact: {names}")
+                 message=f"{why}; paged the fallback contact: {names}{also}")
     event(log, "alert.fallback_paged", level=logging.WARNING, alert_id=alert.id, why=why)
     PAGING_FALLBACKS.labels(reason=reason, outcome="fallback_paged").inc()
