@@ -132,3 +132,11 @@ def test_layers_example_loads_layers_restrictions_and_overrides() -> None:
 
 def _utc(month: int, day: int, hour: int) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("name", ["tocsin.yaml", "demo.yaml", "layers.yaml"])
+def test_examples_name_only_listed_users_each_once_per_rotation(name: str) -> None:
+    _, warnings = load_config(EXAMPLES / name, env={})
+
+    assert [w.format() for w in warnings
+            if "e-mail-only person" in w.message or "already a participant" in w.message] == []

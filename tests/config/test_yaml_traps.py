@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, time
 from pathlib import Path
 
-from tests.config.helpers import BASE, line_of, load, only_error
+import pytest
+
+from tests.config.helpers import BASE, errors, line_of, load, only_error
 
 
 def test_unquoted_time_of_day_is_a_time_not_a_number(tmp_path: Path) -> None:
@@ -71,6 +73,67 @@ def test_a_quoted_number_is_a_string_and_rejected_where_a_number_belongs(
     assert problem.line == line_of(text, '"5"')
     assert problem.message == "wrong type: expected a number, got the string '5'"
     assert problem.fix == "remove the quotes: 5"
+
+
+@pytest.mark.parametrize(("written", "fix"), [
+    ('"five"', "write a number of minutes, like 5"),
+    ("five", "write a number of minutes, like 5"),
+    ('"1h"', "write timeout_minutes: 60 (1h as a plain number of minutes)"),
+    ("1h", "write timeout_minutes: 60 (1h as a plain number of minutes)"),
+    ('"1h 30m"', "write timeout_minutes: 90 (1h 30m as a plain number of minutes)"),
+    ('"90s"', "write timeout_minutes: 1.5 (90s as a plain number of minutes)"),
+    ('"${STEP_WAIT}"', "write the number itself: variables are replaced only inside strings"),
+])
+def test_quotes_are_blamed_only_when_the_text_inside_is_a_number(
+    tmp_path: Path, written: str, fix: str,
+) -> None:
+    text = BASE.replace("timeout_minutes: 5", f"timeout_minutes: {written}")
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == "escalation_policies[0].steps[0].timeout_minutes"
+    assert problem.fix == fix
+
+
+def test_a_quoted_duration_in_another_unit_is_counted_in_the_keys_unit(tmp_path: Path) -> None:
+    text = BASE + """\
+heartbeats:
+  - {name: backup, interval_minutes: "1h", key: k-backup}
+notifications:
+  webhook: {secret: s, timeout_seconds: "2m"}
+"""
+    found = errors(tmp_path, text)
+
+    assert [(p.path, p.fix) for p in found] == [
+        ("heartbeats[0].interval_minutes",
+         "write interval_minutes: 60 (1h as a plain number of minutes)"),
+        ("notifications.webhook.timeout_seconds",
+         "write timeout_seconds: 120 (2m as a plain number of seconds)"),
+    ]
+
+
+def test_a_quoted_fraction_where_a_count_belongs_is_not_fixed_by_unquoting(
+    tmp_path: Path,
+) -> None:
+    text = BASE.replace("  - name: critical\n", '  - name: critical\n    repeat: "1.5"\n')
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == "escalation_policies[0].repeat"
+    assert "remove the quotes" not in problem.fix
+
+
+@pytest.mark.parametrize(("written", "fix"), [
+    ('"true"', "remove the quotes: true"),
+    ('"yes"', "write true or false"),
+])
+def test_a_quoted_boolean_is_unquoted_only_when_it_is_true_or_false(
+    tmp_path: Path, written: str, fix: str,
+) -> None:
+    route = f"  - notify: critical\n    continue: {written}\n"
+    text = BASE.replace("  - notify: critical\n", route)
+    problem = only_error(tmp_path, text)
+
+    assert problem.path == "routes[0].continue"
+    assert problem.fix == fix
 
 
 def test_a_whole_number_is_required_for_counts(tmp_path: Path) -> None:

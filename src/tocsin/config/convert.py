@@ -76,24 +76,68 @@ def number(
 def _plain_number(
     reader: Reader, node: yaml.Node, path: str, kind: str, whole: bool
 ) -> int | float | None:
-    if is_quoted(node):
-        reader.wrong_type(node, path, kind, f"remove the quotes: {node.value}")
-        return None
     pattern = _WHOLE if whole else _NUMBER
-    if not isinstance(node, yaml.ScalarNode) or not pattern.fullmatch(str(node.value)):
-        fix = "write a number such as 5"
-        if isinstance(node, yaml.ScalarNode) and "${" in str(node.value):
-            fix = "write the number itself: variables are replaced only inside strings"
-        reader.wrong_type(node, path, kind, fix)
+    if not isinstance(node, yaml.ScalarNode):
+        reader.wrong_type(node, path, kind, "write a number such as 5")
         return None
     raw = str(node.value)
+    if is_quoted(node) or not pattern.fullmatch(raw):
+        reader.wrong_type(node, path, kind, _number_fix(raw, path, kind, pattern))
+        return None
     return int(raw) if _WHOLE.fullmatch(raw) else float(raw)
+
+
+# Seconds in each unit a duration may be written in by mistake ("1h", "90 s").
+_SECONDS_IN = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
+    **dict.fromkeys(("d", "day", "days"), 86400),
+    **dict.fromkeys(("w", "week", "weeks"), 7 * 86400),
+}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+_DURATION = re.compile(r"(?:\s*\d+(?:\.\d+)?\s*[a-z]+)+\s*")
+# The unit a key counts in, from its name: timeout_minutes, timeout_seconds, flapping's minutes.
+_KEY_UNIT = re.compile(r"(?:^|_)(minutes|seconds|days)$")
+
+
+def _number_fix(raw: str, path: str, kind: str, pattern: re.Pattern[str]) -> str:
+    """What to write instead of `raw`: never "remove the quotes" unless that would read."""
+    text = raw.strip()
+    if "${" in text:
+        return "write the number itself: variables are replaced only inside strings"
+    if pattern.fullmatch(text):
+        return f"remove the quotes: {text}"
+    key = re.sub(r"\[\d+\]$", "", path).rsplit(".", 1)[-1]
+    unit = _KEY_UNIT.search(key)
+    if unit is None:
+        return "write a number such as 5"
+    converted = _in_unit(text, unit.group(1))
+    if converted is not None and pattern.fullmatch(f"{converted:g}"):
+        return f"write {key}: {converted:g} ({text} as a plain number of {unit.group(1)})"
+    return f"write {kind} of {unit.group(1)}, like 5"
+
+
+def _in_unit(text: str, unit: str) -> float | None:
+    """A duration such as 1h or 1h 30m counted in `unit`, or None when it is not one."""
+    lowered = text.lower()
+    if not _DURATION.fullmatch(lowered):
+        return None
+    seconds = 0.0
+    for amount, word in _DURATION_PART.findall(lowered):
+        if word not in _SECONDS_IN:
+            return None
+        seconds += float(amount) * _SECONDS_IN[word]
+    return seconds / _SECONDS_IN[unit]
 
 
 def boolean(reader: Reader, node: yaml.Node, path: str) -> bool | None:
     """true or false, any case. YAML 1.1's yes/no/on/off are refused: they read as words."""
     if is_quoted(node):
-        reader.wrong_type(node, path, "true or false", f"remove the quotes: {node.value}")
+        unquoted = str(node.value).strip()
+        fix = (f"remove the quotes: {unquoted}" if unquoted.lower() in ("true", "false")
+               else "write true or false")
+        reader.wrong_type(node, path, "true or false", fix)
         return None
     value = str(node.value).lower() if isinstance(node, yaml.ScalarNode) else None
     if value in ("true", "false"):

@@ -23,7 +23,7 @@ from tocsin.config.model import (
     Schedule,
 )
 from tocsin.config.names import USER, Names, listed
-from tocsin.config.schema import Fields, Items, Problems
+from tocsin.config.schema import Fields, Items, Problems, Spot
 
 # The keys a layer holds, which a single-layer schedule writes at its top.
 ROTATION_KEYS = ("rotation", "start_day", "start_time", "start_date", "participants")
@@ -102,7 +102,7 @@ class _ScheduleBuilder:
         )
 
     def _layer(self, fields: Fields, name: str) -> Layer | None:
-        participants = self.names.user_ids(fields.get("participants"), "a participant")
+        participants = self._participants(fields)
         rotation, every = _rotation_kind(fields.get("rotation"))
         if rotation not in (None, "weekly", "weeks") and fields.written("start_day"):
             self.problems.warning(
@@ -132,6 +132,26 @@ class _ScheduleBuilder:
             every=every,
         )
 
+    def _participants(self, fields: Fields) -> tuple[str, ...]:
+        """The layer's users in order; one listed twice is warned about, not refused."""
+        found = self.names.users_at(fields.get("participants"), "a participant")
+        user_ids = tuple(user_id for _, _, user_id in found)
+        firsts: dict[str, Spot] = {}
+        for spot, name, user_id in found:
+            first = firsts.setdefault(user_id, spot)
+            if first is spot:
+                continue
+            who = f"'{name}'" if name == user_id else f"'{name}' (user {user_id})"
+            turns = user_ids.count(user_id)
+            self.problems.warning(
+                spot,
+                f"{who} is already a participant of this rotation ({first.path}, line "
+                f"{first.line}): listed {turns} times, they take {turns} of every "
+                f"{len(user_ids)} turns instead of one, which changes the rotation order",
+                "list each person once, unless the extra turns are meant",
+            )
+        return user_ids
+
     def _overrides(
         self, zone: ZoneInfo, in_rotation: set[str] | None
     ) -> tuple[Override, ...] | None:
@@ -152,7 +172,9 @@ class _ScheduleBuilder:
         self, item: Fields, index: int, zone: ZoneInfo, in_rotation: set[str] | None
     ) -> Override | None:
         user = self.names.ref(item, "user", USER, "an override's user")
-        replaces = self.names.ref(item, "replaces", USER, "the user an override replaces")
+        # An unlisted address here pages nobody; _check_replaces warns if it is in no layer.
+        replaces = self.names.ref(item, "replaces", USER, "the user an override replaces",
+                                  unlisted=None)
         add: bool = item.get("add", False)
         combined = add and item.written("replaces")
         if combined:

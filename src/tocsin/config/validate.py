@@ -482,7 +482,8 @@ class _Builder:
         self._check_unique(entries, "token", "api token", secret=True)
         tokens = []
         for entry in entries:
-            user = self.names.ref(entry, "user", USER, "a token's user")
+            user = self.names.ref(entry, "user", USER, "a token's user",
+                                  unlisted="the token will act as an e-mail-only person")
             name, token = entry.get("name"), entry.get("token")
             if name is not None and token is not None:
                 tokens.append(ApiToken(name, token, user, entry.get("scope", "write")))
