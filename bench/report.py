@@ -57,7 +57,6 @@ from tocsin.metrics.store import AlertDay, FirstPages, PageDay, RepeatPage, Shif
 from tocsin.migrate import upgrade
 from tocsin.notify.store import Delivery
 from tocsin.postmortems.store import ActionItem, Postmortem
-from tocsin.statuspage import store as status_store
 from tocsin.statuspage.store import ComponentChange
 
 END = datetime(2026, 12, 1, tzinfo=UTC)
@@ -305,8 +304,8 @@ def measure(engine: Engine, config: Config, days: int) -> None:
         ("action_figures", lambda s: queries.action_figures(s, since, until)),
         ("action_items", lambda s: queries.action_items(s, since, until, limit=20)),
         ("survey_figures", lambda s: queries.survey_figures(s, since, until)),
-        ("component history", lambda s: status_store.history(
-            s, [c.name for c in config.components])),
+        ("component_histories", lambda s: queries.component_histories(
+            s, [c.name for c in config.components], until)),
     ]
     with sessions() as session:
         for name, call in parts:

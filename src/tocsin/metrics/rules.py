@@ -13,10 +13,11 @@ ninth).
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -179,17 +180,33 @@ def interruptions(
     has a few hundred windows and may have a million pages.
     """
     ordered = sorted(pages)
-    business = windows(hours.business, hours.days, zone, start, end)
-    sleep = windows(hours.sleep, WEEKDAYS, zone, start, end)
+    business, sleep, both = _day_parts(zone, hours, start, end)
     in_business = _inside(ordered, business)
-    asleep = _inside(ordered, sleep) - _inside(ordered, intersect(sleep, business))
+    asleep = _inside(ordered, sleep) - _inside(ordered, both)
     return Interruptions(len(ordered), in_business, len(ordered) - in_business, asleep)
 
 
-def _inside(ordered: Sequence[float], intervals: Iterable[tuple[datetime, datetime]]) -> int:
+Seconds = tuple[tuple[float, float], ...]
+
+
+@lru_cache(maxsize=32)
+def _day_parts(zone: ZoneInfo, hours: WorkingHours, start: datetime, end: datetime,
+               ) -> tuple[Seconds, Seconds, Seconds]:
+    """The business windows, the sleep windows and where they overlap, in [start, end),
+    as POSIX seconds: made once per zone, not per person (a year: 20 people, 6 zones)."""
+    business = windows(hours.business, hours.days, zone, start, end)
+    sleep = windows(hours.sleep, WEEKDAYS, zone, start, end)
+    return (_as_seconds(business), _as_seconds(sleep),
+            _as_seconds(intersect(sleep, business)))
+
+
+def _as_seconds(intervals: Iterable[tuple[datetime, datetime]]) -> Seconds:
+    return tuple((a.timestamp(), b.timestamp()) for a, b in intervals)
+
+
+def _inside(ordered: Sequence[float], intervals: Seconds) -> int:
     """How many of the sorted instants fall in the disjoint [start, end) intervals."""
-    return sum(bisect_left(ordered, b.timestamp()) - bisect_left(ordered, a.timestamp())
-               for a, b in intervals)
+    return sum(bisect_left(ordered, b) - bisect_left(ordered, a) for a, b in intervals)
 
 
 # --- Recurring incidents -----------------------------------------------------
@@ -235,9 +252,15 @@ def unreflected(history: History, outages: Iterable[Outage], *, start: datetime,
                 end: datetime) -> int:
     """How many outages overlap [start, end) while the status `history` showed no outage
     at any moment of the overlap: incidents the status page never reflected."""
+    instants = [when for when, _status in history]
     count = 0
     for outage in outages:
         first, last = max(outage.start, start), min(outage.end or end, end)
-        if last > first and uptime(history, first, last) == 1.0:
+        if last <= first:
+            continue
+        # `uptime` reads only the change in force at `first` and those before `last`:
+        # a year's outages each read the whole year's history otherwise.
+        shown = history[max(bisect_right(instants, first) - 1, 0):bisect_left(instants, last)]
+        if uptime(shown, first, last) == 1.0:
             count += 1
     return count

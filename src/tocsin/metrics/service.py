@@ -27,7 +27,6 @@ from tocsin.metrics.rules import Interruptions, Spread
 from tocsin.oncall import service as oncall_service
 from tocsin.oncall.rules import parse_time
 from tocsin.postmortems.store import PUBLISHED
-from tocsin.statuspage import store as status_store
 
 log = logging.getLogger(__name__)
 
@@ -300,19 +299,23 @@ def _mttr_by_severity(config: Config, resolved: list[queries.IncidentRow],
                       ) -> list[SeverityMttr]:
     names = [s.name for s in config.severities]
     names += sorted({row.severity for row in resolved} - set(names))
+    # Each incident's repair time once, grouped by severity in one pass.
+    by_severity: dict[str, list[tuple[queries.IncidentRow, timedelta]]] = {}
+    for row in resolved:
+        by_severity.setdefault(row.severity, []).append((row, _repair_time(row)))
     found: list[SeverityMttr] = []
     for name in names:
-        mine = [row for row in resolved if row.severity == name]
+        mine = by_severity.get(name, [])
         configured = config.severity(name)
         # The incident keeps the target it was declared with; the file's is the fallback.
-        targets = {row.target_mttr_minutes for row in mine if row.target_mttr_minutes}
+        targets = {row.target_mttr_minutes for row, _took in mine if row.target_mttr_minutes}
         minutes = (max(targets) if len(targets) == 1 else None) or (
             configured.target_mttr_minutes if configured else None)
-        within = sum(1 for row in mine if row.target_mttr_minutes
-                     and _repair_time(row) <= timedelta(minutes=row.target_mttr_minutes))
+        within = sum(1 for row, took in mine if row.target_mttr_minutes
+                     and took <= timedelta(minutes=row.target_mttr_minutes))
         found.append(SeverityMttr(
             severity=name, target=timedelta(minutes=minutes) if minutes else None,
-            mttr=rules.spread(_repair_time(row) for row in mine), within_target=within))
+            mttr=rules.spread(took for _row, took in mine), within_target=within))
     return found
 
 
@@ -343,21 +346,21 @@ def _uptimes(
     for component in config.components:
         if component.service:
             components.setdefault(component.service, []).append(component.name)
-    histories = status_store.history(session, [n for names in components.values()
-                                               for n in names])
+    histories = queries.component_histories(
+        session, [n for names in components.values() for n in names], until)
     tracked = queries.any_incident_before(session, until)
+    outages = _outages(incidents, settings)
     found: list[ServiceUptime] = []
     every: list[list[tuple[datetime, str]]] = []
     for name in sorted(config.services):
-        mine = [[(row.at, row.status) for row in histories[c] if row.at < until]
-                for c in components.get(name, [])]
-        outages = _outages(incidents, name, settings)
+        mine = [histories[c] for c in components.get(name, [])]
+        theirs = outages.get(name, [])
         if mine:
             history = rules.worst_history(mine)
             recorded = bool(history)
-            missed = rules.unreflected(history, outages, start=since, end=until)
+            missed = rules.unreflected(history, theirs, start=since, end=until)
         else:
-            history, recorded, missed = rules.outage_history(outages), tracked, 0
+            history, recorded, missed = rules.outage_history(theirs), tracked, 0
         if recorded:
             every.append(history)
         found.append(ServiceUptime(
@@ -369,17 +372,21 @@ def _uptimes(
     return overall, found
 
 
-def _outages(incidents: list[queries.IncidentRow], service: str, settings: rules.Settings,
-             ) -> list[rules.Outage]:
-    found: list[rules.Outage] = []
+def _outages(incidents: list[queries.IncidentRow], settings: rules.Settings,
+             ) -> dict[str, list[rules.Outage]]:
+    """Per service, the outages its incidents imply, in the incidents' order: one pass
+    over the incidents for every service."""
+    statuses: dict[str, str | None] = {}
+    found: dict[str, list[rules.Outage]] = {}
     for row in incidents:
-        if service not in row.services:
-            continue
-        status = rules.outage_of(row.severity, settings.outage_severities)
+        if row.severity not in statuses:
+            statuses[row.severity] = rules.outage_of(row.severity, settings.outage_severities)
+        status = statuses[row.severity]
         if status is None:
             continue
-        end = row.mitigated_at or row.resolved_at
-        found.append(rules.Outage(row.impact_start, end, status))
+        outage = rules.Outage(row.impact_start, row.mitigated_at or row.resolved_at, status)
+        for service in dict.fromkeys(row.services):
+            found.setdefault(service, []).append(outage)
     return found
 
 
