@@ -20,11 +20,12 @@ from typing import Any
 _INTEGRATION_PATH = re.compile(
     r"(/integrations/)(?!(?:alertmanager|grafana|generic)(?:[\s\"?/]|$))[^/\s\"?]+"
 )
-# A signed link (an alert's /a/, a storm bundle's /b/) acts as the person paged
-# for a day: keep it out of the logs too.
+# A signed link (an alert's /a/, a storm bundle's /b/, and the call's keypad
+# answer /twilio/voice/, which carries the ack link's token) acts as the person
+# paged for a day: keep it out of the logs too.
 # A calendar feed's token reads someone's shifts: masked like the others.
 _FEED_PATH = re.compile(r"(/calendars/)[^/\s\"?]+(\.ics)")
-_LINK_PATH = re.compile(r"(/[ab]/)[^/\s\"?]+")
+_LINK_PATH = re.compile(r"(/[ab]/|/twilio/voice/)[^/\s\"?]+")
 
 
 def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tocsin.yaml"
 
 
@@ -60,3 +62,18 @@ def test_a_symlink_to_a_served_file_is_refused_too(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "another tocsin process is already serving" in result.stderr
+
+
+@pytest.mark.parametrize("verb", [["serve", "--port", "1"], ["worker"]])
+def test_serve_says_in_one_sentence_that_the_database_cannot_be_reached(verb: list[str]) -> None:
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    url = "postgresql+psycopg://postgres:not-shown@127.0.0.1:1/tocsin"
+
+    result = run_tocsin(*verb, "--config", str(EXAMPLE), "--db", url)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "tocsin: cannot open the database at postgresql+psycopg://postgres:***@127.0.0.1:1/")
+    assert "Traceback" not in result.stderr
+    assert "not-shown" not in result.stderr
+    assert len(result.stderr.splitlines()) <= 2  # psycopg's own hint may follow

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from tests.statuspage.html_check import html_problems
 from tests.support.live_channels import LiveHarness
 from tests.support.smtp_server import SmtpServer
+from tests.web.conftest import Web, close_web, make_web
 from tocsin.clock import FakeClock
 from tocsin.db import transaction
 from tocsin.statuspage import service
@@ -120,6 +122,45 @@ def test_one_address_may_subscribe_a_few_times_an_hour_then_waits(
     clock.advance(minutes=60)
     assert client.post("/status/subscribe",
                        data={"email": "one.more@example.com"}).status_code == 202
+
+
+WITHOUT_EMAIL = CONFIG[:CONFIG.index("notifications:")]
+
+
+@pytest.fixture
+def mailless(tmp_path: Path, db_url: str, clock: FakeClock) -> Iterator[Web]:
+    made = make_web(tmp_path, db_url, clock, WITHOUT_EMAIL)
+    yield made
+    close_web(made)
+
+
+def test_without_email_the_page_offers_no_form_and_a_post_is_refused_plainly(
+    mailless: Web
+) -> None:
+    # Product bug: the form answered 202 "We sent a link to confirm" with no mail server.
+    page = mailless.client.get("/status/")
+    posted = mailless.client.post("/status/subscribe", data={"email": "dana@example.com"})
+    as_json = mailless.client.post("/status/subscribe", json={"email": "dana@example.com"})
+
+    assert page.status_code == 200
+    assert 'action="/status/subscribe"' not in page.text
+    assert posted.status_code == 409
+    assert "cannot send e-mail, so it takes no e-mail subscriptions" in posted.text
+    assert "We sent a link" not in posted.text
+    assert html_problems(posted.text) == []
+    assert as_json.status_code == 409
+    assert "set notifications.email" in as_json.json()["error"]["message"]
+    with mailless.runtime.sessions() as session:
+        assert list(session.scalars(select(StatusSubscriber))) == []
+
+
+def test_without_email_a_webhook_may_still_subscribe(mailless: Web) -> None:
+    answer = mailless.client.post("/status/subscribe",
+                                  json={"endpoint": "http://127.0.0.1:9/status"},
+                                  headers={"Authorization": "Bearer status-writer-token"})
+
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["kind"] == "webhook"
 
 
 def test_the_limit_counts_each_client_on_its_own_and_forgets_old_requests() -> None:

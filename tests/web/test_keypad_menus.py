@@ -84,6 +84,17 @@ def test_5_undoes_an_acknowledgement_pressed_by_mistake_in_the_same_call(phone_w
     assert len(phone_web.audit()) == 3
 
 
+def test_5_on_an_alert_never_acknowledged_offers_to_acknowledge_not_again(phone_web: Web):
+    page = _alices_text(phone_web)
+
+    _at, offered, _ = _asked(_press(phone_web, _call(page), "5"))
+
+    assert "nothing changed" in offered.lower()
+    assert offered.endswith("Press 1 to acknowledge, 7 to add a responder, or hang up.")
+    assert "again" not in offered
+    assert phone_web.alert(page.alert_id)["status"] == "triggered"
+
+
 def test_an_undo_lets_the_escalation_page_step_two_on_time(phone_web: Web):
     page = _alices_text(phone_web)
     undo_at, _offered, _ = _asked(_press(phone_web, _call(page), "1"))

@@ -19,6 +19,7 @@ import pytest
 
 from tests.web.conftest import Web, close_web, make_web
 from tocsin.clock import FakeClock
+from tocsin.logs import record_fields
 
 OG_KEY = "og-key-3f9a1c77e2"
 OTHER_OG_KEY = "og-other-5b2d8e10c4"
@@ -362,6 +363,22 @@ def test_a_body_over_the_limit_is_413(web: Web):
     response = _create(web, message="ok", description="x" * 300_000)
 
     _error(response, 413)
+
+
+def test_a_refused_request_is_a_warning_naming_the_integration_not_its_key(
+        web: Web, caplog: pytest.LogCaptureFixture):
+    with caplog.at_level(logging.WARNING, logger="tocsin.web.opsgenie"):
+        refused = _create(web, message="")
+        unknown = _create(web, key="og-key-typo-3f9a1c77e2", message="Disk full")
+
+    assert (refused.status_code, unknown.status_code) == (422, 401)
+    bad_field, bad_key = [r for r in caplog.records if r.getMessage() == "opsgenie.refused"]
+    assert bad_field.levelno == logging.WARNING
+    assert record_fields(bad_field)["integration"] == "og"
+    assert str(record_fields(bad_field)["problems"]).startswith("message: ")
+    assert "integration" not in record_fields(bad_key)
+    assert OG_KEY not in caplog.text
+    assert "og-key-typo" not in caplog.text
 
 
 def test_a_bad_identifier_type_is_422(web: Web):

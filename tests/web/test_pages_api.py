@@ -154,3 +154,82 @@ def test_bad_input_names_the_field_and_the_fix(web: Web):
     assert zero.json()["error"]["fields"][0]["path"] == "minutes"
     assert page.json()["error"]["fields"][0]["path"] == "target.schedule"
     assert len(web.pages()) == 1
+
+
+# --- Bodies: no JSON, or a field the endpoint does not know --------------------------
+
+
+JSON = {"Content-Type": "application/json", "Authorization": f"Bearer {WRITE_TOKEN}"}
+
+
+@pytest.mark.parametrize(("action", "body", "problem"), [
+    # Product bug: both answered 200 and acted as if no body were sent.
+    ("resolve", b"{bad", "body is not valid JSON: Expecting property name"),
+    ("ack", b"[1,2", "body is not valid JSON: Expecting ','"),
+    ("ack", b"[1, 2]", "body must be a JSON object"),
+    ("unacknowledge", b'"now"', "body must be a JSON object"),
+    ("escalate", b'{"step": 2}', "unknown field step; this endpoint takes no fields"),
+])
+def test_a_body_that_is_not_a_json_object_is_400_and_changes_nothing(
+        web: Web, action: str, body: bytes, problem: str):
+    alert_id = web.fire()
+    before = web.alert(alert_id)
+
+    response = web.client.post(f"/api/v1/alerts/{alert_id}/{action}", content=body,
+                               headers=JSON)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["message"].startswith(problem)
+    after = web.alert(alert_id)
+    assert (after["status"], after["step"]) == (before["status"], before["step"])
+    assert len(after["timeline"]) == len(before["timeline"])
+
+
+@pytest.mark.parametrize(("action", "body", "field", "valid"), [
+    ("snooze", {"minutez": 5}, "minutez", "valid fields: minutes"),
+    ("snooze", {"minutes": 5, "note": "lunch"}, "note", "valid fields: minutes"),
+    ("reassign", {"usr": "bob"}, "usr", "valid fields: user, schedule, escalation_policy"),
+    ("responders", {"user": "bob", "urgent": True}, "urgent",
+     "valid fields: user, schedule, escalation_policy"),
+    ("not-actionable", {"actionable": False}, "actionable", "valid fields: not_actionable"),
+    ("ack", {"minutes": 5}, "minutes", "this endpoint takes no fields"),
+])
+def test_an_unknown_field_is_400_naming_it_and_the_valid_ones(
+        web: Web, action: str, body: dict, field: str, valid: str):
+    alert_id = web.fire()
+
+    response = web.call("POST", f"/api/v1/alerts/{alert_id}/{action}", WRITE_TOKEN, json=body)
+
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["message"].startswith(f"unknown field {field}; {valid}")
+    assert [f["path"] for f in error["fields"]] == [field]
+    detail = web.alert(alert_id)
+    assert (detail["status"], detail["not_actionable"]) == ("triggered", False)
+    assert detail["acknowledged_by"] is None
+
+
+def test_a_direct_page_with_an_unknown_field_is_refused_and_pages_no_one(web: Web):
+    response = web.call("POST", "/api/v1/pages", WRITE_TOKEN,
+                        json={"target": {"usr": "alice"}, "title": "Disk full"})
+    misspelt = web.call("POST", "/api/v1/pages", WRITE_TOKEN,
+                        json={"target": {"user": "alice"}, "titel": "Disk full"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "unknown field target.usr; valid fields: user, schedule, escalation_policy")
+    assert misspelt.status_code == 400
+    assert misspelt.json()["error"]["message"] == (
+        "unknown field titel; valid fields: target, title, description, urgency")
+    web.runtime.engine.run_due()
+    assert web.pages() == []
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b"  "])
+def test_an_empty_body_still_acknowledges(web: Web, body: bytes):
+    alert_id = web.fire()
+
+    response = web.client.post(f"/api/v1/alerts/{alert_id}/ack", content=body, headers=JSON)
+
+    assert response.status_code == 200, response.text
+    assert web.alert(alert_id)["status"] == "acknowledged"

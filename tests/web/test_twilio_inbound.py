@@ -21,6 +21,7 @@ from tests.web.conftest import PAGING, PUBLIC_URL, Web, close_web
 from tocsin.clock import FakeClock
 from tocsin.db import transaction
 from tocsin.engine.runtime import build_runtime
+from tocsin.logs import EventFormatter, RedactingFilter
 from tocsin.notify import store as outbox
 from tocsin.notify.twilio import status_url, voice_ack_url
 from tocsin.notify.twilio_signature import signature
@@ -156,6 +157,37 @@ def test_a_tampered_request_is_refused(phone_web: Web, caplog: pytest.LogCapture
     assert phone_web.alert(page.alert_id)["status"] == "triggered"
     assert "twilio.signature_refused" in caplog.text
     assert AUTH_TOKEN not in caplog.text
+
+
+def test_the_keypad_token_is_masked_in_the_refusal_warning(
+        phone_web: Web, caplog: pytest.LogCaptureFixture):
+    # Product bug: the warning's path field printed the link token, which acts as
+    # the person paged for a day.
+    path = _voice_path(_alices_sms(phone_web))
+    token = path.removeprefix("/twilio/voice/")
+    caplog.set_level(logging.INFO)
+
+    refused = phone_web.client.post(path, data={"Digits": "1"})
+
+    assert refused.status_code == 403
+    [record] = [r for r in caplog.records if r.getMessage() == "twilio.signature_refused"]
+    RedactingFilter().filter(record)
+    line = EventFormatter("%(message)s").format(record)
+    assert token not in line
+    assert line == "twilio.signature_refused path=/twilio/voice/*** signed=False"
+
+
+def test_the_keypad_token_is_masked_in_the_access_log(phone_web: Web):
+    path = _voice_path(_alices_sms(phone_web)) + "?turn=2"
+    token = path.removeprefix("/twilio/voice/").partition("?")[0]
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "POST", path, "1.1", 200), None)
+
+    RedactingFilter().filter(record)
+
+    assert token not in record.getMessage()
+    assert '"POST /twilio/voice/***?turn=2 HTTP/1.1"' in record.getMessage()
 
 
 def test_sms_ack_from_the_paged_persons_number_acknowledges(phone_web: Web):

@@ -19,12 +19,14 @@ from typing import Annotated, TextIO
 import typer
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from tocsin import logs
 from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
 from tocsin.config.loader import ConfigError, load_config
-from tocsin.db import is_sqlite, make_engine, sqlite_path
+from tocsin.db import is_sqlite, make_engine, normalise_url, sqlite_path
 from tocsin.engine.runtime import Runtime, build_runtime
 from tocsin.logs import event
 from tocsin.migrate import upgrade
@@ -72,6 +74,22 @@ def _prepare(config: str | None, db: str | None) -> tuple[str, str]:
     return path, url
 
 
+def _upgrade(url: str) -> None:
+    """Create or migrate the schema; a database that cannot be reached is said in one
+    line, as the other verbs say it (cli.common.open_database), not a traceback."""
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        fail(f"cannot use the database URL: {type(exc).__name__}; use sqlite:///PATH or "
+             "postgresql://USER@HOST:PORT/DBNAME")
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+        fail(f"cannot open the database at {shown}: {exc.orig}")
+
+
 def _reload_on_hangup(runtime: Runtime) -> None:
     def handler(_signum: int, _frame: FrameType | None) -> None:
         # Reload off the signal handler's stack: the loader takes locks.
@@ -109,7 +127,7 @@ def serve(
     """Run the web server and the engine in one process."""
     path, url = _prepare(config, db)
     lock = _single_process_lock(url)
-    upgrade(make_engine(url))
+    _upgrade(url)
     runtime = build_runtime(config_path=path, db_url=url)
     _reload_on_hangup(runtime)
     runtime.engine.start()
@@ -156,7 +174,7 @@ def worker(config: ConfigOption = None, db: DbOption = None) -> None:
     path, url = _prepare(config, db)
     if is_sqlite(url):
         fail("tocsin worker needs PostgreSQL; on SQLite, `tocsin serve` runs the engine itself")
-    upgrade(make_engine(url))
+    _upgrade(url)
     runtime = build_runtime(config_path=path, db_url=url)
     _reload_on_hangup(runtime)
     stopped = threading.Event()

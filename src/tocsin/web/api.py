@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, StrictBool
 
 from tocsin.alerts import marks, service, views
@@ -15,12 +15,18 @@ from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.errors import FieldProblem, InvalidInput
 from tocsin.web.auth import ADMIN, READ, WRITE, Caller
+from tocsin.web.body import known_fields
 
 STATUSES = ("triggered", "acknowledged", "resolved")
 
 
 class MarkBody(BaseModel):
     not_actionable: StrictBool = True
+
+
+# A body given to an action must be a JSON object of its fields (ack and resolve take none).
+NO_FIELDS = Depends(known_fields(None))
+MARK_FIELDS = Depends(known_fields(MarkBody))
 
 
 def build_router(runtime: Runtime) -> APIRouter:
@@ -47,7 +53,7 @@ def build_router(runtime: Runtime) -> APIRouter:
             return views.alert_detail(session, service.get_alert(session, alert_id))
 
     @router.post("/alerts/{alert_id}/ack")
-    def ack(alert_id: int, caller: Caller = WRITE) -> dict[str, Any]:
+    def ack(alert_id: int, caller: Caller = WRITE, _body: None = NO_FIELDS) -> dict[str, Any]:
         with transaction(runtime.sessions) as session:
             alert = service.acknowledge(session, config=runtime.config_now(), alert_id=alert_id,
                                         actor=caller.actor, surface=caller.surface,
@@ -57,7 +63,8 @@ def build_router(runtime: Runtime) -> APIRouter:
         return result
 
     @router.post("/alerts/{alert_id}/resolve")
-    def resolve(alert_id: int, caller: Caller = WRITE) -> dict[str, Any]:
+    def resolve(alert_id: int, caller: Caller = WRITE,
+                _body: None = NO_FIELDS) -> dict[str, Any]:
         with transaction(runtime.sessions) as session:
             alert = service.resolve(session, config=runtime.config_now(), alert_id=alert_id,
                                     actor=caller.actor, surface=caller.surface,
@@ -68,7 +75,8 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/alerts/{alert_id}/not-actionable")
     def mark_not_actionable(alert_id: int, body: MarkBody | None = None,
-                            caller: Caller = WRITE) -> dict[str, Any]:
+                            caller: Caller = WRITE,
+                            _known: None = MARK_FIELDS) -> dict[str, Any]:
         """Mark the alert not actionable ({"not_actionable": false} takes the mark off)."""
         wanted = True if body is None else body.not_actionable
         with transaction(runtime.sessions) as session:

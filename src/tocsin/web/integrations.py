@@ -68,13 +68,37 @@ def too_large(limit: int, whose: str, endpoint: str) -> TooLarge:
                     "config (integrations[].max_body_kib)")
 
 
+def log_refusal(endpoint: str, exc: SourceError | TocsinError,
+                integration: Integration | None = None) -> None:
+    """One warning for a refused request: the integration by name (never its key, and
+    none when the key is unknown), the status, and each field at fault with its problem.
+
+    A body over the limit is logged by `too_large` already.
+    """
+    if isinstance(exc, TooLarge):
+        return
+    if isinstance(exc, SourceError):
+        status, reason, problems = 400, "invalid event", [(e.path, e.message) for e in exc.errors]
+    else:
+        status, reason = exc.status, exc.message
+        problems = [(f.path, f.message) for f in exc.fields]
+    named = {"integration": integration.name} if integration is not None else {}
+    found = {"problems": "; ".join(f"{path}: {message}" for path, message in problems)[:500]}
+    event(log, "integration.refused", level=logging.WARNING, endpoint=endpoint, **named,
+          status=status, reason=reason[:200], **(found if problems else {}))
+
+
 async def read_json(request: Request, integration: Integration, endpoint: str) -> Any:
     limit = body_limit(integration)
     try:
         raw = await read_capped(request, limit)
     except TooLarge as exc:
         raise too_large(limit, f"integration '{integration.name}'", endpoint) from exc
-    return decode_json(raw)
+    try:
+        return decode_json(raw)
+    except InvalidInput as exc:
+        log_refusal(endpoint, exc, integration)
+        raise
 
 
 def find_integration(config: Config, key: str | None, kind: str) -> Integration | None:
@@ -121,13 +145,19 @@ async def read_pagerduty(
         raw = await read_capped(request, cap)
     except TooLarge as exc:
         raise too_large(cap, "any pagerduty integration", endpoint) from exc
-    body = decode_json(raw)
-    key = body.get("routing_key") if isinstance(body, dict) else None
-    integration = find_integration(config, key if isinstance(key, str) else None, "pagerduty")
-    _, parsed = parse(body, integration)  # raises when the routing key is missing
-    if integration is None:
-        raise InvalidInput("Unknown routing key", [
-            FieldProblem("routing_key", "no pagerduty integration has this key")])
+    integration = None
+    try:
+        body = decode_json(raw)
+        key = body.get("routing_key") if isinstance(body, dict) else None
+        integration = find_integration(config, key if isinstance(key, str) else None,
+                                       "pagerduty")
+        _, parsed = parse(body, integration)  # raises when the routing key is missing
+        if integration is None:
+            raise InvalidInput("Unknown routing key", [
+                FieldProblem("routing_key", "no pagerduty integration has this key")])
+    except (SourceError, TocsinError) as exc:
+        log_refusal(endpoint, exc, integration)
+        raise
     if len(raw) > body_limit(integration):
         raise too_large(body_limit(integration), f"integration '{integration.name}'", endpoint)
     return integration, parsed
@@ -156,9 +186,9 @@ def build_router(runtime: Runtime) -> APIRouter:
         try:
             events, errors = parse(body, plan_for(integration))
         except SourceError as exc:
-            raise _invalid(exc, kind) from exc
+            raise _invalid(exc, kind, integration) from exc
         if errors and not events:
-            raise _invalid(SourceError(errors), kind)
+            raise _invalid(SourceError(errors), kind, integration)
         results = await run_in_threadpool(store_events, runtime, integration, events)
         event(log, f"integration.{kind}", integration=integration.name,
               accepted=len(results), rejected=len(errors))
@@ -197,7 +227,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         try:
             incoming = parse_generic(body, plan_for(integration))
         except SourceError as exc:
-            raise _invalid(exc, "generic") from exc
+            raise _invalid(exc, "generic", integration) from exc
         [result] = await run_in_threadpool(store_events, runtime, integration, [incoming])
         return JSONResponse({
             "status": "ok", "dedup_key": result.dedup_key, "outcome": result.outcome,
@@ -240,7 +270,9 @@ def _integration(runtime: Runtime, key: str | None, kind: str) -> Integration:
     integration = find_integration(runtime.config_now(), key, kind)
     if integration is None:
         EVENTS_REJECTED.labels(endpoint=kind).inc()
-        raise Unauthorized(f"unknown key for an integration of type {kind}")
+        refused = Unauthorized(f"unknown key for an integration of type {kind}")
+        log_refusal(kind, refused)
+        raise refused
     return integration
 
 
@@ -248,10 +280,11 @@ def _result_json(result: IngestResult) -> dict[str, Any]:
     return {"id": result.alert_id, "dedup_key": result.dedup_key, "outcome": result.outcome}
 
 
-def _invalid(exc: SourceError, endpoint: str) -> InvalidInput:
+def _invalid(exc: SourceError, endpoint: str, integration: Integration) -> InvalidInput:
     EVENTS_REJECTED.labels(endpoint=endpoint).inc()
     problems = [FieldProblem(e.path, e.message) for e in exc.errors]
     what = "alert" if endpoint == "generic" else "webhook"
+    log_refusal(endpoint, exc, integration)
     return InvalidInput(f"invalid {endpoint} {what}: {exc}"[:500], problems)
 
 

@@ -98,46 +98,53 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/v2/alerts")
     async def create_alert(request: Request) -> JSONResponse:
-        return await _answer(lambda request_id: _create(runtime, request, request_id))
+        return await _answer(lambda envelope: _create(runtime, request, envelope))
 
     # `:path` lets an alias hold a slash, which clients send percent-encoded.
     @router.post("/v2/alerts/{identifier:path}/acknowledge")
     async def acknowledge_alert(identifier: str, request: Request) -> JSONResponse:
         return await _answer(
-            lambda request_id: _act(runtime, request, request_id, identifier, "Acknowledge"))
+            lambda envelope: _act(runtime, request, envelope, identifier, "Acknowledge"))
 
     @router.post("/v2/alerts/{identifier:path}/close")
     async def close_alert(identifier: str, request: Request) -> JSONResponse:
         return await _answer(
-            lambda request_id: _act(runtime, request, request_id, identifier, "Close"))
+            lambda envelope: _act(runtime, request, envelope, identifier, "Close"))
 
     @router.get("/v2/alerts/requests/{request_id}")
     async def request_status(request_id: str, request: Request) -> JSONResponse:
-        return await _answer(lambda _own_id: _status(runtime, request, request_id))
+        return await _answer(lambda envelope: _status(runtime, request, envelope, request_id))
 
     return router
 
 
 class _Envelope:
-    """What every Opsgenie answer carries: how long it took and its own request id."""
+    """What every Opsgenie answer carries: how long it took and its own request id; and,
+    once the key is known, the integration's name for the log."""
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.request_id = str(uuid.uuid4())
+        self.integration: str | None = None
+
+    def authenticate(self, config: Config, request: Request) -> Integration:
+        integration = authenticate(config, request.headers.get("authorization"))
+        self.integration = integration.name
+        return integration
 
     def body(self, **fields: Any) -> dict[str, Any]:
         took = round(time.perf_counter() - self.started, 3)
         return {**fields, "took": took, "requestId": self.request_id}
 
 
-Handler = Callable[[str], Awaitable[tuple[int, dict[str, Any]]]]
+Handler = Callable[[_Envelope], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 async def _answer(handler: Handler) -> JSONResponse:
     """Run an endpoint with this request's id; refusals get Opsgenie's error shape."""
     envelope = _Envelope()
     try:
-        status, body = await handler(envelope.request_id)
+        status, body = await handler(envelope)
     except Refused as exc:
         return _refusal(envelope, exc)
     except UnstorableText as exc:
@@ -157,9 +164,12 @@ async def _answer(handler: Handler) -> JSONResponse:
 
 def _refusal(envelope: _Envelope, exc: Refused) -> JSONResponse:
     EVENTS_REJECTED.labels(endpoint="opsgenie").inc()
-    fields_at_fault: dict[str, Any] = {"fields": ",".join(e.path for e in exc.errors)}
-    event(log, "opsgenie.refused", status=exc.status, reason=exc.message[:200],
-          **(fields_at_fault if exc.errors else {}))
+    # One warning per refused request: the integration by name once its key is known
+    # (never the key), and each field at fault with its problem.
+    named = {"integration": envelope.integration} if envelope.integration else {}
+    problems = {"problems": "; ".join(f"{e.path}: {e.message}" for e in exc.errors)[:500]}
+    event(log, "opsgenie.refused", logging.WARNING, status=exc.status, **named,
+          reason=exc.message[:200], **(problems if exc.errors else {}))
     fields: dict[str, Any] = {"message": exc.message}
     if exc.errors:
         fields["errors"] = {e.path: e.message for e in exc.errors}
@@ -174,10 +184,10 @@ def _limit(integration: Integration) -> int:
 
 
 async def _create(
-    runtime: Runtime, request: Request, request_id: str,
+    runtime: Runtime, request: Request, envelope: _Envelope,
 ) -> tuple[int, dict[str, Any]]:
-    config = runtime.config_now()
-    integration = authenticate(config, request.headers.get("authorization"))
+    config, request_id = runtime.config_now(), envelope.request_id
+    integration = envelope.authenticate(config, request)
     body = decode_json(await read_capped(request, _limit(integration)))
     # Opsgenie's default source is the sender's address.
     parsed = parse_create(body, config=config, plan=plan_for(integration),
@@ -189,10 +199,10 @@ async def _create(
 
 
 async def _act(
-    runtime: Runtime, request: Request, request_id: str, identifier: str, action: Action,
+    runtime: Runtime, request: Request, envelope: _Envelope, identifier: str, action: Action,
 ) -> tuple[int, dict[str, Any]]:
-    config = runtime.config_now()
-    integration = authenticate(config, request.headers.get("authorization"))
+    config, request_id = runtime.config_now(), envelope.request_id
+    integration = envelope.authenticate(config, request)
     kind = check_identifier_type(request.query_params.get("identifierType"))
     raw = await read_capped(request, _limit(integration))
     parsed = parse_action(decode_json(raw)) if raw.strip() else ActionRequest()
@@ -210,9 +220,9 @@ def _accepted(integration: Integration, done: opsgenie_service.Done) -> tuple[in
 
 
 async def _status(
-    runtime: Runtime, request: Request, request_id: str,
+    runtime: Runtime, request: Request, envelope: _Envelope, request_id: str,
 ) -> tuple[int, dict[str, Any]]:
-    integration = authenticate(runtime.config_now(), request.headers.get("authorization"))
+    integration = envelope.authenticate(runtime.config_now(), request)
 
     def lookup() -> dict[str, Any] | None:
         with runtime.sessions() as session:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from tocsin.config.model import Config, Target
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
 from tocsin.web.auth import WRITE, Caller
+from tocsin.web.body import known_fields
 
 
 class Snooze(BaseModel):
@@ -47,6 +48,13 @@ class PageBody(BaseModel):
     urgency: str = "high"
 
 
+# A body given must be a JSON object of the endpoint's fields: a misspelt one is refused.
+NO_FIELDS = Depends(known_fields(None))
+SNOOZE_FIELDS = Depends(known_fields(Snooze))
+TARGET_FIELDS = Depends(known_fields(TargetBody))
+PAGE_FIELDS = Depends(known_fields(PageBody))
+
+
 def build_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
 
@@ -58,38 +66,42 @@ def build_router(runtime: Runtime) -> APIRouter:
         return result
 
     @router.post("/alerts/{alert_id}/snooze")
-    def snooze(alert_id: int, body: Snooze, caller: Caller = WRITE) -> dict[str, Any]:
+    def snooze(alert_id: int, body: Snooze, caller: Caller = WRITE,
+               _known: None = SNOOZE_FIELDS) -> dict[str, Any]:
         return run(lambda s, c: actions.snooze(
             s, config=c, alert_id=alert_id, minutes=body.minutes, actor=caller.actor,
             surface=caller.surface, now=runtime.clock.now()))
 
     @router.post("/alerts/{alert_id}/unacknowledge")
-    def unack(alert_id: int, caller: Caller = WRITE) -> dict[str, Any]:
+    def unack(alert_id: int, caller: Caller = WRITE, _body: None = NO_FIELDS) -> dict[str, Any]:
         return run(lambda s, c: actions.unacknowledge(
             s, config=c, alert_id=alert_id, actor=caller.actor, surface=caller.surface,
             now=runtime.clock.now()))
 
     @router.post("/alerts/{alert_id}/escalate")
-    def escalate(alert_id: int, caller: Caller = WRITE) -> dict[str, Any]:
+    def escalate(alert_id: int, caller: Caller = WRITE,
+                 _body: None = NO_FIELDS) -> dict[str, Any]:
         return run(lambda s, c: actions.escalate_now(
             s, config=c, alert_id=alert_id, actor=caller.actor, surface=caller.surface,
             now=runtime.clock.now()))
 
     @router.post("/alerts/{alert_id}/reassign")
-    def reassign(alert_id: int, body: TargetBody, caller: Caller = WRITE) -> dict[str, Any]:
+    def reassign(alert_id: int, body: TargetBody, caller: Caller = WRITE,
+                 _known: None = TARGET_FIELDS) -> dict[str, Any]:
         return run(lambda s, c: actions.reassign(
             s, config=c, alert_id=alert_id, target=body.resolve(c), actor=caller.actor,
             surface=caller.surface, now=runtime.clock.now()))
 
     @router.post("/alerts/{alert_id}/responders")
-    def add_responder(alert_id: int, body: TargetBody,
-                      caller: Caller = WRITE) -> dict[str, Any]:
+    def add_responder(alert_id: int, body: TargetBody, caller: Caller = WRITE,
+                      _known: None = TARGET_FIELDS) -> dict[str, Any]:
         return run(lambda s, c: actions.add_responder(
             s, config=c, alert_id=alert_id, target=body.resolve(c), actor=caller.actor,
             surface=caller.surface, now=runtime.clock.now()))
 
     @router.post("/pages", status_code=201)
-    def make_page(body: PageBody, caller: Caller = WRITE) -> dict[str, Any]:
+    def make_page(body: PageBody, caller: Caller = WRITE,
+                  _known: None = PAGE_FIELDS) -> dict[str, Any]:
         return run(lambda s, c: direct.page(
             s, target=body.target.resolve(c, prefix="target."), title=body.title,
             description=body.description, urgency=body.urgency, actor=caller.actor,

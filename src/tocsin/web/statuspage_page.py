@@ -76,7 +76,9 @@ def build_router(runtime: Runtime, cache: PageCache) -> APIRouter:
 
 
 def _main_page(runtime: Runtime, now: datetime) -> bytes:
-    return render_main(_view(runtime, now), subscribe=True)
+    # Without a mail server the confirmation could never be sent: no form to fill in vain.
+    mails = runtime.config_now().notifications.email is not None
+    return render_main(_view(runtime, now), subscribe=mails)
 
 
 def render_main(shown: PageView, *, internal: frozenset[str] | set[str] = frozenset(),

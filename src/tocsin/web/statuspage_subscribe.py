@@ -9,6 +9,9 @@ A GET only shows a button that posts back: mail scanners open links, and
 opening one must not confirm or unsubscribe anybody. Mail clients' one-click
 unsubscribe (RFC 8058) posts, so it works without the button.
 
+Without `notifications.email` the page offers no form and an e-mail
+subscription is refused (409, saying so): its confirmation could never be sent.
+
 A webhook subscription makes the engine post to an address the subscriber
 chose, so only a holder of a write-scope API token may register one: without
 that, anyone on the internet could point Tocsin at addresses inside its own
@@ -39,7 +42,7 @@ from starlette.concurrency import run_in_threadpool
 from tocsin import keys
 from tocsin.db import transaction
 from tocsin.engine.runtime import Runtime
-from tocsin.errors import InvalidInput, NotFound
+from tocsin.errors import Conflict, InvalidInput, NotFound
 from tocsin.statuspage import subscribers
 from tocsin.statuspage import subscribers_store as db
 from tocsin.statuspage.subscribers_store import StatusSubscriber
@@ -51,6 +54,9 @@ log = logging.getLogger(__name__)
 
 BODY_LIMIT = 8 * KIB
 _FIELDS = ("email", "endpoint", "components")
+NO_EMAIL = ("This status page cannot send e-mail, so it takes no e-mail subscriptions; "
+            "nothing was stored.")
+NO_EMAIL_FIX = " To offer them, set notifications.email in Tocsin's configuration."
 LIMIT = 10  # subscriptions per client address per WINDOW
 WINDOW = timedelta(hours=1)
 MAX_CLIENTS = 10_000  # addresses remembered; the oldest are forgotten first
@@ -85,6 +91,11 @@ def build_router(runtime: Runtime) -> APIRouter:
             return _too_many(wait, as_json)
         fields = _json_fields(raw) if as_json else _form_fields(raw)
         config, now = runtime.config_now(), runtime.clock.now()
+        if fields.get("email") is not None and config.notifications.email is None:
+            # The confirmation could never be sent: say so rather than pretend.
+            if as_json:
+                raise Conflict(NO_EMAIL + NO_EMAIL_FIX)
+            return _page("Not subscribed", f"<p>{escape(NO_EMAIL)}</p>", 409)
         if fields.get("endpoint") is not None:
             auth.require(config, request.headers.get("authorization"), "write")
 

@@ -216,18 +216,20 @@ def _keypad_answer(runtime: Runtime, config: Config, token: str, digits: str, as
     if verb in _TARGET_KINDS:
         return _menu(runtime, config, token, claim, verb, ask)
 
-    said = _act(runtime, config, verb, claim.alert_id, claim.user_id, replays.KEYPAD,
-                KEYPAD_SNOOZE_MINUTES, replay_key=replay_key)
-    offer = _undo_offer(runtime, verb, claim)
+    said, changed = _act(runtime, config, verb, claim.alert_id, claim.user_id, replays.KEYPAD,
+                         KEYPAD_SNOOZE_MINUTES, replay_key=replay_key)
+    offer = _undo_offer(runtime, verb, claim, changed=changed)
     if offer is None:
         return f"<Say>{_xml(said)} Goodbye.</Say>"
     return _gather(_Ask(turn=ask.turn + 1).action(config, token), f"{said} {offer}", "Goodbye.")
 
 
-def _undo_offer(runtime: Runtime, verb: str, claim: LinkClaim) -> str | None:
+def _undo_offer(runtime: Runtime, verb: str, claim: LinkClaim, *,
+                changed: bool) -> str | None:
     """The key that undoes what the caller just did, while the call lasts; None: no offer.
 
-    Read from the alert as it is now, so a repeat of the press is offered the same.
+    Read from the alert as it is now, so a repeat of the press is offered the same;
+    "again" only when this press un-acknowledged something (`changed`).
     """
     if verb not in (ACK, SNOOZE, UNACK):
         return None
@@ -237,7 +239,8 @@ def _undo_offer(runtime: Runtime, verb: str, claim: LinkClaim) -> str | None:
         except NotFound:
             return None
         if verb == UNACK and alert.status == TRIGGERED:
-            return (f"Press {_KEY_OF[ACK]} to acknowledge again, {_KEY_OF[ADD]} to add a "
+            again = " again" if changed else ""
+            return (f"Press {_KEY_OF[ACK]} to acknowledge{again}, {_KEY_OF[ADD]} to add a "
                     "responder, or hang up.")
         if alert.status == ACKNOWLEDGED and alert.acknowledged_by == claim.user_id:
             return f"Press {_KEY_OF[UNACK]} to undo, or hang up."
@@ -329,8 +332,8 @@ def _pick(runtime: Runtime, config: Config, claim: LinkClaim, verb: str, digits:
         return (f"<Say>{_xml(name)} is no longer in Tocsin's configuration. Nothing was "
                 "changed. Goodbye.</Say>")
 
-    said = _act(runtime, config, verb, claim.alert_id, claim.user_id, replays.KEYPAD,
-                replay_key=replay_key, target=target)
+    said, _changed = _act(runtime, config, verb, claim.alert_id, claim.user_id, replays.KEYPAD,
+                          replay_key=replay_key, target=target)
     return f"<Say>{_xml(said)} Goodbye.</Say>"
 
 
@@ -363,8 +366,8 @@ def _sms_answer(runtime: Runtime, config: Config, sender: str, body: str,
         target = answer_targets.named(config, reply.target or "", _TARGET_KINDS[reply.verb])
         if target is None:
             return _unknown_target(config, reply, alert_id)
-    said = _act(runtime, config, reply.verb, alert_id, user_id, replays.SMS, reply.minutes,
-                replay_key=message, target=target)
+    said, _changed = _act(runtime, config, reply.verb, alert_id, user_id, replays.SMS,
+                          reply.minutes, replay_key=message, target=target)
     return one_segment("Tocsin: " + said)
 
 
@@ -392,8 +395,9 @@ def _unknown_target(config: Config, reply: Reply, alert_id: int) -> str:
 
 def _act(runtime: Runtime, config: Config, verb: str, alert_id: int, user_id: str,
          surface: str, minutes: float = DEFAULT_SNOOZE_MINUTES, *,
-         replay_key: str | None = None, target: Target | None = None) -> str:
-    """Answer the page as `user_id`; the sentence to say or text back.
+         replay_key: str | None = None, target: Target | None = None) -> tuple[str, bool]:
+    """Answer the page as `user_id`; the sentence to say or text back, and whether this
+    request changed the alert.
 
     A request already answered under `replay_key` acts no more: the claim is
     made in the transaction that acts, so of two copies at once only one acts.
@@ -403,7 +407,7 @@ def _act(runtime: Runtime, config: Config, verb: str, alert_id: int, user_id: st
         with transaction(runtime.sessions) as session:
             if replay_key is not None and not replays.claim(
                     session, source=surface, key=replay_key, now=now, alert_id=alert_id):
-                return _repeat(session, surface, replay_key, alert_id)
+                return _repeat(session, surface, replay_key, alert_id), False
             done = answers.answer(session, config=config, verb=verb, alert_id=alert_id,
                                   actor=user_id, surface=surface, now=now, minutes=minutes,
                                   target=target)
@@ -411,15 +415,15 @@ def _act(runtime: Runtime, config: Config, verb: str, alert_id: int, user_id: st
             if replay_key is not None:
                 replays.remember_reply(session, source=surface, key=replay_key, reply=said)
     except Conflict as exc:
-        return f"{str(exc)[:1].upper()}{str(exc)[1:]}; nothing was changed."
+        return f"{str(exc)[:1].upper()}{str(exc)[1:]}; nothing was changed.", False
     except InvalidInput:
         return (f"Snooze for 1 to {MAX_WAIT_MINUTES:.0f} minutes, e.g. SNOOZE {alert_id} 30; "
-                "nothing was changed.")
+                "nothing was changed."), False
     except NotFound:
-        return f"Alert {alert_id} does not exist."
+        return f"Alert {alert_id} does not exist.", False
     if changed:
         runtime.engine.wake()
-    return said
+    return said, changed
 
 
 def _repeat(session: Session, surface: str, replay_key: str, alert_id: int) -> str:
