@@ -287,3 +287,22 @@ def test_while_a_writer_holds_its_lock_the_report_reads_every_row_and_makes_no_r
     assert (report.alerts.total, report.alerts.ack_median) == (1, timedelta(minutes=3))
     assert made == 0
     assert "report.rollups_skipped" in caplog.text
+
+
+def test_late_changes_on_the_last_day_rolled_up_are_seen(
+        sessions: sessionmaker[Session], config: Config):
+    # Today's rows skip the triggers (nothing rolled up on or after their day); the last
+    # day that is rolled up must not.
+    last = START + timedelta(days=DAYS - 1, hours=3)
+    _store(sessions, [AlertSpec(last, 0, 0, None, None, False)], [])
+    with sessions() as session:
+        build_report(session, config=config, since=START, until=NOW, now=NOW)
+    with transaction(sessions) as session:
+        session.execute(update(Alert).values(first_acknowledged_at=last + timedelta(minutes=4)))
+        _page(session, session.scalar(select(Alert.id)), "bob", last, "sent")
+    with sessions() as session:
+        report = build_report(session, config=config, since=START, until=NOW, now=NOW)
+
+    assert (report.alerts.acknowledged, report.alerts.ack_median) == (
+        1, timedelta(minutes=4))
+    assert [person.pages.total for person in report.people if person.user == "bob"] == [1]
