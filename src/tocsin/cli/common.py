@@ -126,21 +126,31 @@ def optional_session(db: str | None) -> Iterator[Session | None]:
         yield session
 
 
+def engine_for(url: str) -> Engine:
+    """The SQLAlchemy engine for `url`; exit 1 naming the forms a URL takes if it is none."""
+    try:
+        return make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        fail(f"cannot use the database URL: {type(exc).__name__}; use sqlite:///PATH or "
+             "postgresql://USER@HOST:PORT/DBNAME")
+
+
+def unreachable(url: str, exc: OperationalError) -> NoReturn:
+    """Exit 1: the database at `url` (password hidden) could not be opened, and why."""
+    shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+    fail(f"cannot open the database at {shown}: {exc.orig}")
+
+
 def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
     """An existing, migrated database; verbs other than serve never create one."""
     if not database_exists(url):
         fail(f"no database at {sqlite_path(url)}; start `tocsin serve` or run "
              "`tocsin db upgrade` first")
-    try:
-        engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        fail(f"cannot use the database URL: {type(exc).__name__}; use sqlite:///PATH or "
-             "postgresql://USER@HOST:PORT/DBNAME")
+    engine = engine_for(url)
     try:
         revision = current_revision(engine)
     except OperationalError as exc:
-        shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
-        fail(f"cannot open the database at {shown}: {exc.orig}")
+        unreachable(url, exc)
     if revision != head_revision():
         fail("the database schema is not current; run `tocsin db upgrade`")
     return engine, make_sessionmaker(engine)

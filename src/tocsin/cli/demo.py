@@ -25,12 +25,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy import Engine, func, inspect, make_url, select, text
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.alerts.store import Alert
 from tocsin.cli import demo_followup
-from tocsin.cli.common import DbOption, db_url, fail, load
+from tocsin.cli.common import DbOption, db_url, engine_for, fail, load
 from tocsin.cli.demo_data import (
     ALERT_KINDS,
     EARLIER,
@@ -44,7 +44,6 @@ from tocsin.cli.demo_walk import Walk
 from tocsin.config.model import Config
 from tocsin.db import (
     is_sqlite,
-    make_engine,
     make_sessionmaker,
     normalise_url,
     sqlite_path,
@@ -128,11 +127,7 @@ def _shown(url: str) -> str:
 def _fresh_database(url: str) -> Engine:
     """The database at `url`, created and migrated; exit 1 when it already has history."""
     shown = _shown(url)
-    try:
-        engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        fail(f"cannot use the database URL: {type(exc).__name__}; use sqlite:///PATH or "
-             "postgresql://USER@HOST:PORT/DBNAME")
+    engine = engine_for(url)
     try:
         # Looked at before migrating: a database given by mistake is left as it was.
         found = _has_history(engine)

@@ -19,14 +19,21 @@ from typing import Annotated, TextIO
 import typer
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from tocsin import logs
-from tocsin.cli.common import ConfigOption, DbOption, config_path, db_url, fail
+from tocsin.cli.common import (
+    ConfigOption,
+    DbOption,
+    config_path,
+    db_url,
+    engine_for,
+    fail,
+    unreachable,
+)
 from tocsin.config.loader import ConfigError, load_config
-from tocsin.db import is_sqlite, make_engine, normalise_url, sqlite_path
+from tocsin.db import is_sqlite, sqlite_path
 from tocsin.engine.runtime import Runtime, build_runtime
 from tocsin.logs import event
 from tocsin.migrate import upgrade
@@ -77,17 +84,12 @@ def _prepare(config: str | None, db: str | None) -> tuple[str, str]:
 def _upgrade(url: str) -> None:
     """Create or migrate the schema; a database that cannot be reached is said in one
     line, as the other verbs say it (cli.common.open_database), not a traceback."""
-    try:
-        engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
-        fail(f"cannot use the database URL: {type(exc).__name__}; use sqlite:///PATH or "
-             "postgresql://USER@HOST:PORT/DBNAME")
+    engine = engine_for(url)
     try:
         upgrade(engine)
     except OperationalError as exc:
         engine.dispose()
-        shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
-        fail(f"cannot open the database at {shown}: {exc.orig}")
+        unreachable(url, exc)
 
 
 def _reload_on_hangup(runtime: Runtime) -> None:
