@@ -1,10 +1,14 @@
 import io
 import logging
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.support.pages import make_page
+from tocsin.clock import FakeClock
+from tocsin.config.model import Notifications, WebhookProvider
 from tocsin.notify.console import ConsoleNotifier, printable
+from tocsin.notify.registry import build_notifiers
 
 
 def test_writes_one_readable_line_per_page() -> None:
@@ -65,3 +69,26 @@ def test_a_closed_stream_does_not_fail_the_page(caplog: pytest.LogCaptureFixture
     outcome = ConsoleNotifier(stream).send(make_page())
     assert outcome.ok
     assert "notify.console.stream_failed" in caplog.text
+
+
+def test_with_real_channels_configured_the_line_keeps_the_signed_link_out() -> None:
+    stream = io.StringIO()
+    ConsoleNotifier(stream, show_links=False).send(make_page())
+    assert stream.getvalue() == (
+        'PAGE alert #12 [critical] payment: "Payment API 500s" -> Alice (step 1)'
+        " ack: link sent to the person only\n"
+    )
+
+
+def test_the_registry_shows_links_on_the_console_only_without_real_channels() -> None:
+    clock = FakeClock(datetime(2026, 3, 2, tzinfo=UTC))
+    shown, withheld = io.StringIO(), io.StringIO()
+    demo = build_notifiers(Notifications(), clock, console_stream=shown)
+    real = build_notifiers(Notifications(webhook=WebhookProvider(secret="test-webhook-secret")),
+                           clock, console_stream=withheld)
+
+    demo["console"].send(make_page())
+    real["console"].send(make_page())
+
+    assert "ack: http://127.0.0.1:8080/a/12/sig-abc123" in shown.getvalue()
+    assert "sig-abc123" not in withheld.getvalue()

@@ -11,7 +11,9 @@ A storm bundle is one line too, listing every alert id it covers:
 
 and an INFO record on this module's logger. The record leaves the ack link
 out: that link acts as the person paged, so it belongs on their terminal,
-not in log storage.
+not in log storage. Once a real channel (Slack, webhook, e-mail, Twilio) is
+configured the console is the server's output, not anyone's terminal: the
+line then says the link went to the person (`show_links=False`).
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 class ConsoleNotifier:
     channel = "console"
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, show_links: bool = True) -> None:
         # None means "sys.stderr at send time", so a redirected stderr is honoured.
         self._stream = stream
+        self._show_links = show_links
 
     def send(self, page: Page) -> DeliveryOutcome:
         summary = page_summary(page)
@@ -50,8 +53,7 @@ class ConsoleNotifier:
                 "step": page.step,
             },
         )
-        line = f"{summary} ack: {printable(page.ack_url)}" if page.ack_url else summary
-        self._write(line)
+        self._write(self._with_link(summary, "ack", page.ack_url))
         return DeliveryOutcome(ok=True, detail="shown on the console")
 
     def send_bundle(self, page: BundlePage) -> DeliveryOutcome:
@@ -64,8 +66,15 @@ class ConsoleNotifier:
                    "alerts": len(page.alerts)},
         )
         line = f"{headline} [alerts {id_ranges(page.alert_ids)}]"
-        self._write(f"{line} ack all: {printable(page.ack_url)}" if page.ack_url else line)
+        self._write(self._with_link(line, "ack all", page.ack_url))
         return DeliveryOutcome(ok=True, detail="shown on the console")
+
+    def _with_link(self, line: str, label: str, url: str | None) -> str:
+        if not url:
+            return line
+        if not self._show_links:
+            return f"{line} {label}: link sent to the person only"
+        return f"{line} {label}: {printable(url)}"
 
     def send_notice(self, notice: Notice) -> DeliveryOutcome:
         """`NOTICE -> Alice: Your on-call shift for primary starts in 1 hour (...)`."""

@@ -31,7 +31,9 @@ def build_notifiers(
     menus: TargetMenus | None = None,
 ) -> dict[str, Notifier]:
     """`menus`: the Reassign and Add responder choices Slack pages offer (none without)."""
-    notifiers: dict[str, Notifier] = {"console": ConsoleNotifier(console_stream)}
+    # The console shows signed links only where it is the demo's terminal (no real channel).
+    console = ConsoleNotifier(console_stream, show_links=not notifications.real_channels)
+    notifiers: dict[str, Notifier] = {"console": console}
     if notifications.slack is not None:
         # Values a Slack template prints are escaped for mrkdwn; its own text is not.
         slack_text = page_template(notifications.templates, "slack", clock, escape)
