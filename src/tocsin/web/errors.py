@@ -41,12 +41,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
         fields = [
             FieldProblem(".".join(str(p) for p in err.get("loc", ())), str(err.get("msg", "")))
-            for err in exc.errors()
+            for err in errors
         ]
-        return JSONResponse(error_body("invalid_input", "the request is invalid", fields),
-                            status_code=400)
+        # Worded as the endpoints that read their body themselves say it (web.body).
+        unreadable = [err for err in errors if err.get("type") == "json_invalid"]
+        message = "the request is invalid"
+        if unreadable:
+            why = (unreadable[0].get("ctx") or {}).get("error", "")
+            message = f"body is not valid JSON: {why}" if why else "body is not valid JSON"
+        return JSONResponse(error_body("invalid_input", message, fields), status_code=400)
 
     @app.exception_handler(OverflowError)
     async def out_of_range(_request: Request, _exc: OverflowError) -> JSONResponse:
