@@ -451,7 +451,7 @@ def _first_pages_in_order(session: Session, sent: ColumnElement[bool],
                 found[user_id] = []
             if alert_id not in alerts:
                 alerts.add(alert_id)
-                found[user_id].append((parse(finished) - _NAIVE_EPOCH).total_seconds())
+                found[user_id].append((parse(finished) - NAIVE_EPOCH).total_seconds())
     result.close()
     return found
 
@@ -497,12 +497,12 @@ def paged_between(session: Session, since: datetime, until: datetime,
 def page_seconds(stored: str) -> float:
     """SQLite: a stored UTC instant (`YYYY-MM-DD HH:MM:SS.ffffff`) as POSIX seconds, to
     the microsecond."""
-    return (datetime.fromisoformat(stored) - _NAIVE_EPOCH).total_seconds()
+    return (datetime.fromisoformat(stored) - NAIVE_EPOCH).total_seconds()
 
 
 _READ_AT_ONCE = 10_000
 # SQLite's stored text has no offset (it is UTC): the epoch to subtract is naive too.
-_NAIVE_EPOCH = datetime.fromtimestamp(0, UTC).replace(tzinfo=None)
+NAIVE_EPOCH = datetime.fromtimestamp(0, UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,6 @@ T = TypeVar("T")
 
 DAY = timedelta(days=1)
 MIDNIGHT = datetime.min.time()
-# SQLite's stored text has no offset (it is UTC): the epoch to subtract is naive too.
-_NAIVE_EPOCH = datetime.fromtimestamp(0, UTC).replace(tzinfo=None)
 # Days made in one transaction: on PostgreSQL writers to alerts and deliveries wait
 # while they are made (a week of a million-alert year: under a tenth of a second).
 DAYS_AT_ONCE = 7
@@ -364,7 +362,7 @@ def _pages(session: Session, since: datetime, until: datetime,
                 user_id, alert_id, stored = row
                 sent_at = parse(stored)  # naive, UTC
                 yield (user_id, alert_id, sent_at, sent_at.date(),
-                       (sent_at - _NAIVE_EPOCH).total_seconds())
+                       (sent_at - queries.NAIVE_EPOCH).total_seconds())
             else:
                 user_id, alert_id, sent_at, seconds = row
                 sent_at = sent_at.astimezone(UTC)
